@@ -1,0 +1,36 @@
+# KAM Workbooks: `make run` and `make test` build everything they need.
+# The environment is rebuilt only when pyproject.toml changes.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+KERNEL := kam-workbooks
+DATA   ?= data/sample
+
+.PHONY: run test env sample docs clean
+
+run: env
+	$(BIN)/kam validate --data $(DATA)
+
+test: env
+	$(BIN)/python -m pytest
+
+env: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "KAM Workbooks needs Python 3.11 or newer; $(PYTHON) is " + sys.version.split()[0] + ". Run: make PYTHON=python3.12 ...")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "KAM Workbooks" >/dev/null
+	touch $(STAMP)
+
+# Regenerate the synthetic sample company (committed under data/sample).
+sample: env
+	$(BIN)/kam sample --out $(DATA)
+
+# Regenerate docs/data-contract.md from kamlib/contract.py.
+docs: env
+	$(BIN)/kam contract --out docs/data-contract.md
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,157 @@
+"""The `kam` command line: a thin layer over kamlib for people and schedulers.
+
+Exit codes a scheduler can act on: 0 success; 1 the data is unusable (the
+problems are listed); 2 a usage error (bad option, missing path, invalid mapping
+or parameter); 4 an unexpected internal error (please report it with the log).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from kamlib import __version__
+from kamlib.errors import KamError, Problem
+
+EXIT_OK, EXIT_DATA, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 4
+
+app = typer.Typer(
+    name="kam",
+    help="KAM Workbooks: key account management on evidence.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+DataOption = Annotated[Path, typer.Option("--data", help="Folder holding the input tables.",
+                                          show_default=False)]
+MappingOption = Annotated[Path | None, typer.Option(
+    "--mapping", help="Column-mapping file (YAML) for an ERP export.", show_default=False)]
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"kam {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Show the version and exit.")] = False,
+) -> None:
+    """KAM Workbooks: key account management on evidence."""
+
+
+def _fail(message: str, code: int) -> None:
+    err.print(f"[bold red]Error:[/] {message}", soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _guarded(action):
+    """Run an action; user-fixable problems print a message, never a traceback."""
+    try:
+        return action()
+    except KamError as exc:
+        _fail(str(exc), EXIT_USAGE)
+    except (typer.Exit, typer.Abort, KeyboardInterrupt):
+        raise
+    except Exception as exc:  # last resort: a short message, the traceback only on request
+        if __import__("os").environ.get("KAM_DEBUG"):
+            raise
+        _fail(f"unexpected internal error ({type(exc).__name__}: {exc}). Set KAM_DEBUG=1 to "
+              "see the traceback and please report it.", EXIT_INTERNAL)
+
+
+@app.command()
+def validate(
+    data: DataOption,
+    mapping: MappingOption = None,
+    today: Annotated[str | None, typer.Option(
+        help="Validate as of this date (YYYY-MM-DD) instead of today.")] = None,
+) -> None:
+    """Check a data folder against the data contract and summarise what it holds."""
+    from kamlib.describe import missing_tables, summarize
+    from kamlib.mapping import read_mapping
+    from kamlib.validate import validate_folder
+
+    as_of = _parse_day(today) if today else None
+    report = _guarded(lambda: validate_folder(data, read_mapping(mapping) if mapping else None,
+                                              as_of))
+    _print_problems("Errors", report.errors, "red")
+    _print_problems("Warnings", report.warnings, "yellow")
+    if not report.ok:
+        err.print(f"[bold red]{data}: {len(report.errors)} error(s); the data cannot be used "
+                  "until they are fixed.[/]")
+        raise typer.Exit(EXIT_DATA)
+    _print_summary(data, report.data, summarize(report.data), missing_tables(report.data))
+
+
+def _parse_day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        _fail(f"--today must look like 2026-09-30. Got '{text}'.", EXIT_USAGE)
+
+
+def _print_problems(title: str, problems: list[Problem], colour: str) -> None:
+    if not problems:
+        return
+    err.print(f"[bold {colour}]{title} ({len(problems)}):[/]")
+    for problem in problems:
+        err.print(f"  [{colour}]•[/] {problem.render()}", soft_wrap=True)
+
+
+def _print_summary(folder: Path, data, facts, missing) -> None:
+    out.print(f"[bold green]{folder}: the data is usable.[/]", soft_wrap=True)
+    table = RichTable(show_header=False)
+    for label, value in facts:
+        table.add_row(label, value)
+    out.print(table)
+    for note in data.notes:
+        out.print(f"Note: {note}", soft_wrap=True)
+    for title, consequence in missing:
+        out.print(f"Not given: {title}. {consequence}", soft_wrap=True)
+
+
+@app.command()
+def sample(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder to write the sample into.")],
+    accounts: Annotated[int, typer.Option(min=10, help="Number of accounts.")] = 1500,
+    years: Annotated[int, typer.Option(min=1, max=10, help="Years of history.")] = 3,
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same files.")]
+    = 20261,
+    file_format: Annotated[str, typer.Option(
+        "--format", help="csv, or parquet for large sizes (written in chunks).")] = "csv",
+) -> None:
+    """Write a realistic synthetic B2B company (deterministic for a given seed)."""
+    from kamlib.sample import write_sample
+
+    if file_format not in ("csv", "parquet"):
+        _fail(f"--format must be csv or parquet. Got '{file_format}'.", EXIT_USAGE)
+    summary = _guarded(lambda: write_sample(out_dir, accounts=accounts, years=years, seed=seed,
+                                            file_format=file_format))
+    out.print(f"Sample company written to {out_dir}: {summary}")
+
+
+@app.command()
+def contract(
+    out_file: Annotated[Path | None, typer.Option(
+        "--out", help="Write the reference page here instead of printing it.")] = None,
+) -> None:
+    """Print (or write) the data contract's reference page, generated from kamlib."""
+    from kamlib.describe import contract_markdown
+
+    page = contract_markdown()
+    if out_file is None:
+        out.print(page, markup=False)
+    else:
+        out_file.write_text(page, encoding="utf-8")
+        out.print(f"Wrote {out_file}")

@@ -1,0 +1,64 @@
+"""Problems found in the user's input, and the exceptions that carry them.
+
+Every message a user sees names where the problem is (file, sheet, row, column),
+what was expected, what was found, and how to fix it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Severity = Literal["error", "warning"]
+
+
+class KamError(Exception):
+    """A problem the user can fix; the message says how."""
+
+
+class ParameterError(KamError):
+    """A parameter or command-line option is invalid."""
+
+
+class MappingError(KamError):
+    """The column-mapping file is invalid or does not fit the export."""
+
+
+class DataError(KamError):
+    """The data cannot be used; ``problems`` lists why."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        errors = [p for p in problems if p.severity == "error"]
+        super().__init__(f"{len(errors)} problem(s) make the data unusable:\n"
+                         + "\n".join(p.render() for p in errors))
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem in the input, located as precisely as the input allows."""
+
+    severity: Severity
+    table: str
+    file: str
+    what: str
+    expected: str
+    found: str
+    fix: str
+    column: str | None = None
+    rows: tuple[str, ...] = ()
+    """The first few rows concerned, e.g. "rows 14, 27" or "sheet '2025' row 14"."""
+    count: int = 0
+    """How many rows are concerned in all (0 when the problem is not about rows)."""
+
+    def render(self) -> str:
+        where = self.file
+        if self.column:
+            where += f", column '{self.column}'"
+        if self.rows:
+            shown = sum(len(label.split(",")) for label in self.rows)
+            more = self.count - shown
+            where += ", " + "; ".join(self.rows) + (f" and {more:,} more" if more > 0 else "")
+            where += f" ({self.count:,} row{'s' if self.count != 1 else ''})"
+        return (f"{where}: {self.what}. Expected {self.expected}; found {self.found}. "
+                f"Fix: {self.fix}")

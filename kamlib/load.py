@@ -1,0 +1,477 @@
+"""Load a data folder into contract-shaped, typed tables, remembering where each row came from.
+
+Formats: CSV (comma, semicolon, tab or pipe separated; decimal point or decimal
+comma; UTF-8 with or without byte-order mark), Excel ``.xlsx`` (every sheet, or
+the sheets a mapping names, stacked into one table) and Parquet (a file or a
+folder of part files). Each table lives in ``<table>.<ext>`` or ``<table>/`` in the
+data folder, unless a mapping file says otherwise.
+
+Stated rules for what exports do to values:
+
+- Identifiers are text. An identifier that looks like a whole float (``12417.0``,
+  as Excel or naive loaders produce) is written back as the integer ``12417``.
+- Numbers: a file whose separator is not a comma and whose numbers use a comma
+  before the decimals (``1.234,56``) is read with a decimal comma; otherwise a
+  decimal point. A mapping's ``decimal`` setting overrides the guess.
+- Dates: ISO ``2026-03-31`` (a time of day is dropped); day-first ``31/03/2026``
+  or ``31.03.2026`` as European exports write them; a mapping's ``date_format``
+  for anything else (US exports: ``"%m/%d/%Y"``).
+- Booleans: true/false, yes/no, 1/0, and the Italian sì/no.
+- Empty cells are missing values; the text ``NA`` is not (it is Namibia).
+Values that do not parse are reported as problems with their rows, never coerced.
+"""
+
+from __future__ import annotations
+
+import bisect
+import csv
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+
+from kamlib.contract import CRITERIA_FILE, TABLES, Column, SelectionCriteria, Table
+from kamlib.errors import MappingError, Problem
+from kamlib.mapping import Mapping, TableMapping, apply_mapping
+
+FORMATS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "excel", ".xlsm": "excel",
+           ".parquet": "parquet", ".pq": "parquet"}
+ROW_EXAMPLES = 5
+"""How many row labels and found values a problem shows."""
+
+_DECIMAL_COMMA = re.compile(r"^[-+]?\d{1,3}(\.\d{3})*,\d+$|^[-+]?\d+,\d+$")
+_THOUSANDS_COMMA = re.compile(r"^[-+]?\d{1,3}(,\d{3})+(\.\d+)?$")
+_THOUSANDS_DOT = re.compile(r"^[-+]?\d{1,3}(\.\d{3})+(,\d+)?$")
+_WHOLE_FLOAT = re.compile(r"^([-+]?\d+)\.0+$")
+_TRUE = {"true", "t", "yes", "y", "1", "sì", "si", "vero"}
+_FALSE = {"false", "f", "no", "n", "0", "falso"}
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A run of consecutive rows read from one file (and sheet)."""
+
+    file: str
+    sheet: str | None
+    start: int
+    """Position of the segment's first row in the table."""
+    first_row: int
+    """Row number of that row in the file as a spreadsheet shows it (header is row 1)."""
+
+
+@dataclass
+class RowSource:
+    """Where each row of a table came from, for messages that name file and row."""
+
+    segments: list[Segment] = field(default_factory=list)
+
+    def locate(self, position: int) -> tuple[Segment, int]:
+        """The segment a row position falls in, and its row number in that file or sheet."""
+        starts = [s.start for s in self.segments]
+        seg = self.segments[bisect.bisect_right(starts, position) - 1]
+        return seg, seg.first_row + position - seg.start
+
+    @property
+    def files(self) -> str:
+        return ", ".join(dict.fromkeys(s.file for s in self.segments))
+
+
+@dataclass
+class Dataset:
+    """The loaded input: typed contract tables plus what loading found and did."""
+
+    root: Path
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    sources: dict[str, RowSource] = field(default_factory=dict)
+    criteria: SelectionCriteria | None = None
+    problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def has(self, table: str) -> bool:
+        return table in self.tables
+
+    def locate(self, table: str, positions) -> tuple[str, tuple[str, ...]]:
+        """File names and row labels ("sheet '2025' rows 4, 9") for a table's first few
+        row positions."""
+        source = self.sources[table]
+        found = [source.locate(int(p)) for p in list(positions)[:ROW_EXAMPLES]]
+        rows: dict[tuple[str, str | None], list[str]] = {}
+        for seg, row in found:
+            rows.setdefault((seg.file, seg.sheet), []).append(str(row))
+        files = ", ".join(dict.fromkeys(f for f, _ in rows)) or source.files
+        labels = tuple((f"sheet '{sheet}' " if sheet else "") + ("rows " if len(r) > 1 else "row ")
+                       + ", ".join(r) for (_, sheet), r in rows.items())
+        return files, labels
+
+
+def load_data(root: Path, mapping: Mapping | None = None) -> Dataset:
+    """Read every contract table found in ``root``; problems are collected, not raised."""
+    root = Path(root)
+    data = Dataset(root=root)
+    if not root.is_dir():
+        data.problems.append(Problem("error", "-", str(root), "the data folder does not exist",
+                                     "a folder holding accounts and invoice_lines files",
+                                     "nothing at that path", "check the --data path"))
+        return data
+    raw_frames: dict[str, tuple[pd.DataFrame, RowSource, str]] = {}
+    for table in TABLES.values():
+        rules = mapping.tables.get(table.name) if mapping else None
+        if rules is not None and rules.derive_from:
+            continue
+        _load_table(data, table, rules, raw_frames)
+    if mapping:
+        for name, rules in mapping.tables.items():
+            if rules.derive_from:
+                _derive_table(data, TABLES[name], rules, raw_frames)
+    data.criteria = _load_criteria(data)
+    return data
+
+
+def _load_table(data: Dataset, table: Table, rules: TableMapping | None,
+                raw_frames: dict) -> None:
+    files = _find_files(data.root, table, rules, data.problems)
+    if not files:
+        return
+    try:
+        raw, source, decimal = _read_files(files, data.root, table.name, rules)
+    except _ReadError as exc:
+        data.problems.append(exc.problem)
+        return
+    raw_frames[table.name] = (raw, source, decimal)
+    _finish_table(data, table, rules, raw, source, decimal)
+
+
+def _derive_table(data: Dataset, table: Table, rules: TableMapping, raw_frames: dict) -> None:
+    if rules.derive_from not in raw_frames:
+        return  # the source table's own problem is already reported
+    raw, source, decimal = raw_frames[rules.derive_from]
+    _finish_table(data, table, rules, raw, source, decimal)
+    frame = data.tables.get(table.name)
+    if frame is not None and table.key:
+        # One row per key: the first occurrence in the export, a stated, deterministic rule.
+        data.tables[table.name] = frame.loc[~frame.duplicated(list(table.key))]
+        data.notes.append(f"{table.name}: derived from {rules.derive_from} "
+                          f"({len(data.tables[table.name]):,} distinct {', '.join(table.key)}).")
+
+
+def _finish_table(data: Dataset, table: Table, rules: TableMapping | None, raw: pd.DataFrame,
+                  source: RowSource, decimal: str) -> None:
+    def to_number(values: pd.Series) -> pd.Series:
+        return parse_numbers(values, decimal)[0]
+
+    if rules is not None:
+        mapped, notes = apply_mapping(raw, table.name, rules, to_number)
+        if not rules.derive_from:  # a derived table's rows are its source's, noted there
+            data.notes.extend(notes)
+    else:
+        mapped = raw.rename(columns=_normalise_header)
+    missing = [c for c in table.required_columns if c not in mapped.columns]
+    if missing:
+        data.problems.append(_missing_columns(table, source.files, missing, mapped.columns))
+        return
+    data.sources[table.name] = source
+    date_format = rules.date_format if rules else None
+    typed = pd.DataFrame(index=mapped.index)
+    for column in table.columns:
+        # An optional column that is absent is empty everywhere: downstream code sees them all.
+        values = mapped.get(column.name, pd.Series(pd.NA, index=mapped.index, dtype=object))
+        parsed, bad = parse_column(values, column, decimal, date_format)
+        typed[column.name] = parsed
+        if bad.any():
+            data.problems.append(_unparseable(data, table, column, values, bad))
+    data.tables[table.name] = typed
+
+
+def _normalise_header(header) -> str:
+    """'Account ID ' -> 'account_id', so exports with friendly headers still match."""
+    return re.sub(r"[^0-9a-z]+", "_", str(header).strip().lower()).strip("_")
+
+
+# --- Finding and reading files ---------------------------------------------------------
+
+
+class _ReadError(Exception):
+    def __init__(self, problem: Problem):
+        self.problem = problem
+
+
+def _find_files(root: Path, table: Table, rules: TableMapping | None,
+                problems: list[Problem]) -> list[Path]:
+    if rules is not None and rules.file:
+        files = sorted(root.glob(rules.file))
+        if not files:
+            problems.append(Problem("error", table.name, rules.file, "the mapped file is missing",
+                                    f"a file matching '{rules.file}' in {root}", "no such file",
+                                    "check the file name in the mapping or the --data folder"))
+        return files
+    found = [p for p in sorted(root.glob(f"{table.name}.*")) if p.suffix.lower() in FORMATS]
+    folder = root / table.name
+    if folder.is_dir():
+        found.append(folder)
+    if len(found) > 1:
+        names = ", ".join(p.name for p in found)
+        problems.append(Problem("error", table.name, names, "the table is given more than once",
+                                "one file or folder per table", names,
+                                "keep one of them and move the others out of the data folder"))
+        return []
+    if not found and table.required:
+        problems.append(Problem("error", table.name, f"{table.name}.csv",
+                                "a required table is missing",
+                                f"{table.name}.csv, .xlsx or .parquet in {root}", "no such file",
+                                f"export the {table.title.lower()} into the data folder, or map "
+                                "your export's file with --mapping"))
+    if found and found[0].is_dir():
+        parts = sorted(p for p in found[0].iterdir() if p.suffix.lower() in FORMATS)
+        return parts
+    return found
+
+
+def _read_files(files: list[Path], root: Path, table: str,
+                rules: TableMapping | None) -> tuple[pd.DataFrame, RowSource, str]:
+    frames, source, decimal, start = [], RowSource(), ".", 0
+    for path in files:
+        name = str(path.relative_to(root)) if path.is_relative_to(root) else path.name
+        for sheet, frame, first_row, file_decimal in _read_file(path, name, table, rules):
+            source.segments.append(Segment(name, sheet, start, first_row))
+            frames.append(frame)
+            start += len(frame)
+            decimal = file_decimal
+    if not frames:
+        raise _ReadError(Problem("error", table, source.files or table, "no rows could be read",
+                                 "at least one sheet or file with a header row", "nothing",
+                                 "check the file"))
+    _check_same_headers(frames, source, table)
+    raw = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    return raw.reset_index(drop=True), source, decimal
+
+
+def _check_same_headers(frames: list[pd.DataFrame], source: RowSource, table: str) -> None:
+    first = list(frames[0].columns)
+    for frame, seg in zip(frames[1:], source.segments[1:]):
+        if list(frame.columns) != first:
+            where = f"sheet '{seg.sheet}'" if seg.sheet else seg.file
+            raise _ReadError(Problem(
+                "error", table, seg.file, f"{where} has other columns than the first part",
+                f"the same header in every sheet or part: {first}", str(list(frame.columns)),
+                "align the headers, or name the sheets to read in a mapping file"))
+
+
+def _read_file(path: Path, name: str, table: str, rules: TableMapping | None):
+    kind = FORMATS.get(path.suffix.lower())
+    try:
+        if kind == "csv":
+            frame, decimal = _read_csv(path, name, table, rules)
+            yield None, frame, 2, decimal
+        elif kind == "excel":
+            for sheet, frame in _read_excel(path, rules):
+                yield sheet, frame, 2, (rules.decimal if rules and rules.decimal else ".")
+        elif kind == "parquet":
+            frame = pq.read_table(path).to_pandas(date_as_object=False)
+            yield None, frame, 1, "."
+        else:
+            raise _ReadError(Problem("error", table, name, "the file type is not supported",
+                                     "a .csv, .xlsx or .parquet file", path.suffix,
+                                     "export the table as CSV, Excel or Parquet"))
+    except _ReadError:
+        raise
+    except Exception as exc:  # readers raise many types; the user needs one clear message
+        raise _ReadError(Problem("error", table, name, "the file cannot be read",
+                                 f"a readable {kind} file", f"{type(exc).__name__}: {exc}",
+                                 "open the file to check it is not damaged, then export it "
+                                 "again")) from None
+
+
+def _read_csv(path: Path, name: str, table: str,
+              rules: TableMapping | None) -> tuple[pd.DataFrame, str]:
+    encoding = rules.encoding if rules else "utf-8-sig"
+    try:
+        with path.open(encoding=encoding, newline="") as handle:
+            head = handle.read(64_000)
+    except UnicodeDecodeError as exc:
+        raise _ReadError(Problem(
+            "error", table, name, "the file is not UTF-8 text",
+            "UTF-8 (with or without byte-order mark)",
+            f"byte 0x{exc.object[exc.start]:02x} at byte {exc.start}",
+            "save the export as UTF-8 (in Excel: CSV UTF-8), or set encoding in a mapping "
+            "file (for example cp1252)")) from None
+    delimiter = (rules.delimiter if rules and rules.delimiter else _sniff_delimiter(head))
+    frame = pd.read_csv(path, sep=delimiter, dtype=str, keep_default_na=False,
+                        encoding=encoding, skipinitialspace=True)
+    frame = frame.replace("", pd.NA)
+    decimal = rules.decimal if rules and rules.decimal else _guess_decimal(frame, delimiter)
+    return frame, decimal
+
+
+def _sniff_delimiter(head: str) -> str:
+    try:
+        return csv.Sniffer().sniff(head.split("\n", 1)[0], delimiters=",;\t|").delimiter
+    except csv.Error:
+        return ","
+
+
+def _guess_decimal(frame: pd.DataFrame, delimiter: str) -> str:
+    if delimiter == ",":
+        return "."
+    sample = frame.head(2000)
+    for column in sample.columns:
+        if sample[column].dropna().astype(str).str.match(_DECIMAL_COMMA).any():
+            return ","
+    return "."
+
+
+def _read_excel(path: Path, rules: TableMapping | None):
+    sheets = pd.read_excel(path, sheet_name=None, engine="calamine", dtype=object)
+    wanted = list(sheets) if rules is None or rules.sheets == "all" else list(rules.sheets)
+    for sheet in wanted:
+        if sheet not in sheets:
+            raise _ReadError(Problem("error", "-", path.name, f"sheet '{sheet}' is missing",
+                                     f"one of the sheets {list(sheets)}", "no such sheet",
+                                     "correct the sheet name in the mapping file"))
+        frame = sheets[sheet]
+        if len(frame.columns) or len(frame):
+            yield sheet, frame.replace("", pd.NA)
+
+
+# --- Parsing values --------------------------------------------------------------------
+
+
+def parse_column(values: pd.Series, column: Column, decimal: str,
+                 date_format: str | None = None) -> tuple[pd.Series, pd.Series]:
+    """Parse a column to its contract kind; return (parsed, mask of unparseable values)."""
+    if column.kind == "text":
+        return parse_text(values, identifier=_is_identifier(column)), _none(values)
+    if column.kind in ("number", "integer"):
+        numbers, bad = parse_numbers(values, decimal)
+        if column.kind == "integer":
+            fractional = numbers.notna() & (numbers % 1 != 0)
+            return numbers.where(~fractional).astype("Int64"), bad | fractional
+        return numbers, bad
+    if column.kind == "date":
+        return parse_dates(values, date_format)
+    return parse_booleans(values)
+
+
+def _is_identifier(column: Column) -> bool:
+    return column.unique or column.references is not None or column.name.endswith("_id")
+
+
+def _none(values: pd.Series) -> pd.Series:
+    return pd.Series(False, index=values.index)
+
+
+def parse_text(values: pd.Series, identifier: bool = False) -> pd.Series:
+    if pd.api.types.is_float_dtype(values) or values.dtype == object:
+        values = values.map(_whole_number_text, na_action="ignore")
+    text = values.astype("string").str.strip().replace("", pd.NA)
+    if identifier:
+        text = text.str.replace(_WHOLE_FLOAT, r"\1", regex=True)
+    return text.astype("str")
+
+
+def _whole_number_text(value):
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return value
+
+
+def parse_numbers(values: pd.Series, decimal: str) -> tuple[pd.Series, pd.Series]:
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        return values.astype("float64"), _none(values)
+    text = values.astype("string").str.strip()
+    if decimal == ",":
+        dotted = text.str.fullmatch(_THOUSANDS_DOT).fillna(False).astype(bool)
+        text = text.mask(dotted, text.str.replace(".", "", regex=False))
+        text = text.str.replace(",", ".", regex=False)
+    else:
+        grouped = text.str.fullmatch(_THOUSANDS_COMMA).fillna(False).astype(bool)
+        text = text.mask(grouped, text.str.replace(",", "", regex=False))
+    numbers = pd.to_numeric(text, errors="coerce").astype("float64")
+    return numbers, numbers.isna() & text.notna()
+
+
+def parse_dates(values: pd.Series, date_format: str | None = None) -> tuple[pd.Series, pd.Series]:
+    if pd.api.types.is_datetime64_any_dtype(values):
+        parsed = values.dt.tz_localize(None) if values.dt.tz else values
+        return parsed.dt.normalize().astype("datetime64[ns]"), _none(values)
+    text = values.map(_date_text, na_action="ignore").astype("string").str.strip()
+    if date_format:
+        parsed = pd.to_datetime(text, format=date_format, errors="coerce")
+    else:
+        parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
+        for day_first in ("%d/%m/%Y", "%d.%m.%Y", "%d/%m/%Y %H:%M", "%d.%m.%Y %H:%M"):
+            missing = parsed.isna() & text.notna()
+            if not missing.any():
+                break
+            parsed = parsed.fillna(pd.to_datetime(text.where(missing), format=day_first,
+                                                  errors="coerce"))
+    parsed = parsed.dt.normalize().astype("datetime64[ns]")
+    return parsed, parsed.isna() & text.notna()
+
+
+def _date_text(value):
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def parse_booleans(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    if pd.api.types.is_bool_dtype(values):
+        return values.astype("boolean"), _none(values)
+    text = values.astype("string").str.strip().str.lower()
+    parsed = pd.Series(pd.NA, index=values.index, dtype="boolean")
+    parsed = parsed.mask(text.isin(_TRUE).fillna(False).astype(bool), True)
+    parsed = parsed.mask(text.isin(_FALSE).fillna(False).astype(bool), False)
+    return parsed, parsed.isna() & text.notna()
+
+
+# --- Problems found while loading --------------------------------------------------------
+
+
+_EXPECTED = {
+    "text": "text",
+    "number": "a number like 1234.56 (or 1.234,56 in a semicolon-separated file)",
+    "integer": "a whole number like 60",
+    "date": "a date like 2026-03-31 or 31/03/2026",
+    "boolean": "true or false (yes/no, 1/0)",
+}
+
+
+def _unparseable(data: Dataset, table: Table, column: Column, values: pd.Series,
+                 bad: pd.Series) -> Problem:
+    positions = bad[bad].index
+    files, rows = data.locate(table.name, positions)
+    found = ", ".join(repr(str(v)) for v in values.loc[positions].unique()[:ROW_EXAMPLES])
+    fix = (f"correct the values in column '{column.name}'"
+           + (", or set date_format in a mapping file" if column.kind == "date" else ""))
+    return Problem("error", table.name, files, f"values that are not {column.kind}s",
+                   _EXPECTED[column.kind], found, fix, column=column.name, rows=rows,
+                   count=len(positions))
+
+
+def _missing_columns(table: Table, files: str, missing: list[str], present) -> Problem:
+    return Problem("error", table.name, files, "required column(s) missing",
+                   f"the column(s) {', '.join(missing)}",
+                   f"the columns {', '.join(map(str, present))}",
+                   "rename the export's headers to the contract's names "
+                   "(see docs/data-contract.md) or map them with --mapping",
+                   column=", ".join(missing))
+
+
+def _load_criteria(data: Dataset) -> SelectionCriteria | None:
+    import yaml
+    from pydantic import ValidationError
+
+    path = data.root / CRITERIA_FILE
+    if not path.is_file():
+        return None
+    try:
+        return SelectionCriteria.model_validate(yaml.safe_load(path.read_text("utf-8")) or {})
+    except (yaml.YAMLError, ValidationError) as exc:
+        found = (str(exc).splitlines()[0] if isinstance(exc, yaml.YAMLError) else
+                 "; ".join(f"{'.'.join(map(str, e['loc'])) or 'file'}: {e['msg']}"
+                           for e in exc.errors()))
+        data.problems.append(Problem("error", "selection_criteria", CRITERIA_FILE,
+                                     "the selection criteria file is invalid",
+                                     "the structure in docs/data-contract.md", found,
+                                     "correct the file with management's agreed criteria"))
+        return None

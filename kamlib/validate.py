@@ -1,0 +1,292 @@
+"""Validate a loaded data folder against the data contract.
+
+Per-table rules (empty cells, ranges, allowed values, formats) run as pandera
+schemas generated from :mod:`kamlib.contract`; rules across tables (unknown
+references, duplicate keys, parent cycles, activities without a unit cost,
+future dates) are checked here. Every finding becomes a :class:`Problem` naming
+file, column and rows; errors make the data unusable, warnings are suspicious
+but usable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pandera.pandas as pa
+
+from kamlib.contract import TABLES, Column, Table
+from kamlib.errors import Problem
+from kamlib.load import ROW_EXAMPLES, Dataset, load_data
+from kamlib.mapping import Mapping
+
+IDENTIFIER_PATTERNS = {
+    "country": (r"^[A-Z]{2}$", "a two-letter ISO 3166 country code like IT"),
+    "currency": (r"^[A-Z]{3}$", "a three-letter ISO 4217 currency code like EUR"),
+    "period": (r"^\d{4}Q[1-4]$", "a quarter like 2026Q2"),
+}
+
+
+@dataclass
+class ValidationReport:
+    data: Dataset
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def validate_folder(root: Path, mapping: Mapping | None = None,
+                    today: date | None = None) -> ValidationReport:
+    """Load and validate a data folder; never raises for problems in the data."""
+    return validate(load_data(root, mapping), today)
+
+
+def validate(data: Dataset, today: date | None = None) -> ValidationReport:
+    today = today or date.today()
+    problems = list(data.problems)
+    already_bad = {(p.table, p.column) for p in problems}
+    for name, frame in data.tables.items():
+        table = TABLES[name]
+        if frame.empty:
+            problems.append(_empty(table, data.sources[name].files))
+            continue
+        problems += _column_rules(data, table, frame, already_bad)
+        problems += _future_dates(data, table, frame, today)
+        problems += _duplicate_keys(data, table, frame)
+    problems += _references(data)
+    problems += _parent_cycles(data)
+    problems += _suspicious_lines(data)
+    problems += _accounts_without_lines(data)
+    return ValidationReport(data, problems)
+
+
+# --- Rules within one table --------------------------------------------------------------
+
+
+def contract_schema(table: Table, present: list[str]) -> pa.DataFrameSchema:
+    """The pandera schema of a contract table, for the columns the file has."""
+    columns = {}
+    for col in table.columns:
+        if col.name in present:
+            columns[col.name] = pa.Column(checks=_checks(col), nullable=col.nullable,
+                                          required=False, name=col.name)
+    return pa.DataFrameSchema(columns, name=table.name)
+
+
+def _checks(col: Column) -> list[pa.Check]:
+    checks = []
+    if col.min_value is not None:
+        checks.append(pa.Check.ge(col.min_value))
+    if col.max_value is not None:
+        checks.append(pa.Check.le(col.max_value))
+    if col.allowed:
+        checks.append(pa.Check.isin(col.allowed))
+    if col.name in IDENTIFIER_PATTERNS:
+        checks.append(pa.Check.str_matches(IDENTIFIER_PATTERNS[col.name][0]))
+    return checks
+
+
+def _column_rules(data: Dataset, table: Table, frame: pd.DataFrame,
+                  already_bad: set) -> list[Problem]:
+    try:
+        contract_schema(table, list(frame.columns)).validate(frame, lazy=True)
+        return []
+    except pa.errors.SchemaErrors as exc:
+        cases = exc.failure_cases
+    problems = []
+    for (column, check), group in cases.groupby(["column", "check"], sort=False):
+        if (table.name, column) in already_bad and check == "not_nullable":
+            continue  # unparseable values became empty; they are reported already
+        col = table.column(column)
+        positions = group["index"].dropna().astype(int).unique()
+        problems.append(_column_problem(data, table, col, str(check), positions,
+                                        group["failure_case"]))
+    return problems
+
+
+def _column_problem(data: Dataset, table: Table, col: Column, check: str, positions,
+                    found_values: pd.Series) -> Problem:
+    files, rows = data.locate(table.name, positions)
+    found = ", ".join(repr(str(v)) for v in found_values.dropna().unique()[:ROW_EXAMPLES])
+    if check == "not_nullable":
+        what, expected, found, fix = ("empty cells", f"a value in every row ({col.description})",
+                                      "empty cells", f"fill in '{col.name}' on these rows")
+    elif check.startswith("greater_than") and col.min_value == 0:
+        what, expected, fix = ("negative values", "zero or more",
+                               f"correct the signs in '{col.name}'")
+    elif check.startswith(("greater_than", "less_than")):
+        what, expected, fix = ("values out of range",
+                               f"values between {col.min_value:g} and {col.max_value:g}",
+                               f"correct '{col.name}' to the allowed range")
+    elif check.startswith("isin"):
+        what, expected, fix = ("values not allowed", f"one of {', '.join(col.allowed)}",
+                               f"use only the allowed values in '{col.name}'")
+    else:
+        what, expected, fix = ("badly formatted values", IDENTIFIER_PATTERNS[col.name][1],
+                               f"write '{col.name}' in the expected format")
+    return Problem("error", table.name, files, what, expected, found or "empty", fix,
+                   column=col.name, rows=rows, count=len(positions))
+
+
+def _future_dates(data: Dataset, table: Table, frame: pd.DataFrame, today: date) -> list[Problem]:
+    problems = []
+    limit = pd.Timestamp(today)
+    for col in table.columns:
+        if col.not_future and col.name in frame:
+            late = frame[col.name] > limit
+            if late.any():
+                files, rows = data.locate(table.name, late[late].index)
+                found = ", ".join(str(d.date()) for d in frame.loc[late, col.name].unique()[:5])
+                problems.append(Problem(
+                    "error", table.name, files, "dates in the future", f"dates up to {today}",
+                    found, f"correct '{col.name}'; future dates usually mean a day/month swap "
+                    "or a typing error", column=col.name, rows=rows, count=int(late.sum())))
+    return problems
+
+
+def _duplicate_keys(data: Dataset, table: Table, frame: pd.DataFrame) -> list[Problem]:
+    key = [k for k in table.key if k in frame]
+    if not key or len(key) < len(table.key):
+        return []
+    dup = frame.duplicated(key, keep=False) & frame[key].notna().all(axis=1)
+    if not dup.any():
+        return []
+    files, rows = data.locate(table.name, dup[dup].index)
+    found = ", ".join(repr(" / ".join(map(str, v)))
+                      for v in frame.loc[dup, key].drop_duplicates().head(5).itertuples(False))
+    return [Problem("error", table.name, files, "duplicate keys",
+                    f"each {' + '.join(key)} once", f"repeated {found}",
+                    "remove or merge the duplicate rows", column=", ".join(key), rows=rows,
+                    count=int(dup.sum()))]
+
+
+def _empty(table: Table, files: str) -> Problem:
+    fix = ("export the table again with its rows" if table.required
+           else "fill the table or remove the file (the table is optional)")
+    return Problem("error", table.name, files, "the table is empty", "at least one row",
+                   "a header without rows", fix)
+
+
+# --- Rules across tables -----------------------------------------------------------------
+
+
+def _references(data: Dataset) -> list[Problem]:
+    problems = []
+    for name, frame in data.tables.items():
+        for col in TABLES[name].columns:
+            if col.references is None or col.name not in frame:
+                continue
+            target_table, target_col = col.references
+            if target_table not in data.tables:
+                if name == "activities":  # activities cannot be costed without unit costs
+                    problems.append(_no_unit_costs(data, frame))
+                continue
+            known = set(data.tables[target_table][target_col].dropna())
+            unknown = frame[col.name].notna() & ~frame[col.name].isin(known)
+            if unknown.any():
+                problems.append(_unknown_reference(data, name, col, frame, unknown))
+    return problems
+
+
+def _unknown_reference(data: Dataset, name: str, col: Column, frame: pd.DataFrame,
+                       unknown: pd.Series) -> Problem:
+    target_table, target_col = col.references
+    files, rows = data.locate(name, unknown[unknown].index)
+    found = ", ".join(repr(v) for v in frame.loc[unknown, col.name].unique()[:ROW_EXAMPLES])
+    if name == "activities" and col.name == "activity":
+        what, fix = ("activities without a unit cost",
+                     "add a row per activity to activity_costs, or correct the activity names")
+    else:
+        what, fix = (f"references to unknown {target_table.replace('_', ' ')}",
+                     f"add them to {target_table} or correct '{col.name}'")
+    return Problem("error", name, files, what, f"values of {target_table}.{target_col}", found,
+                   fix, column=col.name, rows=rows, count=int(unknown.sum()))
+
+
+def _no_unit_costs(data: Dataset, frame: pd.DataFrame) -> Problem:
+    return Problem("error", "activities", data.sources["activities"].files,
+                   "activities without a unit cost", "an activity_costs table with each "
+                   "activity's unit cost", "no activity_costs table",
+                   "add activity_costs.csv (activity, cost_pool, unit_cost), or remove the "
+                   "activities file to use the cost-to-serve fallback", column="activity",
+                   count=len(frame))
+
+
+def _parent_cycles(data: Dataset) -> list[Problem]:
+    accounts = data.tables.get("accounts")
+    if accounts is None or "parent_id" not in accounts:
+        return []
+    parent = dict(zip(accounts["account_id"], accounts["parent_id"]))
+    in_cycle = {a for a in parent if _reaches_itself(a, parent)}
+    if not in_cycle:
+        return []
+    mask = accounts["account_id"].isin(in_cycle)
+    files, rows = data.locate("accounts", mask[mask].index)
+    found = ", ".join(f"{a} -> {parent[a]}" for a in sorted(in_cycle)[:ROW_EXAMPLES])
+    return [Problem("error", "accounts", files, "a cycle in the group hierarchy",
+                    "each group to end at a top account with an empty parent_id", found,
+                    "correct parent_id so that no account is, through its parents, its own "
+                    "parent", column="parent_id", rows=rows, count=int(mask.sum()))]
+
+
+def _reaches_itself(account, parent: dict) -> bool:
+    seen, current = set(), parent.get(account)
+    while isinstance(current, str) and current in parent and current not in seen:
+        if current == account:
+            return True
+        seen.add(current)
+        current = parent.get(current)
+    return current == account
+
+
+# --- Warnings: usable but suspicious -----------------------------------------------------
+
+
+def _suspicious_lines(data: Dataset) -> list[Problem]:
+    lines = data.tables.get("invoice_lines")
+    if lines is None or lines.empty:
+        return []
+    checks = [
+        (lines["gross_amount"] == 0, "lines with a zero gross amount", "a non-zero amount",
+         "check whether these are free goods or missing prices", "gross_amount"),
+        (lines["discount_amount"].abs() > lines["gross_amount"].abs(),
+         "discounts larger than the gross amount", "a discount below the gross amount",
+         "check the sign convention of discounts (use negate in a mapping)", "discount_amount"),
+    ]
+    problems = []
+    for mask, what, expected, fix, column in checks:
+        mask = mask.fillna(False).astype(bool)
+        if mask.any():
+            files, rows = data.locate("invoice_lines", mask[mask].index)
+            problems.append(Problem("warning", "invoice_lines", files, what, expected,
+                                    f"{int(mask.sum()):,} such lines", fix, column=column,
+                                    rows=rows, count=int(mask.sum())))
+    return problems
+
+
+def _accounts_without_lines(data: Dataset) -> list[Problem]:
+    accounts, lines = data.tables.get("accounts"), data.tables.get("invoice_lines")
+    if accounts is None or lines is None or accounts.empty:
+        return []
+    idle = ~accounts["account_id"].isin(set(lines["account_id"].dropna()))
+    is_parent = accounts["account_id"].isin(set(accounts.get("parent_id", pd.Series()).dropna()))
+    idle &= ~is_parent  # a group's top account is often not invoiced itself
+    if not idle.any():
+        return []
+    files, rows = data.locate("accounts", idle[idle].index)
+    return [Problem("warning", "accounts", files, "accounts without any invoice line",
+                    "invoice lines for each account", f"{int(idle.sum()):,} accounts",
+                    "fine for prospects or dormant accounts; otherwise check the account ids "
+                    "in invoice_lines", column="account_id", rows=rows, count=int(idle.sum()))]

@@ -1,0 +1,52 @@
+"""The contract is consistent, documented, and its reference page is not stale."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from pydantic import ValidationError
+
+from conftest import REPO
+from kamlib.contract import TABLES, SelectionCriteria
+from kamlib.describe import contract_markdown
+
+
+def test_reference_page_is_up_to_date():
+    page = (REPO / "docs" / "data-contract.md").read_text(encoding="utf-8")
+    assert page == contract_markdown(), "docs/data-contract.md is stale: run `make docs`"
+
+
+def test_references_and_keys_point_at_real_columns():
+    for table in TABLES.values():
+        for key in table.key:
+            table.column(key)
+        for col in table.columns:
+            if col.references:
+                target, column = col.references
+                TABLES[target].column(column)
+
+
+def test_only_accounts_and_invoice_lines_are_required():
+    assert [t.name for t in TABLES.values() if t.required] == ["accounts", "invoice_lines"]
+    assert all(t.without_it for t in TABLES.values() if not t.required)
+
+
+CRITERIA = {"agreed_by": "Executive board", "agreed_on": date(2026, 1, 15),
+            "criteria": [{"feature": "net_revenue", "threshold": 100000, "weight": 2}]}
+
+
+def test_criteria_defaults_follow_guidance():
+    criteria = SelectionCriteria.model_validate(CRITERIA)
+    assert (criteria.portfolio_size.minimum, criteria.portfolio_size.maximum) == (5, 25)
+
+
+@pytest.mark.parametrize("change,message", [
+    ({"criteria": [{"feature": "golf_handicap", "threshold": 1}]}, "feature must be one of"),
+    ({"portfolio_size": {"minimum": 5, "maximum": 150}}, "less than or equal to 100"),
+    ({"portfolio_size": {"minimum": 30, "maximum": 20}}, "minimum must not exceed maximum"),
+    ({"criteria": []}, "at least 1 item"),
+])
+def test_criteria_are_checked(change, message):
+    with pytest.raises(ValidationError, match=message):
+        SelectionCriteria.model_validate({**CRITERIA, **change})

@@ -1,0 +1,120 @@
+"""Formats and locales: CSV variants, Excel with several sheets, Parquet, ERP header styles."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+
+from conftest import TINY, write_company
+from kamlib.validate import validate_folder
+
+TODAY = date(2026, 9, 30)
+
+
+def load_ok(folder):
+    report = validate_folder(folder, today=TODAY)
+    assert report.ok, [p.render() for p in report.errors]
+    return report.data
+
+
+def italian(text: str) -> str:
+    """The same table as an Italian export: semicolons, decimal commas, day-first dates."""
+    rows = []
+    for line in text.splitlines():
+        cells = [c.replace(".", ",") if c.replace(".", "").replace("-", "").isdigit() else c
+                 for c in line.split(",")]
+        cells = [f"{c[8:10]}/{c[5:7]}/{c[:4]}" if len(c) == 10 and c[4] == "-" else c
+                 for c in cells]
+        rows.append(";".join(cells))
+    return "\n".join(rows) + "\n"
+
+
+def test_semicolon_decimal_comma_and_bom(tmp_path):
+    files = {"invoice_lines.csv": "\ufeff" + italian(TINY["invoice_lines.csv"])}
+    data = load_ok(write_company(tmp_path, files))
+    lines = data.tables["invoice_lines"]
+    assert lines["gross_amount"].tolist() == [1000.0, 250.5, 2000.0, -200.0, 500.0]
+    assert lines["invoice_date"].iloc[0] == pd.Timestamp("2026-01-15")
+
+
+def test_thousands_separators(tmp_path):
+    text = TINY["invoice_lines.csv"].replace("2000.00,300.00", '"2,000.00",300.00')
+    semicolons = italian(TINY["invoice_lines.csv"]).replace("2000,00;", "2.000,00;")
+    assert "2.000,00" in semicolons
+    for folder, files in (("a", {"invoice_lines.csv": text}),
+                          ("b", {"invoice_lines.csv": semicolons})):
+        data = load_ok(write_company(tmp_path / folder, files))
+        assert data.tables["invoice_lines"]["gross_amount"].iloc[2] == 2000.0
+
+
+def test_non_latin_names_round_trip_and_ids_keep_leading_zeros(tmp_path):
+    data = load_ok(write_company(tmp_path))
+    accounts = data.tables["accounts"].set_index("account_id")
+    assert accounts.loc["00200", "account_name"] == "شركة الخليج للتجارة"
+    assert accounts.loc["00300", "account_name"] == "Müller & Söhne GmbH"
+    assert accounts.loc["00101", "parent_id"] == "00100"
+
+
+def test_not_utf8_is_refused_with_the_fix(tmp_path):
+    folder = write_company(tmp_path, drop=("accounts.csv",))
+    (folder / "accounts.csv").write_bytes(TINY["accounts.csv"].replace(
+        "شركة الخليج للتجارة", "Caffè").encode("cp1252"))
+    report = validate_folder(folder, today=TODAY)
+    problem = report.errors[0]
+    assert problem.file == "accounts.csv" and "not UTF-8" in problem.what
+    assert "encoding" in problem.fix
+
+
+def test_excel_with_several_sheets_of_one_table(tmp_path):
+    folder = write_company(tmp_path, drop=("invoice_lines.csv",))
+    lines = pd.read_csv(pd.io.common.StringIO(TINY["invoice_lines.csv"]), dtype=str)
+    with pd.ExcelWriter(folder / "invoice_lines.xlsx") as xlsx:
+        lines.iloc[:2].to_excel(xlsx, sheet_name="2025", index=False)
+        lines.iloc[2:].to_excel(xlsx, sheet_name="2026", index=False)
+    data = load_ok(folder)
+    assert len(data.tables["invoice_lines"]) == 5
+    files, rows = data.locate("invoice_lines", [3])
+    assert (files, rows) == ("invoice_lines.xlsx", ("sheet '2026' row 3",))
+
+
+def test_excel_numeric_ids_become_text(tmp_path):
+    folder = write_company(tmp_path, drop=("accounts.csv", "invoice_lines.csv", "activities.csv"))
+    accounts = pd.DataFrame({"account_id": [12417.0, 12395.0], "account_name": ["A", "B"],
+                             "country": ["BE", "BE"], "industry": ["Gifts"] * 2,
+                             "currency": ["EUR"] * 2})
+    lines = pd.DataFrame({"invoice_id": [490397, 490398], "account_id": [12417.0, 12395.0],
+                          "invoice_date": pd.to_datetime(["2026-01-02", "2026-01-03"]),
+                          "product_line": ["Mugs", "Mugs"], "quantity": [6, 2],
+                          "gross_amount": [17.7, 5.0], "discount_amount": [0, 0],
+                          "cost_of_goods": [10.0, 3.0]})
+    accounts.to_excel(folder / "accounts.xlsx", index=False)
+    lines.to_excel(folder / "invoice_lines.xlsx", index=False)
+    data = load_ok(folder)
+    assert data.tables["accounts"]["account_id"].tolist() == ["12417", "12395"]
+    assert data.tables["invoice_lines"]["invoice_id"].tolist() == ["490397", "490398"]
+
+
+def test_parquet_folder_of_parts(tmp_path):
+    folder = write_company(tmp_path, drop=("invoice_lines.csv",))
+    lines = pd.read_csv(pd.io.common.StringIO(TINY["invoice_lines.csv"]),
+                        dtype={"account_id": str}, parse_dates=["invoice_date"])
+    (folder / "invoice_lines").mkdir()
+    lines.iloc[:3].to_parquet(folder / "invoice_lines" / "part-0.parquet")
+    lines.iloc[3:].to_parquet(folder / "invoice_lines" / "part-1.parquet")
+    data = load_ok(folder)
+    assert data.tables["invoice_lines"]["gross_amount"].sum() == lines["gross_amount"].sum()
+    assert data.locate("invoice_lines", [4]) == ("invoice_lines/part-1.parquet", ("row 2",))
+
+
+def test_friendly_headers_match_the_contract(tmp_path):
+    text = TINY["accounts.csv"].replace("account_id,account_name", "Account ID,Account Name")
+    data = load_ok(write_company(tmp_path, {"accounts.csv": text}))
+    assert data.tables["accounts"]["account_name"].iloc[0] == "Rossi Holding S.p.A."
+
+
+def test_a_table_given_twice_is_refused(tmp_path):
+    folder = write_company(tmp_path)
+    (folder / "managers.xlsx").write_bytes(b"")
+    report = validate_folder(folder, today=TODAY)
+    assert [p.what for p in report.errors] == ["the table is given more than once"]
