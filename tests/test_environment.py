@@ -9,13 +9,13 @@ import yaml
 
 from conftest import REPO
 
-# Where a package's name differs between PyPI and conda-forge.
-CONDA_NAMES: dict[str, str] = {}
+# Where a package's name differs between PyPI and conda-forge (which splits ibis backends).
+CONDA_NAMES = {"ibis-framework[duckdb]": "ibis-duckdb", "ibis-framework[pyspark]": "ibis-pyspark"}
 
 
 def _split(requirement: str) -> tuple[str, str]:
     name, spec = re.match(r"^([A-Za-z0-9_.\-\[\]]+)\s*(.*)$", requirement.strip()).groups()
-    return re.sub(r"\[.*\]", "", name).lower().replace("_", "-"), spec.replace(" ", "")
+    return name.lower().replace("_", "-"), spec.replace(" ", "")
 
 
 def test_pyproject_and_environment_yml_declare_the_same_dependencies():

@@ -1,0 +1,125 @@
+"""Where the heavy work runs: ibis expressions on embedded DuckDB (default) or Spark.
+
+Input tables reach the engine as typed Parquet files, read where they are:
+
+- a data folder already in contract shape as Parquet (large companies) is read in
+  place, without passing through pandas;
+- anything else (CSV, Excel, mapped exports) is loaded and validated by
+  :mod:`kamlib.load`, then *staged*: written once as Parquet with the contract's
+  types into a staging folder, which both engines read.
+
+Only small results (one row per account and period) come back as pandas frames.
+ibis 12 with DuckDB 2.0 cannot ``create_table`` from pandas (a DROP VIEW syntax
+error), so small lookup tables go in as ``ibis.memtable`` and everything else as
+Parquet.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+import ibis
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from kamlib.contract import TABLES, Table
+from kamlib.errors import ParameterError
+from kamlib.load import Dataset
+
+Engine = Literal["duckdb", "spark"]
+ENGINES: tuple[str, ...] = ("duckdb", "spark")
+
+_ARROW_TYPES = {"text": pa.string(), "number": pa.float64(), "integer": pa.int64(),
+                "date": pa.date32(), "boolean": pa.bool_()}
+
+
+def connect(engine: str = "duckdb") -> ibis.BaseBackend:
+    """A connection to the chosen engine; Spark runs in local mode unless configured."""
+    if engine == "duckdb":
+        return ibis.duckdb.connect()
+    if engine == "spark":
+        return ibis.pyspark.connect(spark_session())
+    raise ParameterError(f"engine must be one of {', '.join(ENGINES)}. Got '{engine}'.")
+
+
+_SPARK = None
+
+
+def spark_session():
+    """One local Spark session per process, reused across calls (starting one takes seconds)."""
+    global _SPARK
+    if _SPARK is None:
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+        os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")
+        try:
+            from pyspark.sql import SparkSession
+        except ImportError:
+            raise ParameterError("engine 'spark' needs PySpark: pip install "
+                                 "'kam-workbooks[spark]' (and Java 17).") from None
+        _SPARK = (SparkSession.builder.master(os.environ.get("KAM_SPARK_MASTER", "local[2]"))
+                  .appName("kam-workbooks")
+                  .config("spark.sql.session.timeZone", "UTC")
+                  .config("spark.ui.enabled", "false")
+                  .config("spark.sql.shuffle.partitions", "4")
+                  .getOrCreate())
+        _SPARK.sparkContext.setLogLevel("ERROR")
+    return _SPARK
+
+
+def arrow_schema(table: Table) -> pa.Schema:
+    return pa.schema([(c.name, _ARROW_TYPES[c.kind]) for c in table.columns])
+
+
+def stage(data: Dataset, folder: Path) -> dict[str, Path]:
+    """Write each loaded table as typed Parquet in ``folder``; return the paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for name, frame in data.tables.items():
+        path = folder / f"{name}.parquet"
+        pq.write_table(_to_arrow(frame, TABLES[name]), path)
+        paths[name] = path
+    return paths
+
+
+def _to_arrow(frame: pd.DataFrame, table: Table) -> pa.Table:
+    columns = {}
+    for col in table.columns:
+        values = frame[col.name]
+        if col.kind == "date":
+            values = values.dt.date
+        columns[col.name] = pa.array(values.astype(object).where(values.notna(), None),
+                                     type=_ARROW_TYPES[col.kind])
+    return pa.table(columns, schema=arrow_schema(table))
+
+
+def read_tables(con: ibis.BaseBackend, paths: dict[str, Path]) -> dict[str, ibis.Table]:
+    """The staged (or in-place Parquet) tables as ibis tables on the connection."""
+    return {name: con.read_parquet(_parquet_glob(path), table_name=f"kam_{name}")
+            for name, path in paths.items()}
+
+
+def _parquet_glob(path: Path) -> str:
+    return str(path / "*.parquet") if path.is_dir() else str(path)
+
+
+def open_tables(data: Dataset, con: ibis.BaseBackend, staging: Path) -> dict[str, ibis.Table]:
+    """Engine tables for a validated dataset: Parquet inputs in place, the rest staged."""
+    in_place = {name: _parquet_origin(data, name) for name in data.tables}
+    to_stage = Dataset(root=data.root, tables={n: f for n, f in data.tables.items()
+                                               if in_place[n] is None})
+    paths = {**stage(to_stage, staging), **{n: p for n, p in in_place.items() if p}}
+    return read_tables(con, paths)
+
+
+def _parquet_origin(data: Dataset, name: str) -> Path | None:
+    """The Parquet file or folder a table was read from unchanged, if it was."""
+    files = {data.root / s.file for s in data.sources[name].segments}
+    if not files or any(f.suffix.lower() not in (".parquet", ".pq") for f in files):
+        return None
+    folder = data.root / name
+    if len(files) > 1 or folder.is_dir():
+        return folder
+    return files.pop()

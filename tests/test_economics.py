@@ -1,0 +1,100 @@
+"""Net revenue after cost to serve: hand-checked figures and reconciliation to the cent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from conftest import write_company
+from kamlib.economics import (ValueSettings, account_value, add_ratios, by_group,
+                              company_total, group_of)
+from kamlib.engine import connect, open_tables
+from kamlib.validate import validate_folder
+
+
+def value_of(folder: Path, tmp_path: Path, **kwargs):
+    report = validate_folder(folder)
+    assert report.ok, [p.render() for p in report.errors]
+    tables = open_tables(report.data, connect("duckdb"), tmp_path / "staging")
+    return report.data, account_value(tables, **kwargs)
+
+
+@pytest.fixture
+def tiny(tmp_path):
+    return value_of(write_company(tmp_path / "data"), tmp_path)
+
+
+def test_waterfall_matches_a_hand_calculation(tiny):
+    _, value = tiny
+    row = value.frame.set_index("account_id").loc["00200"]
+    # 2000 gross, a -200 credit note, 300 - 30 discounts, 1300 - 130 cost of goods,
+    # 2 rush deliveries at 180, 30 days of receivables at 8% on 1530 net sales.
+    assert row["net_sales"] == pytest.approx(2000 - 200 - 270)
+    assert row["cost_of_goods"] == pytest.approx(1170)
+    assert row["cts_logistics"] == pytest.approx(360)
+    assert row["cts_receivables"] == pytest.approx(1530 * 30 / 365 * 0.08)
+    assert row["net_revenue"] == pytest.approx(1530 - 1170 - 360 - 1530 * 30 / 365 * 0.08)
+
+
+def test_gross_minus_every_deduction_and_cost_equals_net(tiny):
+    _, value = tiny
+    f = value.frame
+    rebuilt = (f["gross_sales"] + f["credit_notes"] - f["discounts"] - f["rebates"]
+               - f["cost_of_goods"] - f[value.pools].sum(axis=1))
+    assert (rebuilt - f["net_revenue"]).abs().max() < 0.005
+
+
+def test_sum_over_accounts_and_groups_equals_the_company_total(tiny):
+    data, value = tiny
+    total = company_total(value)
+    lines = data.tables["invoice_lines"]
+    assert total["gross_sales"] + total["credit_notes"] == pytest.approx(
+        lines["gross_amount"].sum(), abs=0.005)
+    groups = by_group(value, data.tables["accounts"])
+    assert (groups[value.measures].sum() - total).abs().max() < 0.005
+    assert set(groups["group_id"]) == {"00100", "00200", "00300"}
+
+
+def test_payment_terms_change_the_carrying_cost(tmp_path):
+    folder = write_company(tmp_path / "data", {
+        "payment_terms.csv": "account_id,terms_days,average_days_to_pay\n00200,60,90\n00300,45,\n"})
+    _, value = value_of(folder, tmp_path, settings=ValueSettings(cost_of_capital=0.10))
+    carrying = value.frame.set_index("account_id")["cts_receivables"]
+    assert carrying["00200"] == pytest.approx(1530 * 90 / 365 * 0.10)
+    assert carrying["00300"] == pytest.approx(475 * 45 / 365 * 0.10)
+    assert carrying["00101"] == pytest.approx(1150.5 * 30 / 365 * 0.10)  # default terms
+
+
+def test_without_activities_the_fallback_is_used_and_said(tmp_path):
+    folder = write_company(tmp_path / "data", drop=("activities.csv", "activity_costs.csv"))
+    _, value = value_of(folder, tmp_path, settings=ValueSettings(cost_to_serve_fallback_share=0.1))
+    assert value.pools == ["cts_estimated", "cts_receivables"]
+    assert value.frame.set_index("account_id").loc["00300", "cts_estimated"] == pytest.approx(50)
+    assert "estimated as 10% of gross sales" in value.notes[0]
+
+
+def test_grains_and_windows(tiny, tmp_path):
+    data, quarterly = tiny
+    tables = open_tables(data, connect("duckdb"), tmp_path / "s2")
+    monthly = account_value(tables, grain="month")
+    assert sorted(monthly.frame["period_start"].dt.month.unique()) == [1, 2, 3]
+    assert monthly.frame["net_revenue"].sum() == pytest.approx(quarterly.frame["net_revenue"].sum())
+    feb = account_value(tables, grain="year", start=pd.Timestamp("2026-02-01").date(),
+                        end=pd.Timestamp("2026-02-28").date())
+    assert feb.frame["account_id"].tolist() == ["00200"]
+
+
+def test_ratios_are_undefined_without_positive_net_sales():
+    frame = pd.DataFrame({"net_sales": [100.0, 0.0, -5.0], "gross_margin": [40.0, 0, -2],
+                          "cost_to_serve": [10.0, 3, 1], "net_revenue": [30.0, -3, -3]})
+    ratios = add_ratios(frame)
+    assert ratios["net_margin"].iloc[0] == pytest.approx(0.3)
+    assert ratios["net_margin"].iloc[1:].isna().all()
+
+
+def test_group_of_follows_the_chain_to_the_top():
+    accounts = pd.DataFrame({"account_id": ["A", "B", "C", "D"],
+                             "parent_id": [None, "A", "B", None]})
+    assert group_of(accounts).to_dict() == {"A": "A", "B": "A", "C": "A", "D": "D"}
