@@ -1,0 +1,88 @@
+"""Plotly charts for the workbooks, drawn the same way in every report.
+
+In a kernel plotly renders only its JSON mimetype by default, which nbconvert drops
+silently from HTML. :func:`use_offline_renderer` sets the ``notebook`` renderer
+explicitly: plotly.js is embedded once per notebook (no network needed to read the
+report) and every figure is written as HTML that draws with it.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+
+from kamlib.labels import label
+
+POSITIVE, NEGATIVE, TOTAL, NEUTRAL = "#2a7f62", "#c0392b", "#34495e", "#7f8c8d"
+
+
+def use_offline_renderer() -> None:
+    pio.renderers.default = "notebook"
+    pio.templates.default = "plotly_white"
+
+
+def waterfall(totals: pd.Series, pools: list[str], title: str) -> go.Figure:
+    """Gross-to-net waterfall: gross sales down to net revenue, each deduction a step."""
+    steps = [("gross_sales", 1, "absolute"), ("credit_notes", 1, "relative"),
+             ("discounts", -1, "relative"), ("rebates", -1, "relative"),
+             ("net_sales", 1, "total"), ("cost_of_goods", -1, "relative"),
+             ("gross_margin", 1, "total"), *((p, -1, "relative") for p in pools),
+             ("net_revenue", 1, "total")]
+    fig = go.Figure(go.Waterfall(
+        x=[label(name) for name, _, _ in steps],
+        y=[sign * totals[name] for name, sign, _ in steps],
+        measure=[kind for _, _, kind in steps],
+        increasing={"marker": {"color": POSITIVE}}, decreasing={"marker": {"color": NEGATIVE}},
+        totals={"marker": {"color": TOTAL}},
+    ))
+    return fig.update_layout(title=title, showlegend=False, yaxis_title="Amount",
+                             margin={"b": 140})
+
+
+def cost_pools(frame: pd.DataFrame, pools: list[str], title: str) -> go.Figure:
+    """Cost to serve by pool, as stacked bars per period."""
+    fig = go.Figure([go.Bar(name=label(p), x=frame["period_start"], y=frame[p]) for p in pools])
+    return fig.update_layout(barmode="stack", title=title, yaxis_title="Cost to serve",
+                             legend={"orientation": "h", "y": -0.2})
+
+
+def whale_curve(curve: pd.DataFrame, title: str) -> go.Figure:
+    fig = go.Figure(go.Scatter(
+        x=curve["share_of_accounts"] * 100, y=curve["cumulative_share"] * 100, mode="lines",
+        line={"color": TOTAL, "width": 3}, customdata=curve[["account_id"]],
+        hovertemplate="%{x:.1f}% of accounts<br>%{y:.0f}% of net revenue<br>up to "
+                      "%{customdata[0]}<extra></extra>"))
+    fig.add_hline(y=100, line_dash="dash", line_color=NEUTRAL,
+                  annotation_text="total net revenue")
+    return fig.update_layout(title=title, xaxis_title="Accounts, most to least profitable (%)",
+                             yaxis_title="Cumulative net revenue (% of total)")
+
+
+def gross_versus_net(ranks: pd.DataFrame, names: pd.Series, title: str) -> go.Figure:
+    colour = ranks["looks_big_earns_little"].map({True: NEGATIVE, False: POSITIVE})
+    fig = go.Figure(go.Scatter(
+        x=ranks["gross_sales"], y=ranks["net_revenue"], mode="markers",
+        marker={"color": colour, "size": 8, "opacity": 0.7},
+        text=ranks["account_id"].map(names).fillna(ranks["account_id"]),
+        hovertemplate="%{text}<br>gross sales %{x:,.0f}<br>net revenue %{y:,.0f}<extra></extra>"))
+    fig.add_hline(y=0, line_color=NEUTRAL)
+    return fig.update_layout(title=title, xaxis_title="Gross sales", yaxis_title="Net revenue",
+                             xaxis_type="log")
+
+
+def distribution(values: pd.Series, title: str, axis_title: str) -> go.Figure:
+    fig = go.Figure(go.Histogram(x=values, nbinsx=50, marker_color=TOTAL))
+    return fig.update_layout(title=title, xaxis_title=axis_title, yaxis_title="Accounts")
+
+
+def holdout_by_frequency(frame: pd.DataFrame, title: str) -> go.Figure:
+    """Mean predicted and actual holdout purchases by past repeat purchases (7 = 7 or more)."""
+    fig = go.Figure([
+        go.Scatter(x=frame["repeat_purchases"], y=frame["actual_purchases"], name="Actual",
+                   mode="lines+markers", line={"color": TOTAL}),
+        go.Scatter(x=frame["repeat_purchases"], y=frame["predicted_purchases"], name="Predicted",
+                   mode="lines+markers", line={"color": POSITIVE, "dash": "dash"}),
+    ])
+    return fig.update_layout(title=title, xaxis_title="Repeat purchases before the holdout",
+                             yaxis_title="Mean purchases in the holdout year")

@@ -1,0 +1,1 @@
+"""Per-workbook logic: what each notebook shows, computed where tests reach it."""

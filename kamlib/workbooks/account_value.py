@@ -1,0 +1,227 @@
+"""The account value workbook: everything its notebook shows, computed here where tests reach it.
+
+For analysts and finance: what each account really earns after discounts and cost
+to serve, now and over its lifetime, and who creates or destroys value.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from kamlib.describe import missing_tables
+from kamlib.economics import (AccountValue, ValueSettings, account_value, add_ratios, by_group,
+                              company_total, group_of)
+from kamlib.engine import connect, open_tables
+from kamlib.errors import DataError, ParameterError
+from kamlib.labels import label, money, percent
+from kamlib.lifetime import Holdout, LifetimeValue, fit_lifetime_value, holdout_check, rfm_summary
+from kamlib.load import Dataset
+from kamlib.mapping import read_mapping
+from kamlib.periods import Quarter
+from kamlib.validate import validate_folder
+from kamlib.whale import WhaleSummary, gross_versus_net, whale_curve, whale_summary
+
+
+class AccountValueParameters(BaseModel):
+    """The workbook's parameters; the notebook's parameters cell holds the same names."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    data_dir: str = "../data/sample"
+    mapping: str | None = None
+    period: str | None = None
+    """Last quarter of the 12-month value window, like 2026Q3; default: the latest
+    complete quarter in the data."""
+    engine: Literal["duckdb", "spark"] = "duckdb"
+    horizon_years: float = Field(default=3.0, gt=0, le=20)
+    discount_rate: float = Field(default=0.10, ge=0, le=1)
+    cost_of_capital: float = Field(default=0.08, ge=0, le=1)
+    default_payment_days: int = Field(default=30, ge=0, le=365)
+    cost_to_serve_fallback_share: float = Field(default=0.08, ge=0, le=1)
+    focus: str | None = None
+    """An account or group id to show its own waterfall; default: the largest group."""
+    top_n: int = Field(default=15, ge=1, le=200)
+    random_state: int = 0
+
+    @property
+    def settings(self) -> ValueSettings:
+        return ValueSettings(cost_of_capital=self.cost_of_capital,
+                             default_payment_days=self.default_payment_days,
+                             cost_to_serve_fallback_share=self.cost_to_serve_fallback_share)
+
+
+@dataclass
+class AccountValueWorkbook:
+    params: AccountValueParameters
+    data: Dataset
+    quarter: Quarter
+    window_start: date
+    quarterly: AccountValue
+    accounts: pd.DataFrame
+    """One row per account over the 12-month window: names, waterfall, ratios, lifetime value."""
+    groups: pd.DataFrame
+    whale: WhaleSummary
+    curve: pd.DataFrame
+    ranks: pd.DataFrame
+    lifetime: LifetimeValue
+    holdout: Holdout
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def window_end(self) -> date:
+        return self.quarter.end
+
+    @property
+    def names(self) -> pd.Series:
+        return self.data.tables["accounts"].set_index("account_id")["account_name"]
+
+
+def build(params: AccountValueParameters) -> AccountValueWorkbook:
+    """Validate the data, run the economics on the engine, value the accounts."""
+    mapping = read_mapping(Path(params.mapping)) if params.mapping else None
+    report = validate_folder(Path(params.data_dir), mapping)
+    if not report.ok:
+        raise DataError(report.problems)
+    data = report.data
+    lines = data.tables["invoice_lines"]
+    quarter = (Quarter.parse(params.period) if params.period
+               else Quarter.latest_complete(lines["invoice_date"].max().date()))
+    start = quarter.shift(-3).start
+    tables = open_tables(data, connect(params.engine), Path(tempfile.mkdtemp(prefix="kam-")))
+    settings = params.settings
+    quarterly = account_value(tables, grain="quarter", end=quarter.end, settings=settings)
+    window = _window(quarterly, start)
+    summary = rfm_summary(tables, quarter.end, settings=settings)
+    lifetime = fit_lifetime_value(summary, horizon_years=params.horizon_years,
+                                  discount_rate=params.discount_rate,
+                                  random_state=params.random_state)
+    holdout = holdout_check(tables, quarter.end, settings=settings,
+                            random_state=params.random_state)
+    accounts = _per_account(data, window, lifetime)
+    groups = add_ratios(by_group(AccountValue(window, quarterly.pools), data.tables["accounts"])
+                        .groupby("group_id")[quarterly.measures].sum().reset_index())
+    return AccountValueWorkbook(
+        params=params, data=data, quarter=quarter, window_start=start, quarterly=quarterly,
+        accounts=accounts, groups=groups,
+        whale=whale_summary(accounts.set_index("account_id")["net_revenue"]),
+        curve=whale_curve(accounts.set_index("account_id")["net_revenue"]),
+        ranks=gross_versus_net(accounts[["account_id", "gross_sales", "net_revenue"]]),
+        lifetime=lifetime, holdout=holdout,
+        notes=data.notes + quarterly.notes + [f"Not given: {t}. {w}"
+                                              for t, w in missing_tables(data)],
+    )
+
+
+def _window(quarterly: AccountValue, start: date) -> pd.DataFrame:
+    return quarterly.frame[quarterly.frame["period_start"] >= pd.Timestamp(start)]
+
+
+def _per_account(data: Dataset, window: pd.DataFrame, lifetime: LifetimeValue) -> pd.DataFrame:
+    accounts = data.tables["accounts"][["account_id", "account_name", "country", "industry"]]
+    measures = [c for c in window.columns if c not in ("account_id", "period_start")]
+    totals = window.groupby("account_id", as_index=False)[measures].sum()
+    clv = lifetime.frame[["p_alive", "clv", "clv_lower", "clv_upper"]].rename(
+        columns={"clv": "lifetime_value", "clv_lower": "lifetime_value_lower",
+                 "clv_upper": "lifetime_value_upper"})
+    merged = (accounts.merge(totals, on="account_id", how="inner")
+              .merge(clv, left_on="account_id", right_index=True, how="left")
+              .assign(group_id=lambda f: f["account_id"].map(group_of(data.tables["accounts"]))))
+    return add_ratios(merged).sort_values("net_revenue", ascending=False, ignore_index=True)
+
+
+# --- What the notebook shows ---------------------------------------------------------
+
+
+ACCOUNT_COLUMNS = ["account_id", "account_name", "country", "gross_sales", "net_sales",
+                   "cost_to_serve", "net_revenue", "net_margin", "cost_to_serve_ratio"]
+LIFETIME_COLUMNS = ["account_id", "account_name", "net_revenue", "p_alive", "lifetime_value",
+                    "lifetime_value_lower", "lifetime_value_upper"]
+
+
+def window_total(wb: AccountValueWorkbook) -> pd.Series:
+    """The company's waterfall over the 12-month window."""
+    window = AccountValue(_window(wb.quarterly, wb.window_start), wb.quarterly.pools)
+    return company_total(window)
+
+
+def key_figures(wb: AccountValueWorkbook) -> pd.DataFrame:
+    total = window_total(wb)
+    rows = [
+        ("Accounts invoiced in the window", f"{len(wb.accounts):,}"),
+        (label("gross_sales"), money(total["gross_sales"])),
+        (label("net_sales"), money(total["net_sales"])),
+        (label("cost_to_serve"), money(total["cost_to_serve"])),
+        (label("net_revenue"), money(total["net_revenue"])),
+        ("Net revenue / net sales", percent(total["net_revenue"] / total["net_sales"], 1)),
+        ("Accounts destroying value", f"{wb.whale.value_destroyers:,} "
+                                      f"({percent(wb.whale.destroyer_share, 1)})"),
+        ("Peak of the whale curve", percent(wb.whale.peak_share, 1)),
+        ("Value destruction index", percent(wb.whale.destruction_index, 1)),
+        (f"Lifetime value, {wb.params.horizon_years:g} years at "
+         f"{percent(wb.params.discount_rate)}", money(wb.accounts["lifetime_value"].sum())),
+    ]
+    return pd.DataFrame(rows, columns=["Figure", f"12 months to {wb.window_end}"])
+
+
+def focus_id(wb: AccountValueWorkbook) -> str:
+    """The account or group the second waterfall shows."""
+    if wb.params.focus:
+        known = set(wb.accounts["account_id"]) | set(wb.accounts["group_id"])
+        if wb.params.focus not in known:
+            raise ParameterError(f"focus must be an account or group id invoiced in the "
+                                 f"window. Got '{wb.params.focus}'.")
+        return wb.params.focus
+    return wb.groups.sort_values("gross_sales", ascending=False)["group_id"].iloc[0]
+
+
+def focus_totals(wb: AccountValueWorkbook, focus: str) -> pd.Series:
+    rows = wb.accounts[(wb.accounts["account_id"] == focus) | (wb.accounts["group_id"] == focus)]
+    return rows[wb.quarterly.measures].sum()
+
+
+def company_by_quarter(wb: AccountValueWorkbook) -> pd.DataFrame:
+    measures = wb.quarterly.measures
+    return wb.quarterly.frame.groupby("period_start", as_index=False)[measures].sum()
+
+
+def value_table(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Accounts as shown to readers: labelled columns, money rounded, ratios as percent."""
+    shown = frame[columns].copy()
+    for column in columns:
+        if column in ("net_margin", "cost_to_serve_ratio", "gross_margin_ratio", "p_alive"):
+            shown[column] = shown[column].map(lambda v: percent(v, 1))
+        elif pd.api.types.is_float_dtype(shown[column]):
+            shown[column] = shown[column].map(money)
+    return shown.rename(columns=label)
+
+
+def misleading_giants(wb: AccountValueWorkbook) -> pd.DataFrame:
+    giants = wb.ranks[wb.ranks["looks_big_earns_little"]].assign(
+        account_name=lambda f: f["account_id"].map(wb.names))
+    return value_table(giants, ["account_id", "account_name", "gross_rank", "net_rank",
+                                "gross_sales", "net_revenue"])
+
+
+def model_parameters(wb: AccountValueWorkbook) -> pd.DataFrame:
+    rows = [("BG/NBD (purchases, weeks)", name, value)
+            for name, value in wb.lifetime.bgnbd.params_.items()]
+    rows += [("Gamma-Gamma (net revenue per purchase)", name, value)
+             for name, value in wb.lifetime.gamma_gamma.params_.items()]
+    return pd.DataFrame(rows, columns=["Model", "Parameter", "Estimate"]).round(4)
+
+
+def holdout_table(wb: AccountValueWorkbook) -> pd.DataFrame:
+    totals = wb.holdout.totals()
+    return pd.DataFrame({
+        f"Holdout {wb.holdout.calibration_end} to {wb.holdout.holdout_end}": totals["measure"],
+        "Predicted": totals["predicted"].map(money),
+        "Actual": totals["actual"].map(money),
+        "Error": totals["error"].map(lambda v: percent(v, 1)),
+    })
