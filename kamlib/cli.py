@@ -7,6 +7,7 @@ or parameter); 4 an unexpected internal error (please report it with the log).
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -64,7 +65,7 @@ def _guarded(action):
     except (typer.Exit, typer.Abort, KeyboardInterrupt):
         raise
     except Exception as exc:  # last resort: a short message, the traceback only on request
-        if __import__("os").environ.get("KAM_DEBUG"):
+        if os.environ.get("KAM_DEBUG"):
             raise
         _fail(f"unexpected internal error ({type(exc).__name__}: {exc}). Set KAM_DEBUG=1 to "
               "see the traceback and please report it.", EXIT_INTERNAL)
@@ -130,15 +131,27 @@ def sample(
     = 20261,
     file_format: Annotated[str, typer.Option(
         "--format", help="csv, or parquet for large sizes (written in chunks).")] = "csv",
+    invoice_lines: Annotated[int | None, typer.Option(
+        min=1, help="Target number of invoice lines (for benchmarks); default: natural mix.")]
+    = None,
 ) -> None:
     """Write a realistic synthetic B2B company (deterministic for a given seed)."""
+    from rich.progress import Progress
+
     from kamlib.sample import write_sample
 
     if file_format not in ("csv", "parquet"):
         _fail(f"--format must be csv or parquet. Got '{file_format}'.", EXIT_USAGE)
-    summary = _guarded(lambda: write_sample(out_dir, accounts=accounts, years=years, seed=seed,
-                                            file_format=file_format))
-    out.print(f"Sample company written to {out_dir}: {summary}")
+    with Progress(console=err, transient=True) as bar:
+        task = bar.add_task("Generating", total=None)
+
+        def report(stage: str, done: int, total: int) -> None:
+            bar.update(task, description=stage.capitalize(), completed=done, total=total)
+
+        summary = _guarded(lambda: write_sample(
+            out_dir, accounts=accounts, years=years, seed=seed, file_format=file_format,
+            invoice_lines=invoice_lines, progress=report))
+    out.print(f"Sample company written to {out_dir}: {summary}", soft_wrap=True)
 
 
 @app.command()

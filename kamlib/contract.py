@@ -14,7 +14,7 @@ Conventions that hold for every table:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
@@ -303,7 +303,7 @@ PLANS = Table(
     name="plans",
     title="Yearly key-account plans",
     description="One plan per key account and year, written and signed at the start of the year.",
-    key=("plan_id",),
+    key=("account_id", "year"),
     columns=(
         _text("plan_id", "Plan identifier.", unique=True, example="P-2026-00100"),
         _text("account_id", "The key account.", references=("accounts", "account_id"),

@@ -38,7 +38,7 @@ def _invoice_facts(data: Dataset) -> list[tuple[str, str]]:
     credit = lines["gross_amount"] < 0
     return [
         ("Invoice dates", f"{dates.min():%Y-%m-%d} to {dates.max():%Y-%m-%d}"),
-        ("Gross revenue", f"{lines['gross_amount'].sum():,.2f} over "
+        ("Gross amount, credit notes included", f"{lines['gross_amount'].sum():,.2f} over "
          f"{lines['invoice_id'].nunique():,} invoices"),
         ("Credit-note lines", f"{int(credit.sum()):,} ({lines.loc[credit, 'gross_amount'].sum():,.2f})"),
         ("Product lines", f"{lines['product_line'].nunique():,}"),

@@ -59,11 +59,17 @@ def spark_session():
         except ImportError:
             raise ParameterError("engine 'spark' needs PySpark: pip install "
                                  "'kam-workbooks[spark]' (and Java 17).") from None
+        log4j = Path(__file__).with_name("spark-log4j2.properties")
         _SPARK = (SparkSession.builder.master(os.environ.get("KAM_SPARK_MASTER", "local[2]"))
                   .appName("kam-workbooks")
+                  # UTC everywhere, or Spark shifts dates by the machine's time zone.
                   .config("spark.sql.session.timeZone", "UTC")
+                  .config("spark.driver.extraJavaOptions",
+                          f"-Dlog4j2.configurationFile=file:{log4j} -Duser.timezone=UTC")
                   .config("spark.ui.enabled", "false")
+                  .config("spark.ui.showConsoleProgress", "false")
                   .config("spark.sql.shuffle.partitions", "4")
+                  .config("spark.sql.execution.arrow.pyspark.enabled", "true")
                   .getOrCreate())
         _SPARK.sparkContext.setLogLevel("ERROR")
     return _SPARK

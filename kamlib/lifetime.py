@@ -5,7 +5,8 @@ from :mod:`kamlib.value`: BG/NBD for how often an account will still buy, and
 Gamma-Gamma for the net revenue per purchase. Stated choices:
 
 - a *purchase* is a day with at least one positive invoice line (credit-note-only
-  days are not purchases); time is measured in weeks;
+  days are not purchases); time is measured in weeks, an account's age (T) up to the
+  end of the window's last day;
 - the value per purchase is the account's net revenue (after cost to serve) in the
   calibration window divided by its purchases, so lifetime value is net of cost to
   serve like everything else in the product;
@@ -62,7 +63,8 @@ def rfm_summary(tables: dict[str, ibis.Table], end: date, **value_options) -> pd
     return pd.DataFrame({
         "frequency": history["purchases"] - 1,
         "recency": (history["last_purchase"] - history["first_purchase"]) / weeks,
-        "T": (pd.Timestamp(end) - history["first_purchase"]) / weeks,
+        # Age runs to the end of the last day, so a first purchase on that day has T > 0.
+        "T": (pd.Timestamp(end) + pd.Timedelta(days=1) - history["first_purchase"]) / weeks,
         "monetary_value": net.reindex(history.index).fillna(0) / history["purchases"],
     })
 

@@ -31,9 +31,11 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow.parquet as pq
+import yaml
+from pydantic import ValidationError
 
 from kamlib.contract import CRITERIA_FILE, TABLES, Column, SelectionCriteria, Table
-from kamlib.errors import MappingError, Problem
+from kamlib.errors import Problem
 from kamlib.mapping import Mapping, TableMapping, apply_mapping
 
 FORMATS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "excel", ".xlsm": "excel",
@@ -458,9 +460,6 @@ def _missing_columns(table: Table, files: str, missing: list[str], present) -> P
 
 
 def _load_criteria(data: Dataset) -> SelectionCriteria | None:
-    import yaml
-    from pydantic import ValidationError
-
     path = data.root / CRITERIA_FILE
     if not path.is_file():
         return None

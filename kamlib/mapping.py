@@ -48,7 +48,7 @@ class ClassRule(_Strict):
         try:
             re.compile(pattern)
         except re.error as exc:
-            raise ValueError(f"pattern must be a valid regular expression. Got '{pattern}': {exc}")
+            raise ValueError(f"pattern must be a valid regular expression. Got '{pattern}': {exc}") from None
         return pattern
 
 

@@ -157,9 +157,13 @@ def _future_dates(data: Dataset, table: Table, frame: pd.DataFrame, today: date)
 
 
 def _duplicate_keys(data: Dataset, table: Table, frame: pd.DataFrame) -> list[Problem]:
-    key = [k for k in table.key if k in frame]
-    if not key or len(key) < len(table.key):
-        return []
+    """The table's key, and every column marked unique, must not repeat."""
+    keys = [list(table.key)] + [[c.name] for c in table.columns
+                                if c.unique and [c.name] != list(table.key)]
+    return [p for key in keys if key for p in _duplicates(data, table, frame, key)]
+
+
+def _duplicates(data: Dataset, table: Table, frame: pd.DataFrame, key: list[str]) -> list[Problem]:
     dup = frame.duplicated(key, keep=False) & frame[key].notna().all(axis=1)
     if not dup.any():
         return []

@@ -12,7 +12,7 @@ from pathlib import Path
 import papermill as pm
 import pytest
 
-from conftest import ONLINE_RETAIL, REPO, needs_shared
+from support import ONLINE_RETAIL, REPO, needs_shared
 from kamlib.workbooks import account_value as av
 
 NOTEBOOK = REPO / "notebooks" / "account_value.ipynb"
@@ -75,3 +75,63 @@ class TestOnRealExport:
         text = json.dumps(notebook)
         assert "No cost-to-serve activities were given" in text
         assert "Traceback" not in text
+
+
+SAMPLE = REPO / "data" / "sample"
+
+
+@pytest.fixture(scope="module")
+def sample_workbook():
+    return av.build(av.AccountValueParameters(data_dir=str(SAMPLE)))
+
+
+class TestOnSample:
+    def test_reconciles_to_the_cent_with_the_raw_files(self, sample_workbook):
+        """Engine totals against an independent pandas calculation from the CSV files."""
+        import pandas as pd
+
+        lines = pd.read_csv(SAMPLE / "invoice_lines.csv", parse_dates=["invoice_date"])
+        acts = pd.read_csv(SAMPLE / "activities.csv", parse_dates=["activity_date"])
+        costs = pd.read_csv(SAMPLE / "activity_costs.csv")
+        end = pd.Timestamp(sample_workbook.window_end)
+        lines, acts = lines[lines["invoice_date"] <= end], acts[acts["activity_date"] <= end]
+        frame = sample_workbook.quarterly.frame
+        gross = lines["gross_amount"]
+        assert frame["gross_sales"].sum() == pytest.approx(gross[gross > 0].sum(), abs=0.005)
+        assert frame["credit_notes"].sum() == pytest.approx(gross[gross < 0].sum(), abs=0.005)
+        assert frame["discounts"].sum() == pytest.approx(lines["discount_amount"].sum(), abs=0.005)
+        assert frame["rebates"].sum() == pytest.approx(lines["rebate_amount"].fillna(0).sum(),
+                                                       abs=0.005)
+        assert frame["cost_of_goods"].sum() == pytest.approx(lines["cost_of_goods"].sum(),
+                                                             abs=0.005)
+        activity_cost = acts.merge(costs, on="activity").eval("count * unit_cost").sum()
+        pools = [p for p in sample_workbook.quarterly.pools if p != "cts_receivables"]
+        assert frame[pools].sum().sum() == pytest.approx(activity_cost, abs=0.005)
+        rebuilt = (frame["gross_sales"] + frame["credit_notes"] - frame["discounts"]
+                   - frame["rebates"] - frame["cost_of_goods"]
+                   - frame[sample_workbook.quarterly.pools].sum(axis=1))
+        assert (rebuilt - frame["net_revenue"]).abs().max() < 0.005
+
+    def test_some_large_accounts_destroy_value(self, sample_workbook):
+        giants = sample_workbook.ranks.query("looks_big_earns_little")
+        assert len(giants) >= 5
+        assert 0 < sample_workbook.whale.destroyer_share < 0.5
+
+    def test_holdout_predictions_are_close(self, sample_workbook):
+        errors = sample_workbook.holdout.totals().set_index("measure")["error"]
+        assert abs(errors["Purchases"]) < 0.15 and abs(errors["Net revenue"]) < 0.25
+
+    def test_same_input_same_figures(self, sample_workbook):
+        again = av.build(av.AccountValueParameters(data_dir=str(SAMPLE)))
+        import pandas as pd
+
+        pd.testing.assert_frame_equal(sample_workbook.accounts, again.accounts)
+
+    @pytest.mark.slow
+    def test_notebook_runs_through_papermill_with_every_chart(self, tmp_path):
+        notebook = run_notebook(tmp_path, data_dir=str(SAMPLE), period="2026Q2",
+                                focus="000264")
+        assert charts_in(notebook) == 7
+        text = json.dumps(notebook)
+        assert "Twelve months from 2025-07-01 to 2026-06-30" in text
+        assert "Kurt Makina" in text

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ONLINE_RETAIL, REPO, TINY, needs_shared, write_company
+from support import ONLINE_RETAIL, REPO, TINY, needs_shared, write_company
 
 KAM = Path(sys.executable).parent / "kam"
 
@@ -33,7 +33,7 @@ def test_validate_good_data_prints_summary(company):
     result = kam("validate", "--data", str(company), "--today", "2026-09-30")
     assert result.returncode == 0, result.stderr
     assert "the data is usable" in result.stdout
-    assert "Gross revenue" in result.stdout and "3,550.50" in result.stdout
+    assert "Gross amount, credit notes included" in result.stdout and "3,550.50" in result.stdout
     assert "Not given: Payment terms" in result.stdout
 
 

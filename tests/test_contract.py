@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from pydantic import ValidationError
 
-from conftest import REPO
+from support import REPO
 from kamlib.contract import TABLES, SelectionCriteria
 from kamlib.describe import contract_markdown
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from conftest import write_company
+from support import write_company
 from kamlib.economics import (ValueSettings, account_value, add_ratios, by_group,
                               company_total, group_of)
 from kamlib.engine import connect, open_tables

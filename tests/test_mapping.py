@@ -10,7 +10,7 @@ from datetime import date
 
 import pytest
 
-from conftest import ONLINE_RETAIL, REPO, needs_shared, write_company
+from support import ONLINE_RETAIL, REPO, needs_shared, write_company
 from kamlib.errors import MappingError
 from kamlib.mapping import read_mapping
 from kamlib.validate import validate_folder

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from conftest import TINY, write_company
+from support import TINY, write_company
 from kamlib.validate import validate_folder
 
 TODAY = date(2026, 9, 30)

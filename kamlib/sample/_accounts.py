@@ -21,9 +21,10 @@ from kamlib.sample._timeline import Timeline
 
 MEDIAN_SIZE = 14_000.0
 """Median yearly purchases of an account at list price, EUR."""
-SIZE_SIGMA = 1.55
-"""Lognormal spread of account sizes: the top fifth buys about three quarters."""
-ORDERS_AT_MEDIAN = 7.0
+SIZE_SIGMA = 1.75
+"""Lognormal spread of account sizes: the top fifth buys about four fifths (Pareto's
+80/20), the top 1 % (future key accounts) over a quarter."""
+ORDERS_AT_MEDIAN = 8.2
 """Orders a year from a median-sized account; grows with the square root of size."""
 
 
@@ -31,6 +32,9 @@ ORDERS_AT_MEDIAN = 7.0
 class Accounts:
     """Columns of the accounts table plus the drivers of each account's invoices."""
 
+    account_number: np.ndarray
+    """The ERP number behind each account id; ids are it zero-padded to id_width."""
+    id_width: int
     account_id: np.ndarray
     name: np.ndarray
     parent: np.ndarray
@@ -59,6 +63,8 @@ class Accounts:
     tech_rate: np.ndarray
     packaging_rate: np.ndarray
     demanding: np.ndarray
+    strain: np.ndarray
+    """How demanding: 0 (little margin left) to 1 (clearly destroys value)."""
     terms_days: np.ndarray
     days_to_pay: np.ndarray
     """Average days to pay, NaN when the account pays on terms."""
@@ -84,16 +90,19 @@ class Accounts:
 
 
 def build_accounts(rng: np.random.Generator, n: int, timeline: Timeline) -> Accounts:
-    ids = _account_ids(rng, n)
+    numbers = 100 + np.cumsum(rng.integers(1, 4, n))  # ERP numbers have gaps
+    width = max(6, len(str(int(numbers[-1]))))  # at least six digits: "000123"
     country_idx = rng.choice(len(COUNTRIES), n, p=[c.weight for c in COUNTRIES])
     size = MEDIAN_SIZE * np.exp(SIZE_SIGMA * rng.standard_normal(n))
     rank = np.argsort(np.argsort(-size, kind="stable"), kind="stable")  # 0 = largest
-    demanding = _demanding(rng, rank)
+    demanding, strain = _demanding(rng, rank)
     industry = rng.choice(len(cat.INDUSTRIES), n, p=[w for _, w in cat.INDUSTRIES])
-    first, last = _lifetimes(rng, size, rank, timeline.n_months)
-    terms, to_pay = _payment(rng, country_idx, demanding)
+    first, last = _lifetimes(rng, size, rank, demanding, timeline.n_months)
+    terms, to_pay = _payment(rng, country_idx, demanding, strain)
     acc = Accounts(
-        account_id=ids,
+        account_number=numbers,
+        id_width=width,
+        account_id=np.strings.zfill(numbers.astype(STR), width),
         name=np.empty(n, dtype=STR),
         parent=np.full(n, -1),
         country=np.asarray([c.code for c in COUNTRIES], dtype=STR)[country_idx],
@@ -103,20 +112,21 @@ def build_accounts(rng: np.random.Generator, n: int, timeline: Timeline) -> Acco
         growth=_growth(rng, n),
         first_month=first,
         last_month=last,
-        orders_per_year=_orders_per_year(rng, size, demanding),
+        orders_per_year=_orders_per_year(rng, size, strain),
         lines_mu=np.clip(0.45 + 0.45 * np.log10(size / MEDIAN_SIZE), 0.15, 2.5),
         season_amp=rng.uniform(0.4, 1.4, n),
         mix_cdf=_product_mix(rng, size, industry, demanding),
-        discount=_discounts(rng, size, demanding),
-        rebate=_rebates(rng, size, demanding),
-        return_rate=np.where(demanding, rng.uniform(0.07, 0.12, n), rng.uniform(0.005, 0.03, n)),
-        rush_rate=np.where(demanding, rng.uniform(0.20, 0.35, n), rng.uniform(0.0, 0.05, n)),
+        discount=_discounts(rng, size, demanding, strain),
+        rebate=_rebates(rng, size, demanding, strain),
+        return_rate=np.where(demanding, 0.03 + 0.08 * strain, rng.uniform(0.005, 0.03, n)),
+        rush_rate=np.where(demanding, 0.10 + 0.25 * strain, rng.uniform(0.0, 0.05, n)),
         split_rate=rng.uniform(0.02, 0.35, n),
-        ticket_rate=np.where(demanding, rng.uniform(0.5, 0.9, n), rng.uniform(0.02, 0.2, n)),
+        ticket_rate=np.where(demanding, 0.3 + 0.6 * strain, rng.uniform(0.02, 0.2, n)),
         visit_rate=np.zeros(n),
         tech_rate=np.zeros(n),
         packaging_rate=np.where(rng.random(n) < 0.05, rng.uniform(0.3, 1.0, n), 0.0),
         demanding=demanding,
+        strain=strain,
         terms_days=terms,
         days_to_pay=to_pay,
     )
@@ -125,25 +135,18 @@ def build_accounts(rng: np.random.Generator, n: int, timeline: Timeline) -> Acco
     return acc
 
 
-def _account_ids(rng: np.random.Generator, n: int) -> np.ndarray:
-    """ERP numbers with gaps, zero-padded to at least six digits ("000123")."""
-    numbers = 100 + np.cumsum(rng.integers(1, 4, n))
-    width = max(6, len(str(int(numbers[-1])))) if n else 6
-    return np.strings.zfill(numbers.astype(STR), width)
-
-
-def _demanding(rng: np.random.Generator, rank: np.ndarray) -> np.ndarray:
-    """About a quarter of the largest accounts are costly to serve; at least two in the
-    top decile, so the whale curve always shows large accounts destroying value."""
+def _demanding(rng: np.random.Generator, rank: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """About one in twelve of the largest accounts is costly to serve, with a strain from
+    0 (little margin left) to 1 (clearly destroys value). Two of the top 5 % always
+    strain hard, so the whale curve shows large accounts destroying value on any seed."""
     n = len(rank)
-    top_decile = rank < max(10, n // 10)
-    out = (rank < max(15, int(n * 0.15))) & (rng.random(n) < 0.22)
-    need = min(int(top_decile.sum()), max(2, int(top_decile.sum() * 0.2)))
-    have = int((out & top_decile).sum())
-    if have < need:
-        free = np.flatnonzero(top_decile & ~out & (rank > 0))
-        out[rng.choice(free, min(need - have, len(free)), replace=False)] = True
-    return out
+    out = (rank < max(15, int(n * 0.15))) & (rng.random(n) < 0.08)
+    strain = np.where(out, rng.random(n), 0.0)
+    top = np.flatnonzero((rank < max(6, n // 20)) & (rank > 0))
+    forced = rng.choice(top, min(2, len(top)), replace=False)
+    out[forced] = True
+    strain[forced] = rng.uniform(0.5, 1.0, len(forced))
+    return out, strain
 
 
 def _growth(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -156,13 +159,14 @@ def _growth(rng: np.random.Generator, n: int) -> np.ndarray:
 
 
 def _lifetimes(rng: np.random.Generator, size: np.ndarray, rank: np.ndarray,
-               n_months: int) -> tuple[np.ndarray, np.ndarray]:
+               demanding: np.ndarray, n_months: int) -> tuple[np.ndarray, np.ndarray]:
     """First and last month as a customer: some are won during the period, some lost
-    (no invoices in the last year). The largest accounts are never lost in the sample."""
+    (no invoices in the last year). The largest accounts are never lost in the sample,
+    and demanding accounts are long-standing ones (that is how they got their terms)."""
     n = len(size)
     first = np.zeros(n, dtype=np.int64)
     last = np.full(n, n_months - 1, dtype=np.int64)
-    is_new = rng.random(n) < 0.12
+    is_new = (rng.random(n) < 0.12) & ~demanding
     first[is_new] = rng.integers(1, max(2, n_months - 2), is_new.sum())
     if n_months >= 16:  # churn needs a year without invoices after some history
         churn_p = np.where(size < MEDIAN_SIZE, 0.10, 0.05)
@@ -175,12 +179,12 @@ def _lifetimes(rng: np.random.Generator, size: np.ndarray, rank: np.ndarray,
 
 
 def _orders_per_year(rng: np.random.Generator, size: np.ndarray,
-                     demanding: np.ndarray) -> np.ndarray:
+                     strain: np.ndarray) -> np.ndarray:
     """Order frequency grows with the square root of size; demanding accounts place
     many small orders, the long tail orders a few times a year."""
     style = np.exp(rng.normal(0, 0.3, len(size)))
     orders = ORDERS_AT_MEDIAN * np.sqrt(size / MEDIAN_SIZE) * style
-    return np.maximum(0.6, np.where(demanding, orders * 4.0, orders))
+    return np.maximum(0.6, np.where(strain > 0, orders * (2 + 3 * strain), orders))
 
 
 def _product_mix(rng: np.random.Generator, size: np.ndarray, industry: np.ndarray,
@@ -200,19 +204,21 @@ def _product_mix(rng: np.random.Generator, size: np.ndarray, industry: np.ndarra
     return np.cumsum(mix, axis=1).astype(np.float32)
 
 
-def _discounts(rng: np.random.Generator, size: np.ndarray, demanding: np.ndarray) -> np.ndarray:
+def _discounts(rng: np.random.Generator, size: np.ndarray, demanding: np.ndarray,
+               strain: np.ndarray) -> np.ndarray:
     """Bigger accounts negotiate bigger discounts; demanding ones the biggest."""
     base = 0.04 + 0.035 * np.log10(np.maximum(size, 1_000) / MEDIAN_SIZE)
     rate = base + rng.normal(0, 0.02, len(size))
-    rate = np.where(demanding, rng.uniform(0.21, 0.29, len(size)), rate)
+    rate = np.where(demanding, 0.12 + 0.10 * strain, rate)
     return np.clip(rate, 0.0, 0.35)
 
 
-def _rebates(rng: np.random.Generator, size: np.ndarray, demanding: np.ndarray) -> np.ndarray:
+def _rebates(rng: np.random.Generator, size: np.ndarray, demanding: np.ndarray,
+             strain: np.ndarray) -> np.ndarray:
     """Year-end rebates only for accounts above about 60k a year."""
     n = len(size)
     rate = np.where(size > 60_000, rng.uniform(0.005, 0.03, n), 0.0)
-    return np.where(demanding, rng.uniform(0.035, 0.06, n), rate)
+    return np.where(demanding, 0.015 + 0.03 * strain, rate)
 
 
 # Agreed payment terms by country (days); southern Europe and the Gulf pay later.
@@ -221,8 +227,8 @@ _TERMS = {"IT": (60, 90, 120), "ES": (60, 90), "FR": (45, 60), "DE": (30, 45), "
           "AE": (90, 120), "SA": (90, 120), "EG": (90, 120), "CN": (60, 90), "JP": (60, 90)}
 
 
-def _payment(rng: np.random.Generator, country_idx: np.ndarray,
-             demanding: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _payment(rng: np.random.Generator, country_idx: np.ndarray, demanding: np.ndarray,
+             strain: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     n = len(country_idx)
     choices = [_TERMS[c.code] for c in COUNTRIES]
     pick = rng.random(n)
@@ -232,7 +238,7 @@ def _payment(rng: np.random.Generator, country_idx: np.ndarray,
         terms[rows] = np.asarray(options)[(pick[rows] * len(options)).astype(int)]
     terms = np.where(demanding, np.maximum(terms, 90), terms)
     late = np.maximum(0.0, rng.normal(6, 12, n))
-    late = np.where(demanding, rng.uniform(25, 50, n), late)
+    late = np.where(demanding, 15 + 35 * strain, late)
     on_terms = (rng.random(n) < 0.35) & ~demanding
     return terms, np.where(on_terms, np.nan, np.round(terms + late))
 
@@ -241,11 +247,11 @@ def _form_groups(rng: np.random.Generator, acc: Accounts) -> None:
     """A few groups of 2-8 subsidiaries under a large top account, one level deep so
     there are no cycles; subsidiaries are named after the top, at home or abroad."""
     n = len(acc)
-    tops, subs, sub_parent = _group_members(rng, acc.size)
+    subs, sub_parent = _group_members(rng, acc.size)
     names = np.empty(n, dtype=STR)
     stems = np.empty(n, dtype=STR)
     native = np.zeros(n, dtype=bool)
-    for ci, c in enumerate(COUNTRIES):  # one vectorised naming call per country
+    for c in COUNTRIES:  # one vectorised naming call per country
         rows = np.flatnonzero(acc.country == c.code)
         made = company_names(rng, c, len(rows))
         names[rows], stems[rows], native[rows] = made.name, made.stem_latin, made.native
@@ -262,15 +268,16 @@ def _form_groups(rng: np.random.Generator, acc: Accounts) -> None:
         names[subs] = subsidiary_names(rng, names[sub_parent], stems[sub_parent],
                                        native[sub_parent], acc.country[sub_parent], sub_country)
         acc.parent[subs] = sub_parent
-    acc.name = _deduplicate(names, acc.country)
+    acc.name = _deduplicate(names)
 
 
-def _group_members(rng: np.random.Generator,
-                   size: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _group_members(rng: np.random.Generator, size: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Subsidiaries and their tops: tops among the largest accounts, subsidiaries
+    among the rest (the very largest stay stand-alone)."""
     n = len(size)
     n_groups = max(1, round(n * 0.025)) if n >= 40 else 0
     if n_groups == 0:
-        return np.array([], int), np.array([], int), np.array([], int)
+        return np.array([], int), np.array([], int)
     order = np.argsort(-size, kind="stable")
     tops = rng.choice(order[: max(n_groups, int(n * 0.12))], n_groups, replace=False)
     counts = rng.choice(np.arange(2, 9), n_groups,
@@ -279,13 +286,12 @@ def _group_members(rng: np.random.Generator,
     total = min(int(counts.sum()), len(pool))
     subs = rng.choice(pool, total, replace=False)
     sub_parent = np.repeat(tops, counts)[:total]
-    return tops, subs, sub_parent
+    return subs, sub_parent
 
 
-def _deduplicate(names: np.ndarray, country: np.ndarray) -> np.ndarray:
+def _deduplicate(names: np.ndarray) -> np.ndarray:
     """Give repeated names a numbered branch suffix so no two accounts share a name."""
-    _, first_idx, inverse, counts = np.unique(names, return_index=True, return_inverse=True,
-                                              return_counts=True)
+    _, inverse, counts = np.unique(names, return_inverse=True, return_counts=True)
     if counts.max(initial=1) == 1:
         return names
     order = np.argsort(inverse, kind="stable")

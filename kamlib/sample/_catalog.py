@@ -30,14 +30,14 @@ class ProductLine:
 
 
 PRODUCT_LINES: tuple[ProductLine, ...] = (
-    ProductLine("Bearings", 38.0, 0.64, 0.02, 0.20),
-    ProductLine("Power Transmission", 120.0, 0.66, 0.00, 0.12),
-    ProductLine("Hydraulics", 210.0, 0.69, -0.01, 0.14),
-    ProductLine("Pneumatics", 65.0, 0.65, 0.00, 0.12),
-    ProductLine("Sealing", 9.0, 0.55, 0.03, 0.10),
-    ProductLine("Fasteners", 0.9, 0.50, 0.05, 0.12),
-    ProductLine("Automation", 340.0, 0.76, -0.03, 0.10),
-    ProductLine("Tools & Safety", 25.0, 0.60, 0.01, 0.10),
+    ProductLine("Bearings", 38.0, 0.67, 0.02, 0.20),
+    ProductLine("Power Transmission", 120.0, 0.69, 0.00, 0.12),
+    ProductLine("Hydraulics", 210.0, 0.72, -0.01, 0.14),
+    ProductLine("Pneumatics", 65.0, 0.68, 0.00, 0.12),
+    ProductLine("Sealing", 9.0, 0.58, 0.03, 0.10),
+    ProductLine("Fasteners", 0.9, 0.53, 0.05, 0.12),
+    ProductLine("Automation", 340.0, 0.78, -0.03, 0.10),
+    ProductLine("Tools & Safety", 25.0, 0.63, 0.01, 0.10),
 )
 PL_NAMES = np.asarray([p.name for p in PRODUCT_LINES], dtype=np.dtypes.StringDType())
 PL_PRICE = np.array([p.unit_price for p in PRODUCT_LINES])
@@ -71,11 +71,11 @@ SEASON = SEASON / SEASON.mean()
 
 # Unit costs from an activity-based costing study; pools as the controller reports them.
 ACTIVITY_COSTS: dict[str, tuple[str, float]] = {
-    "order": ("order handling", 18.50),
-    "delivery": ("logistics", 42.00),
+    "order": ("order handling", 22.00),
+    "delivery": ("logistics", 48.00),
     "rush_delivery": ("logistics", 185.00),
     "return": ("service", 95.00),
-    "support_ticket": ("service", 38.00),
+    "support_ticket": ("service", 42.00),
     "sales_visit": ("sales", 420.00),
     "technical_visit": ("service", 650.00),
     "custom_packaging": ("logistics", 12.00),

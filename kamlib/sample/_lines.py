@@ -20,11 +20,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import pyarrow as pa
 
 from kamlib.sample import _catalog as cat
 from kamlib.sample._accounts import Accounts
-from kamlib.sample._names import STR
 from kamlib.sample._timeline import Timeline
+from kamlib.sample._write import fixed_width_text
 
 BLOCK = 50
 """Accounts per random stream. Chunks are whole numbers of blocks."""
@@ -45,29 +46,47 @@ class Ledger:
     discounts and rebates), margin (net sales - cost of goods), activity cost."""
     product_lines: np.ndarray
     """Product lines bought in the last 12 months."""
-    first_invoice_month: np.ndarray
-    lines: int = 0
-    invoices: int = 0
-    credit_notes: int = 0
-    activity_rows: int = 0
 
     @classmethod
     def empty(cls, n: int, timeline: Timeline) -> Ledger:
         return cls(np.zeros((n, len(timeline.calendar_years))), np.zeros((n, 2, 4)),
-                   np.zeros(n, dtype=np.int64), np.full(n, -1, dtype=np.int64))
+                   np.zeros(n, dtype=np.int64))
 
 
 @dataclass
 class Counters:
-    """Running invoice and credit-note numbers across blocks."""
+    """Documents issued so far on each day, across blocks: invoice numbers are the date
+    and a daily sequence ("INV-260508-0012"), so they sort by date like an ERP's."""
 
-    invoice: int = 1
-    credit: int = 1
-    width: int = 6
+    invoice: np.ndarray
+    credit: np.ndarray
+    width: int = 4
+
+    @classmethod
+    def for_timeline(cls, timeline: Timeline, expected_lines: float) -> Counters:
+        days = int((timeline.end64 - timeline.months[0]).astype(int)) + 1
+        per_day = 3 * expected_lines / days  # busy days see about three times the mean
+        return cls(np.zeros(days, np.int64), np.zeros(days, np.int64),
+                   max(4, len(str(int(per_day)))))
+
+    def number(self, date: np.ndarray, account: np.ndarray, timeline: Timeline,
+               kind: str) -> np.ndarray:
+        """Daily sequence numbers, in order of date then account (the block's order)."""
+        issued = getattr(self, kind)
+        day = (date - timeline.months[0]).astype(np.int64)
+        order = np.lexsort((account, day))
+        d = day[order]
+        rank = np.arange(len(d)) - np.searchsorted(d, d, side="left")
+        number = np.empty(len(d), np.int64)
+        number[order] = issued[d] + rank + 1
+        issued += np.bincount(day, minlength=len(issued))
+        return number
 
 
 @dataclass
 class Block:
+    """Numbers only; text columns are built once per chunk (see line_columns)."""
+
     lines: dict[str, np.ndarray]
     activities: dict[str, np.ndarray]
 
@@ -94,11 +113,17 @@ def generate_block(acc: Accounts, rows: slice, timeline: Timeline, seed: int, bl
     credits = _credit_notes(rng, lines, acc.return_rate[rows], timeline, counters)
     merged = _merge(lines, credits)
     activities = _activities(rng, acc, rows, orders, credits, timeline)
-    _record(ledger, rows.start, merged, activities, orders, timeline)
-    ledger.invoices += len(inv.account)
-    ledger.credit_notes += len(credits["account"])
-    return Block(_line_columns(acc, rows, merged, counters),
-                 _activity_columns(acc, rows, activities, timeline))
+    _record(ledger, rows.start, merged, activities, timeline)
+    return Block(_compact(merged, rows.start), _activity_rows(activities, rows.start))
+
+
+def _compact(lines: dict[str, np.ndarray], offset: int) -> dict[str, np.ndarray]:
+    """What the chunk needs to write the lines, in small types: chunks wait in memory."""
+    return {"account": (lines["account"] + offset).astype(np.int32),
+            "date": lines["date"], "kind": lines["kind"],
+            "number": lines["number"].astype(np.int32), "pl": lines["pl"].astype(np.int8),
+            "quantity": lines["quantity"], "gross": lines["gross"],
+            "discount": lines["discount"], "rebate": lines["rebate"], "cogs": lines["cogs"]}
 
 
 def _monthly_orders(rng: np.random.Generator, acc: Accounts, rows: slice,
@@ -122,10 +147,9 @@ def _invoices(rng: np.random.Generator, orders: np.ndarray, timeline: Timeline,
     account, month = np.divmod(cell, n_months)
     day = (rng.random(len(cell)) * timeline.days_in_month[month]).astype(np.int64)
     date = _weekday(timeline.months[month] + day, timeline.months[month])
-    order = np.lexsort((date, account))  # an ERP numbers invoices as they are issued
+    order = np.lexsort((date, account))
     inv = _Invoices(account[order], month[order], date[order])
-    inv.number = counters.invoice + np.arange(len(order))
-    counters.invoice += len(order)
+    inv.number = counters.number(inv.date, inv.account, timeline, "invoice")
     return inv
 
 
@@ -192,8 +216,7 @@ def _credit_notes(rng: np.random.Generator, lines: dict[str, np.ndarray],
     order = np.lexsort((date, lines["account"][idx]))
     idx, date, back, share, restock, month = (x[order] for x in (idx, date, back, share,
                                                                   restock, month))
-    number = counters.credit + np.arange(len(idx))
-    counters.credit += len(idx)
+    number = counters.number(date, lines["account"][idx], timeline, "credit")
 
     def negate(col: str) -> np.ndarray:
         return -np.round(lines[col][idx] * share, 2) + 0.0  # + 0.0 turns -0.0 into 0.0
@@ -239,8 +262,8 @@ def _activities(rng: np.random.Generator, acc: Accounts, rows: slice, orders: np
 
 
 def _record(ledger: Ledger, offset: int, lines: dict[str, np.ndarray], activities: np.ndarray,
-            orders: np.ndarray, timeline: Timeline) -> None:
-    b, m = orders.shape
+            timeline: Timeline) -> None:
+    b = activities.shape[1]
     a = lines["account"]
     years = len(timeline.calendar_years)
     cal = timeline.calendar_year_index[lines["month"]]
@@ -258,26 +281,21 @@ def _record(ledger: Ledger, offset: int, lines: dict[str, np.ndarray], activitie
     pairs = np.unique(a[recent] * len(cat.PRODUCT_LINES) + lines["pl"][recent])
     ledger.product_lines[offset:offset + b] += np.bincount(
         pairs // len(cat.PRODUCT_LINES), minlength=b)
-    has = orders > 0
-    ledger.first_invoice_month[offset:offset + b] = np.where(has.any(1), has.argmax(1), -1)
-    ledger.lines += len(a)
-    ledger.activity_rows += int((activities > 0).sum())
 
 
 def _sum_by(keys: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
     return np.bincount(keys, weights=values, minlength=size)
 
 
-def _line_columns(acc: Accounts, rows: slice, lines: dict[str, np.ndarray],
-                  counters: Counters) -> dict[str, np.ndarray]:
-    year = (lines["date"].astype("datetime64[Y]").astype(np.int64) + 1970).astype(STR)
-    number = np.strings.zfill(lines["number"].astype(STR), counters.width)
-    prefix = np.where(lines["kind"] == 0, "INV-", "CRN-").astype(STR)
+def line_columns(acc: Accounts, lines: dict[str, np.ndarray],
+                 counters: Counters) -> dict[str, pa.Array]:
+    """Columns of the invoice_lines table for a chunk of blocks."""
+    names = pa.array(cat.PL_NAMES.tolist(), pa.string())
     return {
-        "invoice_id": np.strings.add(np.strings.add(prefix, np.strings.add(year, "-")), number),
-        "account_id": acc.account_id[rows][lines["account"]],
-        "invoice_date": lines["date"],
-        "product_line": cat.PL_NAMES[lines["pl"]],
+        "invoice_id": _document_ids(lines, counters.width),
+        "account_id": _account_ids(acc, lines["account"]),
+        "invoice_date": pa.array(lines["date"], pa.date32()),
+        "product_line": names.take(lines["pl"]),
         "quantity": lines["quantity"],
         "gross_amount": lines["gross"],
         "discount_amount": lines["discount"],
@@ -286,14 +304,36 @@ def _line_columns(acc: Accounts, rows: slice, lines: dict[str, np.ndarray],
     }
 
 
-def _activity_columns(acc: Accounts, rows: slice, counts: np.ndarray,
-                      timeline: Timeline) -> dict[str, np.ndarray]:
+def _document_ids(lines: dict[str, np.ndarray], width: int) -> pa.Array:
+    """"INV-260508-0012": document type, issue date (yymmdd), daily sequence."""
+    date = lines["date"]
+    month = date.astype("datetime64[M]")
+    yymmdd = ((month.astype("datetime64[Y]").astype(np.int64) + 1970) % 100 * 10_000
+              + (month.astype(np.int64) % 12 + 1) * 100
+              + (date - month.astype("datetime64[D]")).astype(np.int64) + 1)
+    width = max(width, len(str(int(lines["number"].max(initial=0)))))
+    kind = (lines["kind"], (b"INV", b"CRN"))
+    return fixed_width_text([kind, b"-", (yymmdd, 6), b"-", (lines["number"], width)])
+
+
+def _account_ids(acc: Accounts, rows: np.ndarray) -> pa.Array:
+    return fixed_width_text([(acc.account_number[rows], acc.id_width)])
+
+
+def _activity_rows(counts: np.ndarray, offset: int) -> dict[str, np.ndarray]:
     """Long format, one row per account, month and activity with a positive count."""
     by_account = counts.transpose(1, 2, 0)  # (accounts, months, activities): the file order
     a, m, k = np.nonzero(by_account)
+    return {"account": (a + offset).astype(np.int32), "month": m.astype(np.int16),
+            "activity": k.astype(np.int8), "count": by_account[a, m, k].astype(np.int32)}
+
+
+def activity_columns(acc: Accounts, rows: dict[str, np.ndarray],
+                     timeline: Timeline) -> dict[str, pa.Array]:
+    names = pa.array(list(cat.ACTIVITY_NAMES), pa.string())
     return {
-        "account_id": acc.account_id[rows][a],
-        "activity_date": timeline.months[m],
-        "activity": np.asarray(cat.ACTIVITY_NAMES, dtype=STR)[k],
-        "count": by_account[a, m, k],
+        "account_id": _account_ids(acc, rows["account"]),
+        "activity_date": pa.array(timeline.months[rows["month"]], pa.date32()),
+        "activity": names.take(rows["activity"]),
+        "count": rows["count"],
     }

@@ -147,7 +147,8 @@ _AR_TRADES = (("للتجارة", "Trading"), ("للصناعات", "Industries"),
               ("للصلب", "Steel"), ("للتعدين", "Mining"))
 _ZH_BRANDS = (("恒通", "Hengtong"), ("华盛", "Huasheng"), ("永安", "Yong'an"), ("宏达", "Hongda"),
               ("金桥", "Jinqiao"), ("东方", "Dongfang"), ("新华", "Xinhua"), ("长城", "Changcheng"),
-              ("中泰", "Zhongtai"), ("天成", "Tiancheng"), ("瑞丰", "Ruifeng"), ("鼎盛", "Dingsheng"))
+              ("中泰", "Zhongtai"), ("天成", "Tiancheng"), ("瑞丰", "Ruifeng"),
+              ("鼎盛", "Dingsheng"))
 _ZH_TRADES = (("机械", "Machinery"), ("电气", "Electric"), ("精密", "Precision"),
               ("汽车部件", "Auto Parts"), ("包装", "Packaging"), ("化工", "Chemical"),
               ("重工", "Heavy Industry"), ("自动化", "Automation"))
