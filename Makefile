@@ -11,6 +11,7 @@ DATA   ?= data/sample
 
 run: env
 	$(BIN)/kam validate --data $(DATA)
+	$(BIN)/kam run all --data $(DATA) --out reports
 
 test: env
 	$(BIN)/python -m pytest

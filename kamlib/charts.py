@@ -8,17 +8,35 @@ report) and every figure is written as HTML that draws with it.
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
+from plotly.io.base_renderers import NotebookRenderer
 
 from kamlib.labels import label
 
 POSITIVE, NEGATIVE, TOTAL, NEUTRAL = "#2a7f62", "#c0392b", "#34495e", "#7f8c8d"
+_MATHJAX_CDN = re.compile(r'<script src="https://[^"]*mathjax[^"]*"></script>')
+
+
+class OfflineNotebookRenderer(NotebookRenderer):
+    """plotly's notebook renderer without its MathJax script from a CDN.
+
+    plotly hard-codes ``include_mathjax="cdn"`` in this renderer; our charts use no
+    LaTeX, and a report must open without the network.
+    """
+
+    def to_mimebundle(self, fig_dict):
+        bundle = super().to_mimebundle(fig_dict)
+        bundle["text/html"] = _MATHJAX_CDN.sub("", bundle["text/html"])
+        return bundle
 
 
 def use_offline_renderer() -> None:
-    pio.renderers.default = "notebook"
+    pio.renderers["kam_offline"] = OfflineNotebookRenderer()
+    pio.renderers.default = "kam_offline"
     pio.templates.default = "plotly_white"
 
 

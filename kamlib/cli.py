@@ -2,7 +2,8 @@
 
 Exit codes a scheduler can act on: 0 success; 1 the data is unusable (the
 problems are listed); 2 a usage error (bad option, missing path, invalid mapping
-or parameter); 4 an unexpected internal error (please report it with the log).
+or parameter); 3 a workbook failed while running (the failed notebook is kept);
+4 an unexpected internal error (please report it with the log).
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from rich.console import Console
 from rich.table import Table as RichTable
 
 from kamlib import __version__
-from kamlib.errors import KamError, Problem
+from kamlib.errors import DataError, KamError, Problem
 
-EXIT_OK, EXIT_DATA, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 4
+EXIT_OK, EXIT_DATA, EXIT_USAGE, EXIT_RUN, EXIT_INTERNAL = 0, 1, 2, 3, 4
 
 app = typer.Typer(
     name="kam",
@@ -58,8 +59,16 @@ def _fail(message: str, code: int) -> None:
 
 def _guarded(action):
     """Run an action; user-fixable problems print a message, never a traceback."""
+    from kamlib.runner import RunError
+
     try:
         return action()
+    except DataError as exc:
+        _print_problems("Errors", [p for p in exc.problems if p.severity == "error"], "red")
+        _fail("the data cannot be used until these errors are fixed (see kam validate).",
+              EXIT_DATA)
+    except RunError as exc:
+        _fail(str(exc), EXIT_RUN)
     except KamError as exc:
         _fail(str(exc), EXIT_USAGE)
     except (typer.Exit, typer.Abort, KeyboardInterrupt):
@@ -168,3 +177,31 @@ def contract(
     else:
         out_file.write_text(page, encoding="utf-8")
         out.print(f"Wrote {out_file}")
+
+
+@app.command("run")
+def run_command(
+    workbook: Annotated[str, typer.Argument(help="value, or all.")],
+    data: DataOption,
+    mapping: MappingOption = None,
+    period: Annotated[str | None, typer.Option(
+        help="Quarter to report, like 2026Q3; default: the latest complete one.")] = None,
+    out_dir: Annotated[Path, typer.Option("--out", help="Reports folder.")] = Path("reports"),
+    param: Annotated[list[str] | None, typer.Option(
+        "--param", help="A workbook parameter as key=value; repeat for more.")] = None,
+    engine: Annotated[str | None, typer.Option(help="duckdb (default) or spark.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress display (for logs).")]
+    = False,
+) -> None:
+    """Run workbooks and publish their reports into OUT/<period>/<workbook>/."""
+    from kamlib import runner
+
+    names = list(runner.WORKBOOKS) if workbook == "all" else [workbook]
+    extra = _guarded(lambda: runner.parse_params(param or []))
+    for name in names:
+        result = _guarded(lambda n=name: runner.run(n, data=data, out=out_dir, mapping=mapping,
+                                                    period=period, engine=engine, params=extra,
+                                                    quiet=quiet))
+        out.print(f"{result.workbook}: report for {result.period} in {result.folder} "
+                  f"({result.seconds:.0f} s): open {result.folder / 'report.html'}",
+                  soft_wrap=True)

@@ -1,0 +1,261 @@
+"""Run a workbook and publish its report: validated parameters, papermill, safe publishing.
+
+A run, in order: parameters are checked against the workbook's pydantic model
+(before any kernel starts); the data is validated as ``kam validate`` does; the
+notebook runs with papermill in a temporary folder next to the reports; the HTML
+report (no code, charts offline), the executed notebook, ``run.log`` and
+``manifest.json`` are written there; only then the folder is moved to
+``<out>/<period>/<workbook>/`` in one rename. An earlier report of the same period is
+kept as ``<workbook>.<its finish time>``; a failed or interrupted run leaves the
+published reports untouched.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import logging
+import os
+import platform
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import papermill as pm
+from nbconvert import HTMLExporter
+from pydantic import BaseModel, ValidationError
+
+from kamlib.errors import DataError, KamError, ParameterError
+from kamlib.mapping import read_mapping
+from kamlib.periods import Quarter
+from kamlib.validate import validate_folder
+from kamlib.workbooks.account_value import AccountValueParameters
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+TEMPLATES = Path(__file__).with_name("templates")
+KERNEL = "kam-workbooks"
+CELL_TIMEOUT = 1800
+"""Seconds a single cell may run before the run fails (papermill has no limit by default)."""
+PACKAGES = ("kam-workbooks", "pandas", "ibis-framework", "duckdb", "plotly", "papermill",
+            "nbconvert", "pydantic", "pyspark")
+
+
+@dataclass(frozen=True)
+class Workbook:
+    name: str
+    notebook: str
+    title: str
+    parameters: type[BaseModel]
+
+
+WORKBOOKS: dict[str, Workbook] = {
+    "value": Workbook("value", "account_value.ipynb", "Account value", AccountValueParameters),
+}
+
+
+class RunError(KamError):
+    """A workbook failed while running; the failed notebook is kept for inspection."""
+
+    def __init__(self, workbook: str, cell: str, error: str, kept: Path):
+        self.kept = kept
+        super().__init__(f"workbook '{workbook}' failed in cell {cell}: {error}\n"
+                         f"The executed notebook is kept at {kept}. Earlier reports are "
+                         "untouched.")
+
+
+@dataclass
+class RunResult:
+    workbook: str
+    period: str
+    folder: Path
+    seconds: float
+
+
+def workbook_parameters(workbook: Workbook, given: dict[str, str]) -> BaseModel:
+    """Check text parameters (from --param or --data) against the workbook's model."""
+    fields = workbook.parameters.model_fields
+    for name in given:
+        if name not in fields:
+            close = difflib.get_close_matches(name, fields, n=1)
+            hint = f" Did you mean '{close[0]}'?" if close else ""
+            raise ParameterError(f"workbook '{workbook.name}' has no parameter '{name}'.{hint} "
+                                 f"Its parameters: {', '.join(fields)}.")
+    try:
+        return workbook.parameters.model_validate(given)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise ParameterError(f"{'.'.join(map(str, first['loc']))} {first['msg'].lower()}. "
+                             f"Got {first.get('input')!r}.") from None
+
+
+def parse_params(pairs: list[str]) -> dict[str, str]:
+    """'key=value' strings into a dict; values stay text (an account '00123' stays '00123')."""
+    params = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ParameterError(f"--param must look like key=value. Got '{pair}'.")
+        params[key.strip()] = value
+    return params
+
+
+def run(name: str, *, data: Path, out: Path, mapping: Path | None = None,
+        period: str | None = None, engine: str | None = None,
+        params: dict[str, str] | None = None, quiet: bool = False) -> RunResult:
+    """Run one workbook end to end and publish it; raises KamError subclasses on failure."""
+    workbook = _workbook(name)
+    given = {**(params or {}), "data_dir": str(data.resolve())}
+    if mapping:
+        given["mapping"] = str(mapping.resolve())
+    if engine:
+        given["engine"] = engine
+    if period:
+        given["period"] = str(Quarter.parse(period))
+    checked = workbook_parameters(workbook, given)
+    quarter = _quarter(data, mapping, period)
+    checked = checked.model_copy(update={"period": str(quarter)})
+    return _execute(workbook, checked, str(quarter), out, quiet)
+
+
+def _workbook(name: str) -> Workbook:
+    if name not in WORKBOOKS:
+        raise ParameterError(f"workbook must be one of {', '.join(WORKBOOKS)}. Got '{name}'.")
+    return WORKBOOKS[name]
+
+
+def _quarter(data: Path, mapping: Path | None, period: str | None) -> Quarter:
+    report = validate_folder(data, read_mapping(mapping) if mapping else None)
+    if not report.ok:
+        raise DataError(report.problems)
+    if period:
+        return Quarter.parse(period)
+    last = report.data.tables["invoice_lines"]["invoice_date"].max().date()
+    return Quarter.latest_complete(last)
+
+
+def _execute(workbook: Workbook, params: BaseModel, period: str, out: Path,
+             quiet: bool) -> RunResult:
+    out.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".running-{workbook.name}-", dir=out))
+    started, clock = datetime.now(timezone.utc), time.monotonic()
+    executed = work / workbook.notebook
+    try:
+        _papermill(workbook, params.model_dump(), executed, work / "run.log", quiet)
+        (work / "report.html").write_text(render_html(executed), encoding="utf-8")
+        seconds = time.monotonic() - clock
+        _write_manifest(work, workbook, params, period, started, seconds)
+        folder = _publish(work, out / period / workbook.name)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return RunResult(workbook.name, period, folder, seconds)
+
+
+def _papermill(workbook: Workbook, parameters: dict, executed: Path, log: Path,
+               quiet: bool) -> None:
+    handler = logging.FileHandler(log, encoding="utf-8")
+    logger = logging.getLogger("papermill")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        pm.execute_notebook(NOTEBOOKS / workbook.notebook, executed, parameters=parameters,
+                            kernel_name=KERNEL, cwd=str(NOTEBOOKS), log_output=True,
+                            execution_timeout=CELL_TIMEOUT, progress_bar=not quiet)
+    except pm.PapermillExecutionError as exc:
+        kept = _keep_failed(executed, workbook.name)
+        raise RunError(workbook.name, str(exc.exec_count), f"{exc.ename}: {exc.evalue}",
+                       kept) from None
+    finally:
+        logger.removeHandler(handler)
+        handler.close()
+
+
+def _keep_failed(executed: Path, name: str) -> Path:
+    failed = executed.parent.parent / "failed"
+    failed.mkdir(exist_ok=True)
+    kept = failed / f"{name}-{datetime.now():%Y%m%dT%H%M%S}.ipynb"
+    shutil.copy2(executed, kept)
+    return kept
+
+
+def render_html(notebook: Path) -> str:
+    """The report: outputs only, no code, nothing fetched from the network."""
+    exporter = HTMLExporter(template_name="kam_report", extra_template_basedirs=[str(TEMPLATES)],
+                            exclude_input=True, exclude_input_prompt=True,
+                            exclude_output_prompt=True)
+    html, _ = exporter.from_filename(str(notebook))
+    return html
+
+
+def _write_manifest(work: Path, workbook: Workbook, params: BaseModel, period: str,
+                    started: datetime, seconds: float) -> None:
+    values = params.model_dump()
+    inputs = [Path(values["data_dir"])] + ([Path(values["mapping"])] if values.get("mapping")
+                                           else [])
+    manifest = {
+        "workbook": workbook.name,
+        "title": workbook.title,
+        "period": period,
+        "status": "succeeded",
+        "parameters": values,
+        "inputs": [_describe(f) for base in inputs for f in _files(base)],
+        "packages": {p: _version(p) for p in PACKAGES},
+        "python": platform.python_version(),
+        "git_commit": _git_commit(),
+        "started": started.isoformat(timespec="seconds"),
+        "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "duration_seconds": round(seconds, 2),
+    }
+    (work / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False),
+                                        encoding="utf-8")
+
+
+def _files(base: Path) -> list[Path]:
+    return sorted(p for p in base.rglob("*") if p.is_file()) if base.is_dir() else [base]
+
+
+def _describe(path: Path) -> dict:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return {"path": str(path), "bytes": path.stat().st_size, "sha256": digest.hexdigest()}
+
+
+def _version(package: str) -> str | None:
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return None
+
+
+def _git_commit() -> str | None:
+    try:
+        result = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                                cwd=NOTEBOOKS.parent, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return result.stdout.strip() or None
+
+
+def _publish(work: Path, target: Path) -> Path:
+    """Move the finished run into place; keep an earlier report as a dated version."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.exists():
+        os.replace(target, target.with_name(f"{target.name}.{_finished(target)}"))
+    os.replace(work, target)
+    return target
+
+
+def _finished(folder: Path) -> str:
+    try:
+        stamp = json.loads((folder / "manifest.json").read_text())["finished"]
+    except (OSError, KeyError, ValueError):
+        stamp = datetime.fromtimestamp(folder.stat().st_mtime, timezone.utc).isoformat()
+    return stamp[:19].replace(":", "-")

@@ -1,0 +1,117 @@
+"""`kam run` end to end, as analysts and schedulers use it: real papermill, real kernel."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from support import REPO, TINY, write_company
+
+KAM = Path(sys.executable).parent / "kam"
+SAMPLE = REPO / "data" / "sample"
+pytestmark = pytest.mark.slow
+
+
+def kam(*args: str, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run([str(KAM), *args], capture_output=True, text=True, timeout=900,
+                          env={**os.environ, "COLUMNS": "200"}, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory):
+    out = tmp_path_factory.mktemp("reports")
+    result = kam("run", "value", "--data", str(SAMPLE), "--out", str(out), "--quiet")
+    assert result.returncode == 0, result.stderr
+    return out, result
+
+
+def test_success_publishes_report_notebook_log_and_manifest(published):
+    out, result = published
+    folder = out / "2026Q3" / "value"
+    assert f"report for 2026Q3 in {folder}" in result.stdout
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "account_value.ipynb", "manifest.json", "report.html", "run.log"]
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["status"] == "succeeded" and manifest["period"] == "2026Q3"
+    inputs = {Path(i["path"]).name: i for i in manifest["inputs"]}
+    assert len(inputs["invoice_lines.csv"]["sha256"]) == 64
+    assert inputs["invoice_lines.csv"]["bytes"] == (SAMPLE / "invoice_lines.csv").stat().st_size
+    assert manifest["packages"]["papermill"] and manifest["duration_seconds"] > 0
+    assert not list(out.glob(".running-*"))
+
+
+def test_report_has_charts_no_code_and_nothing_from_the_network(published):
+    out, _ = published
+    html = (out / "2026Q3" / "value" / "report.html").read_text(encoding="utf-8")
+    assert html.count("Plotly.newPlot") == 7
+    assert "av.build(" not in html and "import " not in html.split("<body", 1)[1][:20000]
+    assert not re.findall(r'<script[^>]+src="https?://', html)
+    assert len(html.encode()) < 8_000_000
+
+
+def test_rerun_keeps_the_earlier_report_as_a_dated_version(published, tmp_path):
+    out, _ = published
+    first = json.loads((out / "2026Q3" / "value" / "manifest.json").read_text())
+    result = kam("run", "value", "--data", str(SAMPLE), "--out", str(out), "--quiet")
+    assert result.returncode == 0, result.stderr
+    versions = sorted(p.name for p in (out / "2026Q3").iterdir())
+    assert len(versions) == 2 and versions[0] == "value"
+    kept = json.loads((out / "2026Q3" / versions[1] / "manifest.json").read_text())
+    assert kept["finished"] == first["finished"]
+
+
+def test_bad_parameter_is_refused_before_any_kernel_with_a_suggestion(tmp_path):
+    result = kam("run", "value", "--data", str(SAMPLE), "--out", str(tmp_path),
+                 "--param", "top_m=3")
+    assert result.returncode == 2
+    assert "has no parameter 'top_m'. Did you mean 'top_n'?" in result.stderr
+    result = kam("run", "value", "--data", str(SAMPLE), "--out", str(tmp_path),
+                 "--period", "2026-13")
+    assert result.returncode == 2
+    assert "period must look like 2026Q3. Got '2026-13'." in result.stderr
+    assert not any(tmp_path.iterdir())
+
+
+def test_bad_data_is_refused_with_file_row_column(tmp_path):
+    bad = write_company(tmp_path / "data", {"invoice_lines.csv": TINY["invoice_lines.csv"]
+                                            .replace("2026-03-10", "2026-13-10")})
+    result = kam("run", "value", "--data", str(bad), "--out", str(tmp_path / "out"))
+    assert result.returncode == 1
+    assert "invoice_lines.csv, column 'invoice_date', row 6" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_failing_cell_exits_3_keeps_the_notebook_and_earlier_reports(published):
+    out, _ = published
+    before = {p: p.stat().st_mtime for p in (out / "2026Q3").rglob("*")}
+    result = kam("run", "value", "--data", str(SAMPLE), "--out", str(out), "--quiet",
+                 "--param", "focus=NO-SUCH-ACCOUNT")
+    assert result.returncode == 3
+    assert "workbook 'value' failed in cell" in result.stderr
+    assert "focus must be an account or group id" in result.stderr
+    kept = re.search(r"kept at (\S+\.ipynb)", result.stderr.replace("\n", ""))
+    assert kept and Path(kept[1]).exists()
+    assert {p: p.stat().st_mtime for p in (out / "2026Q3").rglob("*")} == before
+
+
+def test_killed_run_leaves_no_half_written_report(published):
+    out, _ = published
+    before = {p: p.stat().st_mtime for p in (out / "2026Q3").rglob("*")}
+    process = subprocess.Popen([str(KAM), "run", "value", "--data", str(SAMPLE), "--out",
+                                str(out), "--quiet"], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while not list(out.glob(".running-*")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(3)  # the kernel is executing cells now
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=30)
+    assert {p: p.stat().st_mtime for p in (out / "2026Q3").rglob("*")} == before
