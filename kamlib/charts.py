@@ -104,3 +104,9 @@ def holdout_by_frequency(frame: pd.DataFrame, title: str) -> go.Figure:
     ])
     return fig.update_layout(title=title, xaxis_title="Repeat purchases before the holdout",
                              yaxis_title="Mean purchases in the holdout year")
+
+
+def table(frame: pd.DataFrame):
+    """A table as readers see it: no pandas index, text left-aligned."""
+    return frame.style.hide(axis="index").set_table_styles(
+        [{"selector": "th", "props": [("text-align", "left")]}])
