@@ -97,7 +97,8 @@ def account_value(tables: dict[str, ibis.Table], *, grain: Grain = "quarter",
         parts.append(_activity_costs(tables, unit, start, end, pools))
     stacked = ibis.union(*parts) if len(parts) > 1 else parts[0]
     totals = stacked.group_by(KEYS).aggregate(**{c: stacked[c].sum() for c in SALES + pools})
-    frame = totals.to_pandas()
+    # An empty window comes back without numeric types; the measures are money.
+    frame = totals.to_pandas().astype({c: "float64" for c in SALES + pools})
     frame = _finish(frame, pools, _days_to_pay(tables, settings), settings)
     if not pools:
         notes.append(
@@ -158,7 +159,8 @@ def _finish(frame: pd.DataFrame, pools: list[str], days: pd.Series,
     if not pools:
         frame[FALLBACK_POOL] = frame["gross_sales"] * settings.cost_to_serve_fallback_share
         pools = [FALLBACK_POOL]
-    account_days = frame["account_id"].map(days).fillna(settings.default_payment_days)
+    account_days = (frame["account_id"].map(days).astype("float64")
+                    .fillna(settings.default_payment_days))
     frame[CARRYING_POOL] = (frame["net_sales"].clip(lower=0) * account_days / 365
                             * settings.cost_of_capital)
     frame["cost_to_serve"] = frame[[*pools, CARRYING_POOL]].sum(axis=1)
