@@ -12,7 +12,9 @@ customers (a million accounts fit in seconds).
   :func:`gamma_gamma_eligible` to select the customers it can be fitted on.
 * :class:`ShiftedBetaGeometric` - renewals of contracts (contractual).
 * :func:`lifetime_value` - discounted expected net margin per account over a horizon,
-  with a parametric-bootstrap uncertainty interval.
+  with a parametric-bootstrap uncertainty interval; :class:`IntervalWarning` when the
+  fit's likelihood is nearly flat in some direction and the interval had to follow the
+  likelihood rather than the inverse Hessian (see ``clv``).
 
 Why our own code: the reference implementation ``lifetimes`` is unmaintained (last
 release 0.11.3 in 2020) and breaks on current numpy/pandas; ``pymc-marketing`` is
@@ -39,7 +41,7 @@ Setting: The Perils of Ignoring Heterogeneity. Marketing Science, 29(1), 85-93
 https://doi.org/10.1287/mksc.1080.0482
 """
 
-from kamlib.value._base import ConvergenceWarning, NotFittedError
+from kamlib.value._base import ConvergenceWarning, IntervalWarning, NotFittedError
 from kamlib.value.bgnbd import BGNBD
 from kamlib.value.clv import lifetime_value
 from kamlib.value.gamma_gamma import GammaGamma, gamma_gamma_eligible
@@ -49,6 +51,7 @@ __all__ = [
     "BGNBD",
     "ConvergenceWarning",
     "GammaGamma",
+    "IntervalWarning",
     "NotFittedError",
     "ShiftedBetaGeometric",
     "gamma_gamma_eligible",

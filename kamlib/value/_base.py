@@ -16,8 +16,10 @@ deviations of hundreds of log-units and draws overflow. So after each fit
 (does the log-likelihood fall by 1.92 at +-1.96 sd, as a quadratic would?) and, along the
 axes that fail, measures how far the log-likelihood actually stays within 1.92 of its
 maximum (the likelihood-ratio 95 % bound) on each side, up to :data:`MAX_LOG_SPREAD`. The
-bootstrap scales its draws along those axes to these distances; ``standard_errors_`` and
-``covariance_`` still report the inverse Hessian.
+bootstrap spreads its draws along those axes so that their 95 % point lands at these
+distances (a split normal: each side its own spread); ``standard_errors_`` and
+``covariance_`` still report the inverse Hessian. Well-behaved fits (all published
+estimates in the tests) pass the check on every axis and are drawn exactly as before.
 """
 
 from __future__ import annotations
@@ -50,9 +52,10 @@ class IntervalWarning(ConvergenceWarning):
     """The lifetime-value interval could not use the plain normal approximation.
 
     Issued by ``lifetime_value`` when a fitted model's likelihood is nearly flat along some
-    direction of its log-parameters (see :func:`sampling_axes`) or when parameter draws
-    had to be discarded; the message says what was done and how many draws it affected.
-    A subclass of :class:`ConvergenceWarning`, so filters on that class also apply.
+    direction of its log-parameters (see :func:`sampling_axes`), or when parameter draws
+    had to be discarded or left out of some accounts' intervals; the message says what
+    was done and how many draws it affected. A subclass of :class:`ConvergenceWarning`,
+    so filters on that class also apply.
     """
 
 
@@ -61,8 +64,9 @@ Z95 = 1.959963984540054
 DROP95 = Z95**2 / 2
 #: Farthest distance, in log-units of the parameters, that the bootstrap's 95 % point may
 #: lie from the estimate along one principal axis (a factor e**10 ~ 22,000). Directions
-#: the data do not bound within it are unidentified; the likelihood, and so the
-#: predictions fitted to the same data, barely change along them.
+#: the data do not bound within it are practically unidentified: the likelihood barely
+#: changes along them (and at the BG/NBD's a -> 0 edge neither do the predictions: with
+#: no drop-out observed, any small enough a fits and predicts alike).
 MAX_LOG_SPREAD = 10.0
 #: Along a well-behaved axis the drop at +-1.96 sd is within this factor of 1.92.
 _QUADRATIC_TOLERANCE = 4.0

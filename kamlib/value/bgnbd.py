@@ -18,6 +18,14 @@ overflows (0 * inf = NaN), which bootstrap draws far from the estimate can reach
 element uses the form whose 2F1 is bounded on z in [0, 1), i.e. whose c - A - B >= 0: the
 transformed one while a <= r + x + 1 (every customer at published CDNOW-like estimates)
 and the paper's own otherwise; the choice is per element inside one hyp2f1 call.
+SciPy's hyp2f1 still returns NaN or inf in some corners (z > 0.9 with c - A - B beyond
+~170, where its 1-z transformation overflows Gamma functions; very heavy buyers): e.g.
+a fit at a, b -> infinity (homogeneous drop-out) valued over three years for accounts
+only weeks old. The hypergeometric term is an expectation over p ~ Beta(a, b+x) of a
+number in [(1+w)^-(r+x+1), 1], so results outside that range are detected and those
+elements recomputed by Gauss-Jacobi quadrature over p (``_mixture_by_quadrature``);
+``expected_given_alive`` falls back to the quadrature in time (``discounted_given_alive``
+with delta = 0) likewise.
 """
 
 from __future__ import annotations
@@ -40,6 +48,11 @@ Values = FloatArray | float  # a parameter or data column; arrays broadcast (boo
 
 #: Gauss-Legendre nodes for the discounted-purchases integral (relative error ~1e-12).
 N_QUADRATURE = 16
+#: Gauss-Jacobi nodes over p ~ Beta for the fallback where hyp2f1 fails (module notes).
+N_JACOBI = 32
+_JACOBI_PAIRS = 2048  # (a, b+x) pairs per batched eigen-decomposition (32 x 32 each)
+_JACOBI_ELEMENTS = 1 << 16  # elements per evaluation block in the fallback
+_RANGE_SLACK = 1e-9  # relative rounding allowed at the ends of a range check
 
 
 def log_alive_odds(r: Values, alpha: Values, a: Values, b: Values, x: Values, tx: Values,
@@ -68,11 +81,21 @@ def expected_given_alive(t: Values, r: Values, alpha: Values, a: Values, b: Valu
     power = np.where(paper, r + x, a - 1)
     first = np.where(paper, r + x, a + b - 1 - r)
     second = np.where(paper, b + x, a - 1)
-    return np.asarray(c / (a - 1) * (1 - (1 - z) ** power * hyp2f1(first, second, c, z)))
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # checked below
+        value = np.asarray(c / (a - 1) * (1 - (1 - z) ** power * hyp2f1(first, second, c, z)))
+        # Between no purchases and buying at the posterior mean rate throughout.
+        most = (r + x) * t / (alpha + T)
+    bad = ~((value >= 0) & (value <= most * (1 + _RANGE_SLACK)))  # NaN included
+    if bad.any():
+        value = np.array(value, dtype=np.float64)
+        args = [np.broadcast_to(np.asarray(v, dtype=np.float64), value.shape)[bad]
+                for v in (t, r, alpha, a, b, x, T)]
+        value[bad] = discounted_given_alive(args[0], 0.0, *args[1:])
+    return value
 
 
-def discounted_given_alive(horizon: float, delta: float, r: Values, alpha: Values, a: Values,
-                           b: Values, x: Values, T: Values) -> FloatArray:
+def discounted_given_alive(horizon: Values, delta: float, r: Values, alpha: Values,
+                           a: Values, b: Values, x: Values, T: Values) -> FloatArray:
     """Integral over (0, horizon] of exp(-delta t) * purchase rate at T+t, given alive.
 
     The rate given alive is E[lambda exp(-lambda p t)] over the posterior
@@ -81,24 +104,95 @@ def discounted_given_alive(horizon: float, delta: float, r: Values, alpha: Value
     rule is accurate for every customer at once; delta = 0 reproduces
     ``expected_given_alive(horizon)`` to ~1e-12.
 
-    E over p of (1 + p (e^u - 1))^-(r+x+1) lies in (0, 1]; it is evaluated as
-    e^(-a u) 2F1(a, a+b-1-r; a+b+x; 1-e^-u) while a <= r+x+1 and as its Euler transform
-    e^(-(r+x+1) u) 2F1(b+x, r+x+1; a+b+x; 1-e^-u) beyond, so that neither the exponential
-    underflows nor the 2F1 overflows for extreme bootstrap draws (see module notes).
+    The horizon may be an array broadcasting against the other arguments.
     """
     s = np.asarray(alpha + T)[..., None]
     xq = np.asarray(x)[..., None]
     rq, aq, bq = (np.asarray(v)[..., None] for v in (r, a, b))
-    upper = np.log1p(horizon / s)
+    upper = np.log1p(np.asarray(horizon)[..., None] / s)
     nodes, weights = np.polynomial.legendre.leggauss(N_QUADRATURE)
     u = upper * (nodes + 1) / 2
-    euler = aq > rq + xq + 1
-    rate = np.where(euler, -(rq + xq), 1 - aq)  # exponent of e^u next to the 2F1
-    first = np.where(euler, bq + xq, aq)
-    second = np.where(euler, rq + xq + 1, aq + bq - 1 - rq)
-    integrand = ((rq + xq) * np.exp(rate * u - delta * s * np.expm1(u))
-                 * hyp2f1(first, second, aq + bq + xq, -np.expm1(-u)))
+    integrand = ((rq + xq) * np.exp(u - delta * s * np.expm1(u))
+                 * drop_out_mixture(rq, aq, bq, xq, u))
     return np.asarray((integrand * weights).sum(axis=-1) * upper[..., 0] / 2)
+
+
+def drop_out_mixture(r: Values, a: Values, b: Values, x: Values, u: Values) -> FloatArray:
+    """E[(1 + p w)^-(r+x+1)] over p ~ Beta(a, b+x), with w = e^u - 1 >= 0.
+
+    The factor by which possible drop-out lowers the purchase rate at time
+    t = (alpha+T) w, a number in [(1+w)^-(r+x+1), 1]. Evaluated as
+    e^(-a u) 2F1(a, a+b-1-r; a+b+x; 1-e^-u) while a <= r+x+1 and as its Euler transform
+    e^(-(r+x+1) u) 2F1(b+x, r+x+1; a+b+x; 1-e^-u) beyond, so that neither the exponential
+    underflows nor the 2F1 overflows for large a; elements where hyp2f1 still fails
+    (the result is outside the range) are recomputed by quadrature over p.
+    """
+    k = r + x + 1
+    euler = a > k
+    rate = np.where(euler, -k, -a)
+    first = np.where(euler, b + x, a)
+    second = np.where(euler, k, a + b - 1 - r)
+    with np.errstate(over="ignore", invalid="ignore"):  # failures are detected below
+        value = np.asarray(np.exp(rate * u) * hyp2f1(first, second, a + b + x, -np.expm1(-u)))
+    lowest = np.exp(-k * u)
+    bad = ~((value <= 1 + _RANGE_SLACK) & (value >= lowest * (1 - _RANGE_SLACK)))
+    if bad.any():
+        value = np.array(value, dtype=np.float64)
+        pick = [np.broadcast_to(np.asarray(v, dtype=np.float64), value.shape)[bad]
+                for v in (a, b + x, k, np.expm1(u))]
+        value[bad] = _mixture_by_quadrature(*pick)
+    return value
+
+
+def _beta_rule(a: FloatArray, b: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Gauss rule for E[f(p)], p ~ Beta(a, b), per pair: nodes and weights (n, N_JACOBI).
+
+    Golub-Welsch on the Jacobi matrix of the polynomials orthogonal for the weight
+    (1-y)^(b-1) (1+y)^(a-1) on [-1, 1], y = 2p - 1: its eigenvalues are the nodes and
+    the squared first components of its eigenvectors the weights (summing to 1). Exact
+    for polynomials in p of degree < 2 N_JACOBI; one batched eigh for all pairs.
+    """
+    al, be = (b - 1)[:, None], (a - 1)[:, None]
+    diag = np.empty((a.size, N_JACOBI))
+    diag[:, :1] = (be - al) / (al + be + 2)
+    k = np.arange(1, N_JACOBI)
+    s = 2 * k + al + be
+    # Recurrence coefficients as products of O(1) ratios: no overflow for huge a, b.
+    diag[:, 1:] = (be - al) / s * ((be + al) / (s + 2))
+    off2 = np.empty((a.size, N_JACOBI - 1))
+    total = a + b  # k = 1 with its common factor cancelled: 4 a b / ((a+b)^2 (a+b+1))
+    off2[:, 0] = 4 * (a / total) * (b / total) / (total + 1)
+    k, s = k[1:], s[:, 1:]
+    off2[:, 1:] = (4 * k * ((k + al) / s) * ((k + be) / s)
+                   * ((k + al + be) / (s + 1) / (s - 1)))
+    jacobi = np.zeros((a.size, N_JACOBI, N_JACOBI))
+    i = np.arange(N_JACOBI)
+    jacobi[:, i, i] = diag
+    jacobi[:, i[:-1], i[1:]] = jacobi[:, i[1:], i[:-1]] = np.sqrt(off2)
+    y, vectors = np.linalg.eigh(jacobi)
+    return np.clip((1 + y) / 2, 0.0, 1.0), vectors[:, 0, :] ** 2
+
+
+def _mixture_by_quadrature(a: FloatArray, bx: FloatArray, k: FloatArray,
+                           w: FloatArray) -> FloatArray:
+    """E[(1 + p w)^-k] over p ~ Beta(a, bx) by Gauss-Jacobi, for 1-d arrays of elements.
+
+    The rule depends on (a, bx) only, so it is built once per distinct pair (in batches)
+    and applied to every element with that pair.
+    """
+    pairs, inverse = np.unique(np.column_stack([a, bx]), axis=0, return_inverse=True)
+    inverse = inverse.ravel()
+    out = np.empty(a.size)
+    for start in range(0, pairs.shape[0], _JACOBI_PAIRS):
+        stop = min(start + _JACOBI_PAIRS, pairs.shape[0])
+        nodes, weights = _beta_rule(pairs[start:stop, 0], pairs[start:stop, 1])
+        members = np.flatnonzero((inverse >= start) & (inverse < stop))
+        for block in range(0, members.size, _JACOBI_ELEMENTS):
+            idx = members[block:block + _JACOBI_ELEMENTS]
+            rule = inverse[idx] - start
+            terms = np.exp(-k[idx, None] * np.log1p(nodes[rule] * w[idx, None]))
+            out[idx] = (weights[rule] * terms).sum(axis=1)
+    return out
 
 
 def _log_likelihood(log_params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray,
@@ -152,7 +246,10 @@ class BGNBD(ValueModel):
     Attributes (after ``fit``)
     --------------------------
     params_ : dict with keys r, alpha, a, b.
-    standard_errors_ : dict, asymptotic standard errors (delta method).
+    standard_errors_ : dict, asymptotic standard errors (delta method). Not meaningful
+        when an estimate is at the edge of the parameter space (e.g. a -> 0 when no
+        drop-out is observed): the inverse Hessian is then near-singular and
+        ``lifetime_value`` warns and draws from the likelihood instead (``_base``).
     covariance_ : DataFrame, covariance of the log-parameters (inverse Hessian).
     log_likelihood_, n_obs_, n_iter_, converged_.
     """

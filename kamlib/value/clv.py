@@ -27,19 +27,23 @@ inverse Hessian reports standard deviations of hundreds of log-units and its dra
 overflow. Along such directions the draws are instead spread, separately on each side
 of the estimate, so that their 95 % point lies where the log-likelihood has actually
 fallen by 1.92 (the likelihood-ratio 95 % bound), at most ``MAX_LOG_SPREAD`` log-units
-away, and an :class:`IntervalWarning` says so. Draws at which a model cannot be
-evaluated are discarded and counted in an :class:`IntervalWarning`: BG/NBD draws with a
-non-finite tabulated D, and Gamma-Gamma draws whose expected value per purchase is
-infinite or negative for some account the model scores (q <= 1 with accounts of
-frequency 0, or p x + q <= 1). Finally the interval is widened, where needed, to contain
-the point estimate: when clv is strongly non-linear in the parameters the quantiles of
-the draws can miss it, and an interval excluding the reported value would be
-contradictory.
+away, and an :class:`IntervalWarning` says so. The BG/NBD integrand is evaluated in a
+form that stays finite for extreme parameters (``bgnbd`` module notes), so every draw
+can be scored; a draw that still could not would be discarded whole and counted in an
+:class:`IntervalWarning`. Gamma-Gamma draws under which an account's expected value per
+purchase is infinite (p x + q <= 1, e.g. q <= 1 for frequency 0; possible when the
+fitted q is close to 1) are left out of that account's quantiles only, again with a
+count in an :class:`IntervalWarning`. Finally the interval is widened, where needed, to
+contain the point estimate: when clv is strongly non-linear in the parameters the
+quantiles of the draws can miss it, and an interval excluding the reported value would
+be contradictory.
 
 Negative margins: accounts with frequency >= 1 and a non-positive mean margin keep
 their own mean (``gamma_gamma``), so their clv is that margin times discounted
 purchases: negative for accounts that lose money on each purchase, with an interval
-from the BG/NBD draws that lies below zero too.
+from the BG/NBD draws that lies below zero too. Accounts with frequency 0 are valued at
+the population mean margin whatever their ``monetary_value``, which (as in the CDNOW
+conventions) describes the repeat purchases, of which they have none.
 
 Cost: per draw, P(alive) and margin are exact and cheap (a few vectorised operations per
 account); the hypergeometric integral D is tabulated per draw on a small grid over
@@ -99,8 +103,7 @@ def lifetime_value(bgnbd: BGNBD, gamma_gamma: GammaGamma, frequency: ArrayLike,
     discount_rate : annual discount rate, e.g. 0.1 for 10 % a year.
     periods_per_year : periods in a year (52 for weeks, 12 for months, 365 for days).
     interval : probability mass of the equal-tailed interval (0.9 -> 5 % and 95 %).
-    n_draws : bootstrap draws; 0 skips the interval (columns are NaN). Draws at which a
-        model cannot be evaluated are discarded, with an IntervalWarning.
+    n_draws : bootstrap draws; 0 skips the interval (columns are NaN).
     random_state : seed or Generator for the draws.
 
     Returns
@@ -108,13 +111,15 @@ def lifetime_value(bgnbd: BGNBD, gamma_gamma: GammaGamma, frequency: ArrayLike,
     DataFrame indexed like the first pandas input (else 0..n-1) with columns p_alive,
     expected_purchases (over the horizon, undiscounted), discounted_purchases,
     expected_margin (per purchase), clv, clv_lower, clv_upper. The interval always
-    contains clv (see the module notes); it is NaN where clv is (Gamma-Gamma q <= 1 for
-    accounts with frequency 0) and when no draw could be evaluated.
+    contains clv (see the module notes); it is NaN where clv is (with a fitted Gamma-Gamma
+    q <= 1, accounts with frequency 0: see ``gamma_gamma``) and when no draw could be
+    evaluated.
 
     Warns
     -----
     IntervalWarning : when a model's likelihood is flat along some direction (the draws
-        there follow the likelihood, not the inverse Hessian) or draws were discarded.
+        there follow the likelihood, not the inverse Hessian), or when draws were left
+        out of some accounts' intervals (see the module notes).
     """
     for model, name, kind in ((bgnbd, "bgnbd", BGNBD), (gamma_gamma, "gamma_gamma", GammaGamma)):
         if not isinstance(model, kind):
@@ -189,8 +194,8 @@ def _draw_params(model: ValueModel, n_draws: int, rng: np.random.Generator) -> F
     N(log theta_hat, inverse Hessian) via its Cholesky factor when that approximation
     holds along every principal axis (``model._sampling``); otherwise the same standard
     normals are applied along the principal axes of the Hessian with the spread measured
-    on each side (a split normal along the flat axes). Non-finite draws are impossible
-    by construction but would be discarded by ``_valid_draws``.
+    on each side (a split normal along the flat axes). Either way every spread is at most
+    MAX_LOG_SPREAD / 1.96 log-units, so the draws stay far inside the float range.
     """
     sampling = model._sampling
     log_theta = np.log(model._theta)
@@ -212,6 +217,15 @@ def _draw_params(model: ValueModel, n_draws: int, rng: np.random.Generator) -> F
     return np.exp(log_theta + steps @ sampling.axes.T)
 
 
+#: What an estimate at the edge of each model's parameter space means, for the warning.
+_EDGE_HINTS = {
+    "BGNBD": "for the BG/NBD, a -> 0: (almost) no drop-out in the data, or a, b -> "
+             "infinity: the same drop-out probability for every account",
+    "GammaGamma": "for the Gamma-Gamma, p -> infinity: an account's value barely varies "
+                  "between purchases, or q, gamma -> infinity: accounts barely differ",
+}
+
+
 def _flat_message(model: ValueModel) -> str | None:
     """IntervalWarning text describing the model's flat directions, None if there are none."""
     sampling = model._sampling
@@ -227,17 +241,17 @@ def _flat_message(model: ValueModel) -> str | None:
                      f"the inverse Hessian, {low:.3g} below / {high:.3g} above used")
     name = type(model).__name__
     params = ", ".join(f"{k}={v:.3g}" for k, v in model.params_.items())
+    hint = _EDGE_HINTS.get(name, "")
     return (
         f"lifetime_value: the fitted {name} ({params}) has a log-likelihood that is nearly "
         f"flat along {len(parts)} direction(s) of its log-parameters ({'; '.join(parts)}). "
         "Its inverse Hessian is near-singular, so the normal approximation behind the "
         "interval does not hold there; usually an estimate sits at the edge of the "
-        "parameter space (for the BG/NBD, a -> 0 or b -> infinity: almost no drop-out in "
-        f"the data). Draws along those directions are spread so that their 95 % point is "
-        f"where the log-likelihood has fallen by {DROP95:.2f} (the likelihood-ratio 95 % "
-        f"bound; at most {MAX_LOG_SPREAD:g} log-units), so the interval reflects what the "
-        f"data support, but {name}.standard_errors_ are not meaningful for those "
-        "parameters. A small penalizer (e.g. penalizer=0.001) gives a well-determined fit.")
+        f"parameter space{f' ({hint})' if hint else ''}. Draws along those directions are "
+        f"spread so that their 95 % point is where the log-likelihood has fallen by "
+        f"{DROP95:.2f} (the likelihood-ratio 95 % bound; at most {MAX_LOG_SPREAD:g} "
+        "log-units), so the interval reflects what the data support. The point estimates "
+        f"are usable, but {name}.standard_errors_ are not meaningful for those parameters.")
 
 
 def _grid_x(x: FloatArray) -> FloatArray:
@@ -308,9 +322,19 @@ def _alive_odds_table(draws: FloatArray, ux: FloatArray) -> FloatArray:
 
 
 def _row_quantiles(values: FloatArray, probs: list[float]) -> list[FloatArray]:
-    """Per-row quantiles (numpy's default 'linear' method) via one contiguous sort."""
-    if np.isnan(values).any():
-        return list(np.nanquantile(values, probs, axis=1))
+    """Per-row quantiles (numpy's default 'linear' method) via one contiguous sort.
+
+    NaN entries are left out of their row (slower path); an all-NaN row gives NaN.
+    """
+    missing = np.isnan(values)
+    if missing.any():
+        result = [np.full(values.shape[0], np.nan) for _ in probs]
+        rows = ~missing.all(axis=1)
+        if rows.any():
+            for out, quantile in zip(result, np.nanquantile(values[rows], probs, axis=1),
+                                     strict=True):
+                out[rows] = quantile
+        return result
     ordered = np.sort(values, axis=1)
     n = values.shape[1]
     result = []
@@ -322,33 +346,25 @@ def _row_quantiles(values: FloatArray, probs: list[float]) -> list[FloatArray]:
     return result
 
 
-def _valid_draws(draws_bg: FloatArray, table: FloatArray, draws_gg: FloatArray,
-                 x: FloatArray, m: FloatArray) -> NDArray[np.bool_]:
-    """Draws (pairs of BG/NBD and Gamma-Gamma draws) every account can be scored at.
+def _usable_draws(draws_bg: FloatArray, table: FloatArray,
+                  draws_gg: FloatArray) -> NDArray[np.bool_]:
+    """Draws (BG/NBD and Gamma-Gamma pairs) at which every account can be scored.
 
-    BG/NBD: finite positive parameters and a finite D table (each account's D is a
-    positive combination of table entries). Gamma-Gamma: finite positive parameters and
-    p x + q - 1 > 0 at every frequency the model scores (accounts with frequency >= 1 and
-    a non-positive margin keep their own mean): otherwise the expected value per purchase
-    is infinite (q <= 1 at frequency 0) or negative. Warns with the counts if any fail.
+    Finite positive parameters, and a finite tabulated D (each account's D is a positive
+    combination of table entries). With bounded draws and the stable integrand this
+    always holds; a draw that fails would affect every account, so it is discarded
+    whole, with an IntervalWarning giving the count.
     """
-    ok_bg = ((draws_bg > 0) & np.isfinite(draws_bg)).all(axis=1) & np.isfinite(table).all(axis=0)
-    p, q = draws_gg[:, 0], draws_gg[:, 1]
-    scored_x = np.unique(x[~((x > 0) & (m <= 0))])
-    ok_gg = ((draws_gg > 0) & np.isfinite(draws_gg)).all(axis=1)
-    if scored_x.size:
-        ok_gg &= (p * scored_x.min() + q - 1 > 0)  # increasing in x: the smallest decides
-    keep = ok_bg & ok_gg
+    keep = (((draws_bg > 0) & np.isfinite(draws_bg)).all(axis=1)
+            & ((draws_gg > 0) & np.isfinite(draws_gg)).all(axis=1)
+            & np.isfinite(table).all(axis=0))
     n_bad = int(keep.size - keep.sum())
     if n_bad:
-        what = "none remain, so the interval is NaN" if n_bad == keep.size else (
-            f"the interval uses the other {keep.size - n_bad}")
-        warnings.warn(
-            f"lifetime_value: discarded {n_bad} of {keep.size} parameter draws "
-            f"({int((~ok_bg).sum())} BG/NBD draws at which the discounted purchases cannot be "
-            f"evaluated; {int((~ok_gg).sum())} Gamma-Gamma draws with p*x + q <= 1 for some "
-            "scored frequency x, where the expected value per purchase is infinite or "
-            f"negative); {what}.", IntervalWarning, stacklevel=4)
+        what = ("none remain, so there is no interval (NaN)" if n_bad == keep.size
+                else f"the interval uses the other {keep.size - n_bad}")
+        warnings.warn(f"lifetime_value: discarded {n_bad} of {keep.size} parameter draws at "
+                      f"which the models cannot be evaluated; {what}.", IntervalWarning,
+                      stacklevel=4)
     return keep
 
 
@@ -356,11 +372,16 @@ def _bootstrap_interval(bg: FloatArray, draws_bg: FloatArray, draws_gg: FloatArr
                         x: FloatArray, tx: FloatArray, age: FloatArray, m: FloatArray,
                         disc: FloatArray, horizon: float, delta: float, interval: float,
                         ) -> tuple[FloatArray, FloatArray]:
-    """Quantiles of clv over parameter draws; arrays are (customers, draws) per chunk."""
+    """Quantiles of clv over parameter draws; arrays are (customers, draws) per chunk.
+
+    Gamma-Gamma draws under which an account's expected value per purchase is infinite
+    (p x + q <= 1, NaN from ``conditional_value``) are left out of that account's
+    quantiles only, and counted in an IntervalWarning.
+    """
     grid = _RatioTable(x, age, bg, disc, horizon, delta)
-    with np.errstate(all="ignore"):  # draws it cannot be evaluated at are discarded below
+    with np.errstate(all="ignore"):  # non-finite entries are detected and counted below
         table = grid.tables(draws_bg)
-    keep = _valid_draws(draws_bg, table, draws_gg, x, m)
+    keep = _usable_draws(draws_bg, table, draws_gg)
     if not keep.any():
         return np.full(x.size, np.nan), np.full(x.size, np.nan)
     if not keep.all():
@@ -371,13 +392,25 @@ def _bootstrap_interval(bg: FloatArray, draws_bg: FloatArray, draws_gg: FloatArr
     p, q, gamma = draws_gg[:, 0], draws_gg[:, 1], draws_gg[:, 2]
     probs = [(1 - interval) / 2, (1 + interval) / 2]
     lower, upper = np.empty(x.size), np.empty(x.size)
+    left_out = np.zeros(x.size, dtype=np.intp)
     for s in _chunks(x.size, draws_bg.shape[0]):
         xs = x[s, None]
-        with np.errstate(over="ignore"):
+        with np.errstate(over="ignore"):  # odds -> inf gives P(alive) = 0, as it should
             odds = odds_x[inv[s]] + (xs + r) * np.log((alpha + age[s, None])
                                                       / (alpha + tx[s, None]))
             values = 1 / (1 + np.exp(odds))  # P(alive)
         values *= conditional_value(p, q, gamma, xs, m[s, None])
         values *= grid.interpolate(table, s)
         lower[s], upper[s] = _row_quantiles(values, probs)
+        left_out[s] = np.isnan(values).sum(axis=1)
+    if left_out.any():
+        hit = left_out[left_out > 0]
+        counts = f"{hit.min()}" if hit.min() == hit.max() else f"{hit.min()} to {hit.max()}"
+        warnings.warn(
+            f"lifetime_value: for {hit.size} account(s), {counts} of {draws_gg.shape[0]} "
+            "Gamma-Gamma draws give an infinite expected value per purchase (p*frequency + "
+            "q <= 1, e.g. q <= 1 for frequency 0) and were left out of their interval, "
+            "which is therefore conditional on a finite value: its upper bound is "
+            "understated. A fitted q close to 1 means the margin per purchase is very "
+            "heavy-tailed across accounts.", IntervalWarning, stacklevel=3)
     return lower, upper

@@ -14,8 +14,13 @@ can be zero or negative for some accounts. The model cannot describe those, so:
   :func:`gamma_gamma_eligible`.
 * ``conditional_expected_value`` scores everyone: eligible customers get the model's
   shrinkage estimate, customers with frequency 0 get the population mean
-  p*gamma/(q-1), and customers with frequency >= 1 but a non-positive mean margin get
-  their own observed mean (no shrinkage: the model has nothing to say about them).
+  p*gamma/(q-1), and customers that lose money (a negative margin, or frequency >= 1
+  and a non-positive mean margin) get their own observed mean (no shrinkage: the model
+  has nothing to say about them, and the population mean would flatter them).
+  The shrinkage estimate p (gamma + x m) / (p x + q - 1) is a posterior mean of 1/nu,
+  infinite when p x + q <= 1 (q <= 1 at frequency 0); such customers are scored NaN
+  rather than a meaningless negative number (only parameters far from a sensible fit,
+  e.g. bootstrap draws, get there).
 
 As in the paper, ``frequency`` and ``monetary_value`` should describe the same
 transactions (repeat purchases in the CDNOW conventions).
@@ -60,17 +65,21 @@ def conditional_value(p: ArrayLike, q: ArrayLike, gamma: ArrayLike, x: FloatArra
                       m: FloatArray) -> FloatArray:
     """E[value per transaction | x, mean m] with kamlib's fallbacks (see module doc).
 
-    Parameters may be arrays (bootstrap draws) broadcasting against x and m.
+    Parameters may be arrays (bootstrap draws) broadcasting against x and m. NaN where
+    the model's expectation is infinite (p x + q <= 1), unless the fallback applies.
     """
     p, q, gamma = (np.asarray(v) for v in (p, q, gamma))
+    denominator = p * x + q - 1
     with np.errstate(divide="ignore", invalid="ignore"):
         # Weighted average of population mean p*gamma/(q-1) and observed mean; at x = 0
         # it is the population mean, which is finite only when q > 1.
-        shrunk = p * (gamma + x * m) / (p * x + q - 1)
-    undefined = (x == 0) & (q <= 1)
+        shrunk = p * (gamma + x * m) / denominator
+    undefined = denominator <= 0
     if undefined.any():
         shrunk = np.where(undefined, np.nan, shrunk)
-    fallback = (x > 0) & (m <= 0)
+    # Accounts that lose money keep their own observed margin: the model (positive values
+    # only) cannot describe them, and the population mean would flatter them.
+    fallback = ((x > 0) & (m <= 0)) | ((x == 0) & (m < 0))
     # where() is skipped when unneeded: this runs on (customers x draws) in clv.
     return np.where(fallback, m, shrunk) if fallback.any() else shrunk
 
@@ -140,7 +149,8 @@ class GammaGamma(ValueModel):
         self.population_mean_ = float(p * g / (q - 1)) if q > 1 else float("nan")
         if q <= 1:
             warnings.warn(f"GammaGamma: fitted q={q:.3g} <= 1, so the population mean value "
-                          "is infinite; customers with frequency 0 will be scored NaN.",
+                          "is infinite; customers with frequency 0 (and any with p*frequency + "
+                          "q <= 1) will be scored NaN.",
                           RuntimeWarning, stacklevel=2)
         return self
 
@@ -149,9 +159,11 @@ class GammaGamma(ValueModel):
         """Expected value per future transaction for each customer.
 
         ``monetary_value`` may be any finite number. Customers with frequency 0 get the
-        population mean (their monetary_value is ignored); customers with frequency >= 1
-        and monetary_value <= 0 get their observed mean unchanged; all others get the
-        model's estimate (p (gamma + x m)) / (p x + q - 1).
+        population mean unless their monetary_value is negative; customers with a negative
+        monetary_value, or frequency >= 1 and monetary_value <= 0, get their observed mean
+        unchanged; all others get the
+        model's estimate (p (gamma + x m)) / (p x + q - 1), NaN if that is infinite
+        (p x + q <= 1: only with a fitted q <= 1, which ``fit`` warns about).
         """
         self._check_fitted("conditional_expected_value")
         x = as_float_array("frequency", frequency)

@@ -40,10 +40,10 @@ def test_conditional_expectation_shrinks_towards_population_mean(fitted: GammaGa
 
 
 def test_fallbacks_for_ineligible_customers(fitted: GammaGamma) -> None:
-    values = fitted.conditional_expected_value([0, 0, 3, 3], [0.0, -7.0, -12.5, 0.0])
-    # frequency 0: population mean (its monetary_value is ignored);
-    # frequency >= 1 with a non-positive mean margin: the customer's own observed mean.
-    np.testing.assert_allclose(values, [fitted.population_mean_] * 2 + [-12.5, 0.0])
+    values = fitted.conditional_expected_value([0, 0, 0, 3, 3], [0.0, 8.0, -7.0, -12.5, 0.0])
+    # frequency 0: population mean, unless the one purchase lost money;
+    # a loss, or frequency >= 1 with a non-positive mean margin: the observed mean.
+    np.testing.assert_allclose(values, [fitted.population_mean_] * 2 + [-7.0, -12.5, 0.0])
     assert isinstance(fitted.conditional_expected_value(2, 10.0), float)
 
 
