@@ -150,10 +150,10 @@ def _rules(net_threshold: float) -> list[_Rule]:
     return [
         _Rule("net_revenue", net_threshold, "at_least", 3, "Net revenue after discounts and "
               "cost to serve, last 12 months, EUR: the value the account creates.", True),
-        _Rule("net_margin", 0.05, "at_least", 2, "At least 5% of gross revenue left after "
-              "discounts, rebates, goods, cost to serve and receivables."),
+        _Rule("net_margin", 0.05, "at_least", 2, "At least 5% of net sales left after "
+              "goods, cost to serve and receivables."),
         _Rule("cost_to_serve_ratio", 0.08, "at_most", 1, "Serving it costs no more than 8% "
-              "of gross revenue (the survey's upper quartile)."),
+              "of net sales (the survey's upper quartile)."),
         _Rule("strategic_fit", 6, "at_least", 1, "Management's strategic-fit score."),
         _Rule("growth_potential", 5, "at_least", 1, "Management's growth-potential score."),
         _Rule("product_lines", 3, "at_least", 1, "Buys from three product lines or more: "
