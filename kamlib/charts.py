@@ -109,4 +109,30 @@ def holdout_by_frequency(frame: pd.DataFrame, title: str) -> go.Figure:
 def table(frame: pd.DataFrame):
     """A table as readers see it: no pandas index, text left-aligned."""
     return frame.style.hide(axis="index").set_table_styles(
-        [{"selector": "th", "props": [("text-align", "left")]}])
+        [{"selector": "th, td", "props": [("text-align", "left")]}])
+
+
+def portfolio_matrix(matrix: pd.DataFrame, key: pd.Series, title: str) -> go.Figure:
+    """Attractiveness against our strength; bubbles sized by net revenue, key accounts dark."""
+    placed = matrix.dropna(subset=["attractiveness", "strength"])
+    is_key = key.reindex(placed.index).fillna(False).astype(bool)
+    fig = go.Figure()
+    for flag, colour, name in ((False, NEUTRAL, "Other accounts"), (True, TOTAL, "Key accounts")):
+        part = placed[is_key == flag]
+        fig.add_trace(go.Scatter(
+            x=part["strength"], y=part["attractiveness"], mode="markers", name=name,
+            marker={"size": part["bubble_size"], "sizemode": "area", "sizemin": 3,
+                    "sizeref": 2.0 * placed["bubble_size"].max() / 40 ** 2, "color": colour,
+                    "opacity": 0.8 if flag else 0.35},
+            text=part["name"], customdata=part[["quadrant"]],
+            hovertemplate="%{text}<br>%{customdata[0]}<extra></extra>"))
+    x_split, y_split = placed["strength"].median(), placed["attractiveness"].median()
+    fig.add_vline(x=x_split, line_dash="dot", line_color=NEUTRAL)
+    fig.add_hline(y=y_split, line_dash="dot", line_color=NEUTRAL)
+    for text, x, y in (("Strategic", "right", "top"), ("Star", "left", "top"),
+                       ("Status", "right", "bottom"), ("Streamline", "left", "bottom")):
+        fig.add_annotation(text=f"<b>{text}</b>", xref="paper", yref="paper", showarrow=False,
+                           x=0.98 if x == "right" else 0.02, y=0.98 if y == "top" else 0.02,
+                           xanchor=x, yanchor=y)
+    return fig.update_layout(title=title, xaxis_title="Our relative strength",
+                             yaxis_title="Customer attractiveness")

@@ -35,7 +35,7 @@ import yaml
 from pydantic import ValidationError
 
 from kamlib.contract import CRITERIA_FILE, TABLES, Column, SelectionCriteria, Table
-from kamlib.errors import Problem
+from kamlib.errors import KamError, Problem
 from kamlib.mapping import Mapping, TableMapping, apply_mapping
 
 FORMATS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "excel", ".xlsm": "excel",
@@ -194,9 +194,10 @@ def _normalise_header(header) -> str:
 # --- Finding and reading files ---------------------------------------------------------
 
 
-class _ReadError(Exception):
+class _ReadError(KamError):
     def __init__(self, problem: Problem):
         self.problem = problem
+        super().__init__(problem.render())
 
 
 def _find_files(root: Path, table: Table, rules: TableMapping | None,
@@ -464,13 +465,21 @@ def _load_criteria(data: Dataset) -> SelectionCriteria | None:
     if not path.is_file():
         return None
     try:
+        return read_criteria(path)
+    except _ReadError as exc:
+        data.problems.append(exc.problem)
+        return None
+
+
+def read_criteria(path: Path) -> SelectionCriteria:
+    """The selection criteria management agreed, checked; a clear problem otherwise."""
+    try:
         return SelectionCriteria.model_validate(yaml.safe_load(path.read_text("utf-8")) or {})
-    except (yaml.YAMLError, ValidationError) as exc:
-        found = (str(exc).splitlines()[0] if isinstance(exc, yaml.YAMLError) else
+    except (OSError, yaml.YAMLError, ValidationError) as exc:
+        found = (str(exc).splitlines()[0] if not isinstance(exc, ValidationError) else
                  "; ".join(f"{'.'.join(map(str, e['loc'])) or 'file'}: {e['msg']}"
                            for e in exc.errors()))
-        data.problems.append(Problem("error", "selection_criteria", CRITERIA_FILE,
-                                     "the selection criteria file is invalid",
-                                     "the structure in docs/data-contract.md", found,
-                                     "correct the file with management's agreed criteria"))
-        return None
+        raise _ReadError(Problem("error", "selection_criteria", path.name,
+                                 "the selection criteria file is invalid",
+                                 "the structure in docs/data-contract.md", found,
+                                 "correct the file with management's agreed criteria")) from None

@@ -36,6 +36,7 @@ from kamlib.mapping import read_mapping
 from kamlib.periods import Quarter
 from kamlib.validate import validate_folder
 from kamlib.workbooks.account_value import AccountValueParameters
+from kamlib.workbooks.selection import SelectionParameters
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 TEMPLATES = Path(__file__).with_name("templates")
@@ -56,6 +57,8 @@ class Workbook:
 
 WORKBOOKS: dict[str, Workbook] = {
     "value": Workbook("value", "account_value.ipynb", "Account value", AccountValueParameters),
+    "selection": Workbook("selection", "key_account_selection.ipynb", "Key account selection",
+                          SelectionParameters),
 }
 
 
@@ -110,6 +113,7 @@ def run(name: str, *, data: Path, out: Path, mapping: Path | None = None,
         params: dict[str, str] | None = None, quiet: bool = False) -> RunResult:
     """Run one workbook end to end and publish it; raises KamError subclasses on failure."""
     workbook = _workbook(name)
+    out = out.resolve()  # the kernel runs in notebooks/, so every path it gets is absolute
     given = {**(params or {}), "data_dir": str(data.resolve())}
     if mapping:
         given["mapping"] = str(mapping.resolve())
@@ -145,8 +149,11 @@ def _execute(workbook: Workbook, params: BaseModel, period: str, out: Path,
     work = Path(tempfile.mkdtemp(prefix=f".running-{workbook.name}-", dir=out))
     started, clock = datetime.now(timezone.utc), time.monotonic()
     executed = work / workbook.notebook
+    parameters = params.model_dump()
+    if "output_dir" in parameters:  # exports land in the report folder
+        parameters["output_dir"] = str(work)
     try:
-        _papermill(workbook, params.model_dump(), executed, work / "run.log", quiet)
+        _papermill(workbook, parameters, executed, work / "run.log", quiet)
         (work / "report.html").write_text(render_html(executed), encoding="utf-8")
         seconds = time.monotonic() - clock
         _write_manifest(work, workbook, params, period, started, seconds)

@@ -1,0 +1,281 @@
+"""The key-account selection workbook: a decision paper for senior management.
+
+Features come from the account value figures (:mod:`kamlib.features`), segments from
+:mod:`kamlib.segments`, the decision from :mod:`kamlib.selection`: clustering
+informs, the agreed criteria decide, and the report shows where the two disagree.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+from kamlib.economics import ValueSettings, account_value
+from kamlib.engine import connect, open_tables
+from kamlib.errors import DataError, ParameterError
+from kamlib.features import account_features, group_features
+from kamlib.lifetime import fit_lifetime_value, rfm_summary
+from kamlib.load import Dataset, read_criteria
+from kamlib.mapping import read_mapping
+from kamlib.periods import Quarter
+from kamlib.segments import AccountSegmentation
+from kamlib.selection import (Explanation, Proposal, explain_selection, neutralise_formulas,
+                              portfolio_matrix, propose_roster, read_overrides, roster_rows,
+                              append_roster, serve_long_tail, long_tail_summary)
+from kamlib.validate import validate_folder
+
+SEGMENT_FEATURES = ["net_revenue", "net_revenue_growth", "net_margin", "cost_to_serve_ratio",
+                    "lifetime_value", "product_lines", "relationship_years"]
+"""Features the segmentation uses: those every company has (no wallet or scores)."""
+
+
+class SelectionParameters(BaseModel):
+    """The workbook's parameters; the notebook's parameters cell holds the same names."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    data_dir: str = "../data/sample"
+    mapping: str | None = None
+    period: str | None = None
+    """Quarter the selection is for, like 2026Q3; default: the latest complete quarter."""
+    engine: Literal["duckdb", "spark"] = "duckdb"
+    criteria_file: str | None = None
+    """The agreed criteria (YAML); default: selection_criteria.yml in the data folder."""
+    overrides_file: str | None = None
+    """YAML list of {account_id, action: add|keep|remove, reason, approved_by}."""
+    segmentation: Literal["kmeans", "gmm"] = "kmeans"
+    approve_as: str | None = None
+    """Name of the approver: when given, the proposal is appended to roster.csv."""
+    output_dir: str | None = None
+    """Where the roster exports go; the runner sets it to the report folder."""
+    horizon_years: float = Field(default=3.0, gt=0, le=20)
+    discount_rate: float = Field(default=0.10, ge=0, le=1)
+    random_state: int = 0
+
+
+@dataclass
+class SelectionWorkbook:
+    params: SelectionParameters
+    data: Dataset
+    quarter: Quarter
+    features: pd.DataFrame
+    segmentation: AccountSegmentation
+    proposal: Proposal
+    matrix: pd.DataFrame
+    explanation: Explanation
+    long_tail: pd.DataFrame
+    exports: list[Path]
+    approved_rows: int
+
+
+def build(params: SelectionParameters) -> SelectionWorkbook:
+    data = _validated(params)
+    if params.criteria_file:
+        data.criteria = read_criteria(Path(params.criteria_file))
+    if data.criteria is None:
+        raise ParameterError("the selection needs the criteria management agreed: add "
+                             "selection_criteria.yml to the data folder (see "
+                             "docs/data-contract.md).")
+    lines = data.tables["invoice_lines"]
+    quarter = (Quarter.parse(params.period) if params.period
+               else Quarter.latest_complete(lines["invoice_date"].max().date()))
+    tables = open_tables(data, connect(params.engine), Path(tempfile.mkdtemp(prefix="kam-")))
+    features, by_account = _features(tables, data, quarter, params)
+    segmentation = AccountSegmentation(method=params.segmentation,
+                                       random_state=params.random_state).fit(
+        features[SEGMENT_FEATURES].fillna(features[SEGMENT_FEATURES].median()))
+    names = segmentation.profiles_["name"]
+    features = features.assign(cluster=segmentation.labels_,
+                               cluster_name=segmentation.labels_.map(names))
+    overrides = _overrides(params.overrides_file)
+    proposal = propose_roster(features, data.criteria, data.tables.get("roster"), overrides)
+    matrix = portfolio_matrix(features)
+    long_tail = serve_long_tail(_long_tail_input(tables, by_account, quarter),
+                                _key_members(proposal, data))
+    workbook = SelectionWorkbook(params, data, quarter, features, segmentation, proposal, matrix,
+                                 explain_selection(proposal, matrix), long_tail, [], 0)
+    if params.output_dir:
+        workbook.exports = write_exports(workbook, Path(params.output_dir))
+    if params.approve_as:
+        workbook.approved_rows = approve(workbook, params.approve_as)
+    return workbook
+
+
+def _validated(params: SelectionParameters) -> Dataset:
+    mapping = read_mapping(Path(params.mapping)) if params.mapping else None
+    report = validate_folder(Path(params.data_dir), mapping)
+    if not report.ok:
+        raise DataError(report.problems)
+    return report.data
+
+
+def _features(tables, data: Dataset, quarter: Quarter,
+              params: SelectionParameters) -> tuple[pd.DataFrame, pd.DataFrame]:
+    summary = rfm_summary(tables, quarter.end)
+    lifetime = fit_lifetime_value(summary, horizon_years=params.horizon_years,
+                                  discount_rate=params.discount_rate,
+                                  random_state=params.random_state)
+    accounts = data.tables["accounts"]
+    by_account = account_features(tables, accounts, quarter, lifetime.frame["clv"])
+    if data.criteria.select_groups:
+        return group_features(tables, accounts, quarter, by_account), by_account
+    return by_account, by_account
+
+
+def _overrides(path: str | None):
+    if not path:
+        return ()
+    try:
+        records = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or []
+    except (OSError, yaml.YAMLError) as exc:
+        raise ParameterError(f"overrides_file must be a readable YAML list. Got {path}: "
+                             f"{exc}") from None
+    return read_overrides(records)
+
+
+def _long_tail_input(tables, by_account: pd.DataFrame, quarter: Quarter) -> pd.DataFrame:
+    value = account_value(tables, grain="year", start=quarter.shift(-3).start, end=quarter.end,
+                          settings=ValueSettings())
+    pools = [c for c in value.frame.columns if c.startswith("cts_")]
+    per_account = value.frame.groupby("account_id")[pools].sum()
+    return by_account[["name", "net_revenue", "gross_sales", "cost_to_serve"]].join(per_account)
+
+
+def _key_members(proposal: Proposal, data: Dataset) -> list[str]:
+    """Accounts served as key: the key accounts and, for groups, all their members."""
+    from kamlib.economics import group_of
+
+    groups = group_of(data.tables["accounts"])
+    key = set(proposal.key_accounts)
+    return sorted(set(groups[groups.isin(key)].index) | key)
+
+
+# --- Outputs ----------------------------------------------------------------------------
+
+
+def company_roster(wb: SelectionWorkbook) -> pd.DataFrame:
+    """Every account with whether it is key and why, for the whole company."""
+    from kamlib.economics import group_of
+
+    accounts = wb.data.tables["accounts"].set_index("account_id")
+    group = group_of(wb.data.tables["accounts"])
+    decision = wb.proposal.accounts
+    unit = group if wb.data.criteria.select_groups else pd.Series(group.index, group.index)
+    status = unit.map(decision["status"]).fillna("none")
+    reason = unit.map(decision["reason"]).fillna("Not invoiced in the last two years.")
+    return pd.DataFrame({
+        "account_id": accounts.index,
+        "account_name": accounts["account_name"].to_numpy(),
+        "group_id": unit.reindex(accounts.index).to_numpy(),
+        "key_account": status.reindex(accounts.index).eq("key").to_numpy(),
+        "status": status.reindex(accounts.index).to_numpy(),
+        "why": reason.reindex(accounts.index).to_numpy(),
+    })
+
+
+def write_exports(wb: SelectionWorkbook, folder: Path) -> list[Path]:
+    """The roster for the whole company as CSV and Excel, safe against formula injection."""
+    folder.mkdir(parents=True, exist_ok=True)
+    roster = neutralise_formulas(company_roster(wb))
+    stem = f"key_account_roster_{wb.quarter}"
+    csv_path, xlsx_path = folder / f"{stem}.csv", folder / f"{stem}.xlsx"
+    roster.to_csv(csv_path, index=False, encoding="utf-8-sig")
+    with pd.ExcelWriter(xlsx_path, engine="xlsxwriter") as excel:
+        roster.to_excel(excel, sheet_name="Roster", index=False)
+        neutralise_formulas(wb.explanation.criteria).to_excel(excel, sheet_name="Criteria",
+                                                               index=False)
+    return [csv_path, xlsx_path]
+
+
+def approve(wb: SelectionWorkbook, approver: str) -> int:
+    """Append the proposal to roster.csv: the explicit approval step."""
+    rows = roster_rows(wb.proposal, str(wb.quarter), approver, date.today())
+    return append_roster(Path(wb.params.data_dir) / "roster.csv", rows)
+
+
+def decision_summary(wb: SelectionWorkbook) -> pd.DataFrame:
+    changes = wb.proposal.accounts["change"].value_counts()
+    rows = [
+        ("Key accounts proposed", len(wb.proposal.key_accounts)),
+        ("Entering", int(changes.get("enter", 0))),
+        ("Staying", int(changes.get("stay", 0))),
+        ("Leaving", int(changes.get("leave", 0))),
+        ("On the watch list", len(wb.proposal.watch_list)),
+        ("Overrides", int(wb.proposal.accounts["override"].sum())),
+    ]
+    return pd.DataFrame(rows, columns=["Decision", str(wb.quarter)])
+
+
+def segment_profiles(wb: SelectionWorkbook) -> pd.DataFrame:
+    """Segments in business words, their size and bootstrap stability (below 0.6: unstable)."""
+    columns = ["name", "size", "share", "stability", "unstable",
+               *(f"{f} median" for f in ("net_revenue", "net_margin", "cost_to_serve_ratio"))]
+    return wb.segmentation.profiles_[columns].reset_index()
+
+
+def one_pager(wb: SelectionWorkbook) -> str:
+    """'Our key accounts and why', in plain words for everyone in the company."""
+    key = wb.proposal.accounts[wb.proposal.accounts["status"] == "key"]
+    lines = [f"**Our {len(key)} key accounts for {wb.quarter}**, chosen by the criteria "
+             f"{wb.data.criteria.agreed_by} agreed on {wb.data.criteria.agreed_on}:", ""]
+    lines += [f"- **{row['name']}** ({account}): {row['reason']}"
+              for account, row in key.iterrows()]
+    return "\n".join(lines)
+
+
+def disagreements(wb: SelectionWorkbook) -> pd.DataFrame:
+    """Where clustering and criteria disagree: segments mostly key holding non-key
+    accounts, and key accounts in segments that are mostly not key."""
+    status = wb.proposal.accounts["status"].reindex(wb.features.index).eq("key")
+    share = status.groupby(wb.features["cluster"]).mean()
+    majority = wb.features["cluster"].map(share) >= 0.5
+    odd = wb.features[(status != majority) & (share.reindex(wb.features["cluster"]).to_numpy()
+                                              > 0)]
+    return odd.assign(key=status.reindex(odd.index))[["name", "cluster_name", "key",
+                                                      "net_revenue"]]
+
+
+def long_tail_table(wb: SelectionWorkbook) -> pd.DataFrame:
+    return long_tail_summary(wb.long_tail)
+
+
+def proposal_table(wb: SelectionWorkbook, status: str) -> pd.DataFrame:
+    rows = wb.proposal.accounts[wb.proposal.accounts["status"] == status]
+    return _shown(rows, ["name", "change", "score", "net_revenue", "reason"])
+
+
+def changes_table(wb: SelectionWorkbook) -> pd.DataFrame:
+    return _shown(wb.proposal.changes, ["name", "current_status", "change", "status", "reason"])
+
+
+def overrides_table(wb: SelectionWorkbook) -> pd.DataFrame:
+    log = wb.proposal.overrides
+    if log.empty:
+        return pd.DataFrame({"Overrides": ["None: every decision follows the criteria."]})
+    return log.rename(columns=lambda c: c.replace("_", " ").capitalize())
+
+
+def explanations_markdown(wb: SelectionWorkbook) -> str:
+    return "\n".join(f"- {s}" for s in wb.explanation.sentences["sentence"])
+
+
+def _shown(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    shown = frame[columns].reset_index()
+    if "net_revenue" in shown:
+        shown["net_revenue"] = shown["net_revenue"].map(lambda v: f"{v:,.0f}")
+    if "score" in shown:
+        shown["score"] = shown["score"].map(lambda v: f"{v:.2f}")
+    return shown.rename(columns=lambda c: c.replace("_", " ").capitalize())
+
+
+def notes(wb: SelectionWorkbook) -> list[str]:
+    """Warnings and notes the decision paper must show: size guidance, first selection,
+    lapsed overrides, and how the segmentation was computed."""
+    return [*wb.proposal.warnings, *wb.proposal.notes, *wb.segmentation.notes_]
