@@ -17,7 +17,7 @@ from support import REPO, TINY, write_company
 
 KAM = Path(sys.executable).parent / "kam"
 SAMPLE = REPO / "data" / "sample"
-pytestmark = pytest.mark.slow
+
 
 
 def kam(*args: str, **kwargs) -> subprocess.CompletedProcess:
@@ -33,6 +33,7 @@ def published(tmp_path_factory):
     return out, result
 
 
+@pytest.mark.slow
 def test_success_publishes_report_notebook_log_and_manifest(published):
     out, result = published
     folder = out / "2026Q3" / "value"
@@ -48,6 +49,7 @@ def test_success_publishes_report_notebook_log_and_manifest(published):
     assert not list(out.glob(".running-*"))
 
 
+@pytest.mark.slow
 def test_report_has_charts_no_code_and_nothing_from_the_network(published):
     out, _ = published
     html = (out / "2026Q3" / "value" / "report.html").read_text(encoding="utf-8")
@@ -57,6 +59,7 @@ def test_report_has_charts_no_code_and_nothing_from_the_network(published):
     assert len(html.encode()) < 8_000_000
 
 
+@pytest.mark.slow
 def test_rerun_keeps_the_earlier_report_as_a_dated_version(published, tmp_path):
     out, _ = published
     first = json.loads((out / "2026Q3" / "value" / "manifest.json").read_text())
@@ -68,6 +71,7 @@ def test_rerun_keeps_the_earlier_report_as_a_dated_version(published, tmp_path):
     assert kept["finished"] == first["finished"]
 
 
+@pytest.mark.slow
 def test_bad_parameter_is_refused_before_any_kernel_with_a_suggestion(tmp_path):
     result = kam("run", "value", "--data", str(SAMPLE), "--out", str(tmp_path),
                  "--param", "top_m=3")
@@ -80,6 +84,7 @@ def test_bad_parameter_is_refused_before_any_kernel_with_a_suggestion(tmp_path):
     assert not any(tmp_path.iterdir())
 
 
+@pytest.mark.slow
 def test_bad_data_is_refused_with_file_row_column(tmp_path):
     bad = write_company(tmp_path / "data", {"invoice_lines.csv": TINY["invoice_lines.csv"]
                                             .replace("2026-03-10", "2026-13-10")})
@@ -89,6 +94,7 @@ def test_bad_data_is_refused_with_file_row_column(tmp_path):
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_failing_cell_exits_3_keeps_the_notebook_and_earlier_reports(published):
     out, _ = published
     before = {p: p.stat().st_mtime for p in (out / "2026Q3").rglob("*")}
@@ -102,6 +108,7 @@ def test_failing_cell_exits_3_keeps_the_notebook_and_earlier_reports(published):
     assert {p: p.stat().st_mtime for p in (out / "2026Q3").rglob("*")} == before
 
 
+@pytest.mark.slow
 def test_killed_run_leaves_no_half_written_report(published):
     out, _ = published
     before = {p: p.stat().st_mtime for p in (out / "2026Q3").rglob("*")}
@@ -115,3 +122,24 @@ def test_killed_run_leaves_no_half_written_report(published):
     os.killpg(process.pid, signal.SIGKILL)
     process.wait(timeout=30)
     assert {p: p.stat().st_mtime for p in (out / "2026Q3").rglob("*")} == before
+
+
+@pytest.mark.parametrize("name", ["value", "selection"])
+def test_parameters_cells_match_the_workbook_models(name):
+    """The notebook's parameters cell declares exactly the fields of its pydantic model."""
+    import ast
+
+    import nbformat
+
+    from kamlib import runner
+
+    workbook = runner.WORKBOOKS[name]
+    notebook = nbformat.read(runner.NOTEBOOKS / workbook.notebook, as_version=4)
+    cell = next(c for c in notebook.cells if "parameters" in c.metadata.get("tags", []))
+    declared = [t.id for node in ast.parse(cell.source).body if isinstance(node, ast.Assign)
+                for t in node.targets]
+    assert declared == list(workbook.parameters.model_fields)
+    defaults = workbook.parameters()
+    namespace: dict = {}
+    exec(cell.source, namespace)
+    assert {k: namespace[k] for k in declared} == defaults.model_dump()

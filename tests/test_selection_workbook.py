@@ -98,7 +98,20 @@ def test_kam_run_selection_publishes_report_and_roster_exports(tmp_path, monkeyp
     result = runner.run("selection", data=SAMPLE, out=Path("reports"), quiet=True)
     assert result.folder == tmp_path / "reports" / "2026Q3" / "selection"
     names = sorted(p.name for p in result.folder.iterdir())
-    assert "key_account_roster_2026Q3.csv" in names and "key_account_roster_2026Q3.xlsx" in names
+    assert {"key_account_roster_2026Q3.csv", "key_account_roster_2026Q3.xlsx",
+            "our_key_accounts_2026Q3.html"} <= set(names)
     html = (result.folder / "report.html").read_text(encoding="utf-8")
     assert html.count("Plotly.newPlot") == 1 and "Our " in html and "key accounts for 2026Q3" in html
     assert json.loads((result.folder / "manifest.json").read_text())["workbook"] == "selection"
+
+
+@needs_shared(ONLINE_RETAIL)
+@pytest.mark.slow
+def test_kam_run_selection_on_the_real_export(tmp_path):
+    result = runner.run("selection", data=ONLINE_RETAIL.parent, out=tmp_path, quiet=True,
+                        mapping=REPO / "data/examples/online_retail_II.yml",
+                        params={"criteria_file": str(REPO / "data/examples/"
+                                                     "online_retail_II_criteria.yml")})
+    assert result.period == "2011Q3"
+    html = (result.folder / "report.html").read_text(encoding="utf-8")
+    assert "first selection" in html and "key accounts for 2011Q3" in html

@@ -8,6 +8,7 @@ informs, the agreed criteria decide, and the report shows where the two disagree
 from __future__ import annotations
 
 import tempfile
+from html import escape
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -181,17 +182,20 @@ def company_roster(wb: SelectionWorkbook) -> pd.DataFrame:
 
 
 def write_exports(wb: SelectionWorkbook, folder: Path) -> list[Path]:
-    """The roster for the whole company as CSV and Excel, safe against formula injection."""
+    """The roster for the whole company as CSV and Excel, safe against formula injection,
+    and the one-page "our key accounts and why" as a standalone HTML page."""
     folder.mkdir(parents=True, exist_ok=True)
     roster = neutralise_formulas(company_roster(wb))
     stem = f"key_account_roster_{wb.quarter}"
     csv_path, xlsx_path = folder / f"{stem}.csv", folder / f"{stem}.xlsx"
+    page = folder / f"our_key_accounts_{wb.quarter}.html"
+    page.write_text(one_pager_html(wb), encoding="utf-8")
     roster.to_csv(csv_path, index=False, encoding="utf-8-sig")
     with pd.ExcelWriter(xlsx_path, engine="xlsxwriter") as excel:
         roster.to_excel(excel, sheet_name="Roster", index=False)
         neutralise_formulas(wb.explanation.criteria).to_excel(excel, sheet_name="Criteria",
                                                                index=False)
-    return [csv_path, xlsx_path]
+    return [csv_path, xlsx_path, page]
 
 
 def approve(wb: SelectionWorkbook, approver: str) -> int:
@@ -218,6 +222,19 @@ def segment_profiles(wb: SelectionWorkbook) -> pd.DataFrame:
     columns = ["name", "size", "share", "stability", "unstable",
                *(f"{f} median" for f in ("net_revenue", "net_margin", "cost_to_serve_ratio"))]
     return wb.segmentation.profiles_[columns].reset_index()
+
+
+def one_pager_html(wb: SelectionWorkbook) -> str:
+    """The one-pager as a page anyone can open: names are escaped, nothing is fetched."""
+    key = wb.proposal.accounts[wb.proposal.accounts["status"] == "key"]
+    items = "".join(f"<li><b>{escape(row['name'])}</b> ({escape(account)}): "
+                    f"{escape(row['reason'])}</li>" for account, row in key.iterrows())
+    title = f"Our key accounts for {wb.quarter}"
+    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title></head>"
+            f"<body style='font-family:sans-serif;max-width:60em;margin:2em auto'>"
+            f"<h1>{title}</h1><p>Chosen by the criteria {escape(wb.data.criteria.agreed_by)} "
+            f"agreed on {wb.data.criteria.agreed_on}, on net revenue after cost to serve."
+            f"</p><ol>{items}</ol></body></html>")
 
 
 def one_pager(wb: SelectionWorkbook) -> str:
