@@ -16,8 +16,15 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from kamlib.describe import missing_tables
-from kamlib.economics import (AccountValue, ValueSettings, account_value, add_ratios, by_group,
-                              company_total, group_of)
+from kamlib.economics import (
+    AccountValue,
+    ValueSettings,
+    account_value,
+    add_ratios,
+    by_group,
+    company_total,
+    group_of,
+)
 from kamlib.engine import connect, open_tables
 from kamlib.errors import DataError, ParameterError
 from kamlib.labels import label, money, percent

@@ -8,9 +8,9 @@ informs, the agreed criteria decide, and the report shows where the two disagree
 from __future__ import annotations
 
 import tempfile
-from html import escape
 from dataclasses import dataclass
 from datetime import date
+from html import escape
 from pathlib import Path
 from typing import Literal
 
@@ -18,7 +18,7 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from kamlib.economics import ValueSettings, account_value
+from kamlib.economics import ValueSettings, account_value, group_of
 from kamlib.engine import connect, open_tables
 from kamlib.errors import DataError, ParameterError
 from kamlib.features import account_features, group_features
@@ -27,9 +27,19 @@ from kamlib.load import Dataset, read_criteria
 from kamlib.mapping import read_mapping
 from kamlib.periods import Quarter
 from kamlib.segments import AccountSegmentation
-from kamlib.selection import (Explanation, Proposal, explain_selection, neutralise_formulas,
-                              portfolio_matrix, propose_roster, read_overrides, roster_rows,
-                              append_roster, serve_long_tail, long_tail_summary)
+from kamlib.selection import (
+    Explanation,
+    Proposal,
+    append_roster,
+    explain_selection,
+    long_tail_summary,
+    neutralise_formulas,
+    portfolio_matrix,
+    propose_roster,
+    read_overrides,
+    roster_rows,
+    serve_long_tail,
+)
 from kamlib.validate import validate_folder
 
 SEGMENT_FEATURES = ["net_revenue", "net_revenue_growth", "net_margin", "cost_to_serve_ratio",
@@ -151,8 +161,6 @@ def _long_tail_input(tables, by_account: pd.DataFrame, quarter: Quarter) -> pd.D
 
 def _key_members(proposal: Proposal, data: Dataset) -> list[str]:
     """Accounts served as key: the key accounts and, for groups, all their members."""
-    from kamlib.economics import group_of
-
     groups = group_of(data.tables["accounts"])
     key = set(proposal.key_accounts)
     return sorted(set(groups[groups.isin(key)].index) | key)
@@ -163,8 +171,6 @@ def _key_members(proposal: Proposal, data: Dataset) -> list[str]:
 
 def company_roster(wb: SelectionWorkbook) -> pd.DataFrame:
     """Every account with whether it is key and why, for the whole company."""
-    from kamlib.economics import group_of
-
     accounts = wb.data.tables["accounts"].set_index("account_id")
     group = group_of(wb.data.tables["accounts"])
     decision = wb.proposal.accounts
