@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.table import Table as RichTable
 
 from kamlib import __version__
-from kamlib.errors import DataError, KamError, Problem
+from kamlib.errors import DataError, KamError, Problem, RunError
 
 EXIT_OK, EXIT_DATA, EXIT_USAGE, EXIT_RUN, EXIT_INTERNAL = 0, 1, 2, 3, 4
 
@@ -59,8 +59,6 @@ def _fail(message: str, code: int) -> None:
 
 def _guarded(action):
     """Run an action; user-fixable problems print a message, never a traceback."""
-    from kamlib.runner import RunError
-
     try:
         return action()
     except DataError as exc:

@@ -91,21 +91,23 @@ def account_value(tables: dict[str, ibis.Table], *, grain: Grain = "quarter",
         rebates=_.rebate_amount.fill_null(0),
         cost_of_goods=_.cost_of_goods,
     )
-    pools, notes = _pool_names(tables)
+    pools = _pools(tables)
     parts = [sales.mutate(**{p: ibis.literal(0.0) for p in pools})]
     if pools:
         parts.append(_activity_costs(tables, unit, start, end, pools))
     stacked = ibis.union(*parts) if len(parts) > 1 else parts[0]
-    totals = stacked.group_by(KEYS).aggregate(**{c: stacked[c].sum() for c in SALES + pools})
+    measures = SALES + list(pools)
+    totals = stacked.group_by(KEYS).aggregate(**{c: stacked[c].sum() for c in measures})
     # An empty window comes back without numeric types; the measures are money.
-    frame = totals.to_pandas().astype({c: "float64" for c in SALES + pools})
-    frame = _finish(frame, pools, _days_to_pay(tables, settings), settings)
+    frame = totals.to_pandas().astype({c: "float64" for c in measures})
+    frame = _finish(frame, list(pools), _days_to_pay(tables, settings), settings)
+    notes = []
     if not pools:
         notes.append(
             f"No cost-to-serve activities were given: activity costs are estimated as "
             f"{settings.cost_to_serve_fallback_share:.0%} of gross sales (setting "
             "cost_to_serve_fallback_share), so net revenue is an estimate.")
-    pool_columns = [*(pools or [FALLBACK_POOL]), CARRYING_POOL]
+    pool_columns = [*(list(pools) or [FALLBACK_POOL]), CARRYING_POOL]
     return AccountValue(frame, pool_columns, notes)
 
 
@@ -117,27 +119,28 @@ def _between(table: ibis.Table, column: str, start: date | None, end: date | Non
     return table
 
 
-def _pool_names(tables: dict[str, ibis.Table]) -> tuple[list[str], list[str]]:
+def _pools(tables: dict[str, ibis.Table]) -> dict[str, list[str]]:
+    """Cost-pool columns, sorted, each with the activity_costs pool names it gathers."""
     if "activities" not in tables or "activity_costs" not in tables:
-        return [], []
-    names = tables["activity_costs"].cost_pool.to_pandas().dropna().unique()
-    return sorted({pool_column(n) for n in names}), []
+        return {}
+    pools: dict[str, list[str]] = {}
+    for name in tables["activity_costs"].cost_pool.to_pandas().dropna().unique():
+        pools.setdefault(pool_column(name), []).append(name)
+    return dict(sorted(pools.items()))
 
 
 def _activity_costs(tables: dict[str, ibis.Table], unit: str, start, end,
-                    pools: list[str]) -> ibis.Table:
+                    pools: dict[str, list[str]]) -> ibis.Table:
     acts = _between(tables["activities"], "activity_date", start, end)
     costs = tables["activity_costs"]
     joined = acts.join(costs, acts.activity == costs.activity)
     cost = joined["count"] * joined.unit_cost
-    pool_of = {p: [n for n in costs.cost_pool.to_pandas().unique() if pool_column(n) == p]
-               for p in pools}
     return joined.select(
         account_id=joined.account_id,
         period_start=joined.activity_date.truncate(unit).cast("date"),
         **{c: ibis.literal(0.0) for c in SALES},
         **{p: ibis.ifelse(joined.cost_pool.isin(names), cost, 0.0) for p, names in
-           pool_of.items()},
+           pools.items()},
     )
 
 

@@ -7,6 +7,7 @@ what was expected, what was found, and how to fix it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 Severity = Literal["error", "warning"]
@@ -22,6 +23,16 @@ class ParameterError(KamError):
 
 class MappingError(KamError):
     """The column-mapping file is invalid or does not fit the export."""
+
+
+class RunError(KamError):
+    """A workbook failed while running; the failed notebook is kept for inspection."""
+
+    def __init__(self, workbook: str, cell: str, error: str, kept: Path):
+        self.kept = kept
+        super().__init__(f"workbook '{workbook}' failed in cell {cell}: {error}\n"
+                         f"The executed notebook is kept at {kept}. Earlier reports are "
+                         "untouched.")
 
 
 class DataError(KamError):

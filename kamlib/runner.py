@@ -31,10 +31,9 @@ import papermill as pm
 from nbconvert import HTMLExporter
 from pydantic import BaseModel, ValidationError
 
-from kamlib.errors import DataError, KamError, ParameterError
-from kamlib.mapping import read_mapping
+from kamlib.company import load_valid, reporting_quarter
+from kamlib.errors import ParameterError, RunError
 from kamlib.periods import Quarter
-from kamlib.validate import validate_folder
 from kamlib.workbooks.account_value import AccountValueParameters
 from kamlib.workbooks.selection import SelectionParameters
 
@@ -60,16 +59,6 @@ WORKBOOKS: dict[str, Workbook] = {
     "selection": Workbook("selection", "key_account_selection.ipynb", "Key account selection",
                           SelectionParameters),
 }
-
-
-class RunError(KamError):
-    """A workbook failed while running; the failed notebook is kept for inspection."""
-
-    def __init__(self, workbook: str, cell: str, error: str, kept: Path):
-        self.kept = kept
-        super().__init__(f"workbook '{workbook}' failed in cell {cell}: {error}\n"
-                         f"The executed notebook is kept at {kept}. Earlier reports are "
-                         "untouched.")
 
 
 @dataclass
@@ -134,13 +123,7 @@ def _workbook(name: str) -> Workbook:
 
 
 def _quarter(data: Path, mapping: Path | None, period: str | None) -> Quarter:
-    report = validate_folder(data, read_mapping(mapping) if mapping else None)
-    if not report.ok:
-        raise DataError(report.problems)
-    if period:
-        return Quarter.parse(period)
-    last = report.data.tables["invoice_lines"]["invoice_date"].max().date()
-    return Quarter.latest_complete(last)
+    return reporting_quarter(load_valid(data, mapping), period)
 
 
 def _execute(workbook: Workbook, params: BaseModel, period: str, out: Path,

@@ -6,7 +6,6 @@ to serve, now and over its lifetime, and who creates or destroys value.
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
+from kamlib.company import load_valid, on_engine, reporting_quarter
 from kamlib.describe import missing_tables
 from kamlib.economics import (
     AccountValue,
@@ -25,14 +25,11 @@ from kamlib.economics import (
     company_total,
     group_of,
 )
-from kamlib.engine import connect, open_tables
-from kamlib.errors import DataError, ParameterError
+from kamlib.errors import ParameterError
 from kamlib.labels import label, money, percent
 from kamlib.lifetime import Holdout, LifetimeValue, fit_lifetime_value, holdout_check, rfm_summary
 from kamlib.load import Dataset
-from kamlib.mapping import read_mapping
 from kamlib.periods import Quarter
-from kamlib.validate import validate_folder
 from kamlib.whale import WhaleSummary, gross_versus_net, whale_curve, whale_summary
 
 
@@ -92,16 +89,10 @@ class AccountValueWorkbook:
 
 def build(params: AccountValueParameters) -> AccountValueWorkbook:
     """Validate the data, run the economics on the engine, value the accounts."""
-    mapping = read_mapping(Path(params.mapping)) if params.mapping else None
-    report = validate_folder(Path(params.data_dir), mapping)
-    if not report.ok:
-        raise DataError(report.problems)
-    data = report.data
-    lines = data.tables["invoice_lines"]
-    quarter = (Quarter.parse(params.period) if params.period
-               else Quarter.latest_complete(lines["invoice_date"].max().date()))
+    data = load_valid(Path(params.data_dir), params.mapping)
+    quarter = reporting_quarter(data, params.period)
     start = quarter.shift(-3).start
-    tables = open_tables(data, connect(params.engine), Path(tempfile.mkdtemp(prefix="kam-")))
+    tables = on_engine(data, params.engine)
     settings = params.settings
     quarterly = account_value(tables, grain="quarter", end=quarter.end, settings=settings)
     window = _window(quarterly, start)

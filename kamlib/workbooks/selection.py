@@ -7,7 +7,6 @@ informs, the agreed criteria decide, and the report shows where the two disagree
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass
 from datetime import date
 from html import escape
@@ -18,13 +17,12 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
+from kamlib.company import load_valid, on_engine, reporting_quarter
 from kamlib.economics import ValueSettings, account_value, group_of
-from kamlib.engine import connect, open_tables
-from kamlib.errors import DataError, ParameterError
+from kamlib.errors import ParameterError
 from kamlib.features import account_features, group_features
 from kamlib.lifetime import fit_lifetime_value, rfm_summary
 from kamlib.load import Dataset, read_criteria
-from kamlib.mapping import read_mapping
 from kamlib.periods import Quarter
 from kamlib.segments import AccountSegmentation
 from kamlib.selection import (
@@ -40,7 +38,6 @@ from kamlib.selection import (
     roster_rows,
     serve_long_tail,
 )
-from kamlib.validate import validate_folder
 
 SEGMENT_FEATURES = ["net_revenue", "net_revenue_growth", "net_margin", "cost_to_serve_ratio",
                     "lifetime_value", "product_lines", "relationship_years"]
@@ -87,17 +84,15 @@ class SelectionWorkbook:
 
 
 def build(params: SelectionParameters) -> SelectionWorkbook:
-    data = _validated(params)
+    data = load_valid(Path(params.data_dir), params.mapping)
     if params.criteria_file:
         data.criteria = read_criteria(Path(params.criteria_file))
     if data.criteria is None:
         raise ParameterError("the selection needs the criteria management agreed: add "
                              "selection_criteria.yml to the data folder (see "
                              "docs/data-contract.md).")
-    lines = data.tables["invoice_lines"]
-    quarter = (Quarter.parse(params.period) if params.period
-               else Quarter.latest_complete(lines["invoice_date"].max().date()))
-    tables = open_tables(data, connect(params.engine), Path(tempfile.mkdtemp(prefix="kam-")))
+    quarter = reporting_quarter(data, params.period)
+    tables = on_engine(data, params.engine)
     features, by_account = _features(tables, data, quarter, params)
     segmentation = AccountSegmentation(method=params.segmentation,
                                        random_state=params.random_state).fit(
@@ -117,14 +112,6 @@ def build(params: SelectionParameters) -> SelectionWorkbook:
     if params.approve_as:
         workbook.approved_rows = approve(workbook, params.approve_as)
     return workbook
-
-
-def _validated(params: SelectionParameters) -> Dataset:
-    mapping = read_mapping(Path(params.mapping)) if params.mapping else None
-    report = validate_folder(Path(params.data_dir), mapping)
-    if not report.ok:
-        raise DataError(report.problems)
-    return report.data
 
 
 def _features(tables, data: Dataset, quarter: Quarter,

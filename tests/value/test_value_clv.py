@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from value_support import clv
+
 from kamlib.value import BGNBD, GammaGamma, NotFittedError, gamma_gamma_eligible, lifetime_value
 from kamlib.value.bgnbd import discounted_given_alive
 from kamlib.value.clv import _RatioTable
@@ -23,17 +25,9 @@ def models(cdnow: pd.DataFrame) -> tuple[BGNBD, GammaGamma]:
     return bg, GammaGamma().fit(cdnow["frequency"][ok], cdnow["monetary_value"][ok])
 
 
-def _clv(models: tuple[BGNBD, GammaGamma], data: pd.DataFrame, **options: object,
-         ) -> pd.DataFrame:
-    settings: dict[str, object] = {"horizon": 52, "discount_rate": 0.1, "random_state": 0}
-    settings.update(options)
-    return lifetime_value(*models, data["frequency"], data["recency"], data["T"],
-                          data["monetary_value"], **settings)  # type: ignore[arg-type]
-
-
 @pytest.fixture(scope="module")
 def result(models: tuple[BGNBD, GammaGamma], cdnow: pd.DataFrame) -> pd.DataFrame:
-    return _clv(models, cdnow)
+    return clv(models, cdnow)
 
 
 def test_output_is_indexed_like_input(result: pd.DataFrame, cdnow: pd.DataFrame) -> None:
@@ -58,7 +52,7 @@ def test_clv_is_margin_times_discounted_purchases(result: pd.DataFrame,
 
 def test_zero_discount_reproduces_expected_purchases(models: tuple[BGNBD, GammaGamma],
                                                      cdnow: pd.DataFrame) -> None:
-    undiscounted = _clv(models, cdnow, discount_rate=0.0, n_draws=0)
+    undiscounted = clv(models, cdnow, discount_rate=0.0, n_draws=0)
     np.testing.assert_allclose(undiscounted["discounted_purchases"],
                                undiscounted["expected_purchases"], rtol=1e-10)
 
@@ -68,7 +62,7 @@ def test_continuous_discounting_matches_per_period_sum(models: tuple[BGNBD, Gamm
     """Cross-check with public methods: purchases per week, discounted at mid-week."""
     bg = models[0]
     sample = cdnow.iloc[:50]
-    out = _clv(models, sample, discount_rate=0.3, n_draws=0)
+    out = clv(models, sample, discount_rate=0.3, n_draws=0)
     weeks = np.arange(0, 53)
     cumulative = np.array([bg.expected_purchases(w, sample["frequency"], sample["recency"],
                                                  sample["T"]) for w in weeks])
@@ -79,9 +73,9 @@ def test_continuous_discounting_matches_per_period_sum(models: tuple[BGNBD, Gamm
 
 def test_discount_and_horizon_monotonicity(models: tuple[BGNBD, GammaGamma],
                                            cdnow: pd.DataFrame) -> None:
-    base = _clv(models, cdnow, n_draws=0)["clv"]
-    steeper = _clv(models, cdnow, discount_rate=0.25, n_draws=0)["clv"]
-    longer = _clv(models, cdnow, horizon=104, n_draws=0)["clv"]
+    base = clv(models, cdnow, n_draws=0)["clv"]
+    steeper = clv(models, cdnow, discount_rate=0.25, n_draws=0)["clv"]
+    longer = clv(models, cdnow, horizon=104, n_draws=0)["clv"]
     assert (base > 0).all()
     assert (steeper < base).all()
     assert (longer > base).all()
@@ -90,24 +84,24 @@ def test_discount_and_horizon_monotonicity(models: tuple[BGNBD, GammaGamma],
 def test_interval_is_seeded_and_contains_point(result: pd.DataFrame,
                                                models: tuple[BGNBD, GammaGamma],
                                                cdnow: pd.DataFrame) -> None:
-    again = _clv(models, cdnow)
+    again = clv(models, cdnow)
     pd.testing.assert_frame_equal(result, again)
-    other = _clv(models, cdnow, random_state=1)
+    other = clv(models, cdnow, random_state=1)
     assert not np.allclose(other["clv_lower"], result["clv_lower"])
     np.testing.assert_allclose(other["clv"], result["clv"])
     assert (result["clv_lower"] <= result["clv"]).all()
     assert (result["clv"] <= result["clv_upper"]).all()
     assert (result["clv_lower"] < result["clv_upper"]).all()
-    wider = _clv(models, cdnow, interval=0.99)
+    wider = clv(models, cdnow, interval=0.99)
     assert (wider["clv_upper"] - wider["clv_lower"]
             > result["clv_upper"] - result["clv_lower"]).all()
-    generator = _clv(models, cdnow, random_state=np.random.default_rng(0))
+    generator = clv(models, cdnow, random_state=np.random.default_rng(0))
     pd.testing.assert_frame_equal(generator, result)
 
 
 def test_no_draws_means_no_interval(models: tuple[BGNBD, GammaGamma],
                                     cdnow: pd.DataFrame) -> None:
-    out = _clv(models, cdnow.iloc[:10], n_draws=0)
+    out = clv(models, cdnow.iloc[:10], n_draws=0)
     assert out[["clv_lower", "clv_upper"]].isna().all().all()
 
 
@@ -132,7 +126,7 @@ def test_negative_margins_fall_back_to_observed_mean(models: tuple[BGNBD, GammaG
     data = pd.DataFrame({"frequency": [3.0, 3.0, 0.0], "recency": [20.0, 20.0, 0.0],
                          "T": [30.0, 30.0, 30.0], "monetary_value": [-8.0, 8.0, 0.0]},
                         index=["acct-a", "acct-b", "acct-c"])
-    out = _clv(models, data)
+    out = clv(models, data)
     assert list(out.index) == ["acct-a", "acct-b", "acct-c"]
     assert out.loc["acct-a", "expected_margin"] == -8.0
     assert out.loc["acct-a", "clv"] < 0 < out.loc["acct-b", "clv"]
@@ -142,22 +136,22 @@ def test_negative_margins_fall_back_to_observed_mean(models: tuple[BGNBD, GammaG
 def test_validation(models: tuple[BGNBD, GammaGamma], cdnow: pd.DataFrame) -> None:
     sample = cdnow.iloc[:5]
     with pytest.raises(NotFittedError, match="before calling 'lifetime_value'"):
-        _clv((BGNBD(), models[1]), sample)
+        clv((BGNBD(), models[1]), sample)
     with pytest.raises(ValueError, match="horizon must be a finite number > 0"):
-        _clv(models, sample, horizon=0)
+        clv(models, sample, horizon=0)
     with pytest.raises(ValueError, match="discount_rate must be a finite number >= 0"):
-        _clv(models, sample, discount_rate=-0.1)
+        clv(models, sample, discount_rate=-0.1)
     with pytest.raises(ValueError, match="interval must be strictly between 0 and 1"):
-        _clv(models, sample, interval=90)
+        clv(models, sample, interval=90)
     with pytest.raises(ValueError, match="n_draws must be a non-negative integer"):
-        _clv(models, sample, n_draws=-5)
+        clv(models, sample, n_draws=-5)
     bad = sample.assign(monetary_value=[1.0, np.nan, 2.0, 3.0, 4.0])
     message = "monetary_value must be finite numbers. Got nan at position 1."
     with pytest.raises(ValueError, match=re.escape(message)):
-        _clv(models, bad)
+        clv(models, bad)
     message = "gamma_gamma must be a fitted kamlib.value.GammaGamma, got BGNBD"
     with pytest.raises(TypeError, match=re.escape(message)):
-        _clv((models[0], models[0]), sample)  # type: ignore[arg-type]
+        clv((models[0], models[0]), sample)  # type: ignore[arg-type]
     message = "bgnbd must be a fitted kamlib.value.BGNBD, got object"
     with pytest.raises(TypeError, match=re.escape(message)):
         lifetime_value(object(), models[1], [1], [1], [2], [1], horizon=1,  # type: ignore[arg-type]

@@ -18,12 +18,13 @@ import pandas as pd
 import pytest
 from scipy.special import hyp2f1
 
+from value_support import clv
+
 from kamlib.value import (
     BGNBD,
     GammaGamma,
     IntervalWarning,
     gamma_gamma_eligible,
-    lifetime_value,
 )
 from kamlib.value._base import MAX_LOG_SPREAD, Z95, sampling_axes
 from kamlib.value.bgnbd import (
@@ -42,14 +43,6 @@ def _fit(data: pd.DataFrame) -> tuple[BGNBD, GammaGamma]:
     ok = gamma_gamma_eligible(data["frequency"], data["monetary_value"])
     gg = GammaGamma().fit(data["frequency"][ok], data["monetary_value"][ok])
     return bg, gg
-
-
-def _clv(models: tuple[BGNBD, GammaGamma], data: pd.DataFrame, **options: object,
-         ) -> pd.DataFrame:
-    settings: dict[str, object] = {"horizon": 52, "discount_rate": 0.1, "random_state": 0}
-    settings.update(options)
-    return lifetime_value(*models, data["frequency"], data["recency"], data["T"],
-                          data["monetary_value"], **settings)  # type: ignore[arg-type]
 
 
 def _assert_proper_interval(out: pd.DataFrame) -> None:
@@ -71,8 +64,8 @@ def test_flat_likelihood_gives_finite_interval_without_runtime_warnings(
         warnings.simplefilter("always")
         warnings.simplefilter("error", RuntimeWarning)
         models = _fit(data)
-        out = _clv(models, data)
-        again = _clv(models, data)
+        out = clv(models, data)
+        again = clv(models, data)
     bg = models[0]
     # The case is ill-conditioned: along a flat axis the inverse Hessian's sd is so large
     # (or infinite) that N(log theta, inverse Hessian) draws leave the float range.
@@ -224,7 +217,7 @@ def test_draws_with_infinite_value_are_left_out_per_account(simulate: Simulator)
         warnings.simplefilter("always")
         warnings.simplefilter("error", RuntimeWarning)
         models = _fit(data)
-        out = _clv(models, data)
+        out = clv(models, data)
     assert 1 < models[1].params_["q"] < 1.5
     messages = [str(w.message) for w in caught if issubclass(w.category, IntervalWarning)]
     n_zero = int((data["frequency"] == 0).sum())
@@ -234,7 +227,7 @@ def test_draws_with_infinite_value_are_left_out_per_account(simulate: Simulator)
 
 def test_interval_contains_the_point_estimate_even_from_one_draw(simulate: Simulator) -> None:
     data = simulate(300, seed=1)
-    out = _clv(_fit(data), data, n_draws=1)
+    out = clv(_fit(data), data, n_draws=1)
     _assert_proper_interval(out)
     on_bound = (out["clv"] == out["clv_lower"]) | (out["clv"] == out["clv_upper"])
     assert on_bound.all()  # one draw is one side of the estimate: widened to reach it
@@ -252,7 +245,7 @@ def test_accounts_losing_money_per_purchase_have_negative_lifetime_value(
     }, index=["loss-16", "loss-8", "break-even", "profit", "new"])
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
-        out = _clv(models, accounts)
+        out = clv(models, accounts)
     _assert_proper_interval(out)
     losses = out.loc[["loss-16", "loss-8"]]
     # Observed mean margin kept (no shrinkage towards the positive population mean).
