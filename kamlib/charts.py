@@ -136,3 +136,47 @@ def portfolio_matrix(matrix: pd.DataFrame, key: pd.Series, title: str) -> go.Fig
                            xanchor=x, yanchor=y)
     return fig.update_layout(title=title, xaxis_title="Our relative strength",
                              yaxis_title="Customer attractiveness")
+
+
+def trend(frame: pd.DataFrame, measures: list[str], title: str) -> go.Figure:
+    """Shares per quarter, one line each (values are ratios, shown as percent)."""
+    fig = go.Figure([go.Scatter(x=frame["quarter"], y=frame[m] * 100, name=label(m),
+                                mode="lines+markers") for m in measures if m in frame])
+    return fig.update_layout(title=title, yaxis_title="%", legend={"orientation": "h",
+                                                                    "y": -0.2})
+
+
+def intervals(frame: pd.DataFrame, mean: float, title: str, axis_title: str) -> go.Figure:
+    """Shrunk estimates with their intervals against the programme mean (ratios, as %)."""
+    colour = frame["verdict"].map({"above the programme": POSITIVE,
+                                   "below the programme": NEGATIVE}).fillna(NEUTRAL)
+    fig = go.Figure(go.Scatter(
+        x=frame["shrunk"] * 100, y=frame.iloc[:, 0], mode="markers",
+        marker={"color": colour, "size": 10},
+        error_x={"type": "data", "symmetric": False,
+                 "array": (frame["upper"] - frame["shrunk"]) * 100,
+                 "arrayminus": (frame["shrunk"] - frame["lower"]) * 100},
+        text=frame["accounts"], hovertemplate="%{y}: %{x:.1f}% (%{text} accounts)<extra></extra>"))
+    fig.add_vline(x=mean * 100, line_dash="dash", line_color=NEUTRAL,
+                  annotation_text="programme mean")
+    return fig.update_layout(title=title, xaxis_title=axis_title, yaxis_type="category")
+
+
+STATUS_COLOURS = {"on track": POSITIVE, "reached": POSITIVE, "at risk": "#e6a23c",
+                  "off track": NEGATIVE, "not reached": NEGATIVE, "not reviewed": NEUTRAL,
+                  "upcoming": "#d5d8dc"}
+
+
+def status_counts(counts: pd.DataFrame, title: str) -> go.Figure:
+    """Stacked bars: how many goals stand where at each checkpoint (columns: statuses)."""
+    fig = go.Figure([go.Bar(name=s, x=counts.index, y=counts[s],
+                            marker_color=STATUS_COLOURS.get(s, TOTAL)) for s in counts.columns])
+    return fig.update_layout(barmode="stack", title=title, yaxis_title="90-day targets")
+
+
+def scores(frame: pd.DataFrame, title: str) -> go.Figure:
+    """The maturity scorecard: one bar per success factor, 0 to 4."""
+    fig = go.Figure(go.Bar(x=frame["score"], y=frame["success_factor"], orientation="h",
+                           marker_color=TOTAL))
+    return fig.update_layout(title=title, xaxis={"range": [0, 4], "dtick": 1},
+                             yaxis={"autorange": "reversed"}, margin={"l": 260})

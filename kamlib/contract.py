@@ -37,6 +37,7 @@ ACTIVITIES: tuple[str, ...] = (
 """Cost-to-serve activities every company has; ``activity_costs`` may add others."""
 
 OBJECTIVE_KINDS: tuple[str, ...] = ("business", "sales", "relationship")
+OBJECTIVE_DIRECTIONS: tuple[str, ...] = ("at_least", "at_most")
 GOAL_TYPES: tuple[str, ...] = ("stage_goal", "90_day_target")
 ROSTER_STATUSES: tuple[str, ...] = ("key", "watch", "removed")
 
@@ -335,6 +336,9 @@ OBJECTIVES = Table(
         Column("target_value", "number", "Target to reach by year end.", example="1200000"),
         Column("actual_value", "number", "Value reached so far; empty if not measured yet.",
                nullable=True, example="830000"),
+        _text("direction", "at_least (reach the target or more) or at_most (a ceiling, like "
+              "rush deliveries a month); empty means at_least.", required=False, nullable=True,
+              allowed=OBJECTIVE_DIRECTIONS, example="at_least"),
     ),
     without_it="Objective attainment is not shown.",
 )

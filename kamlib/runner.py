@@ -35,6 +35,7 @@ from kamlib.company import load_valid, reporting_quarter
 from kamlib.errors import ParameterError, RunError
 from kamlib.periods import Quarter
 from kamlib.workbooks.account_value import AccountValueParameters
+from kamlib.workbooks.benchmark import BenchmarkParameters
 from kamlib.workbooks.selection import SelectionParameters
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
@@ -58,6 +59,8 @@ WORKBOOKS: dict[str, Workbook] = {
     "value": Workbook("value", "account_value.ipynb", "Account value", AccountValueParameters),
     "selection": Workbook("selection", "key_account_selection.ipynb", "Key account selection",
                           SelectionParameters),
+    "benchmark": Workbook("benchmark", "kam_benchmark.ipynb", "Quarterly KAM benchmark",
+                          BenchmarkParameters),
 }
 
 

@@ -124,7 +124,7 @@ def test_killed_run_leaves_no_half_written_report(published):
     assert {p: p.stat().st_mtime for p in (out / "2026Q3").rglob("*")} == before
 
 
-@pytest.mark.parametrize("name", ["value", "selection"])
+@pytest.mark.parametrize("name", ["value", "selection", "benchmark"])
 def test_parameters_cells_match_the_workbook_models(name):
     """The notebook's parameters cell declares exactly the fields of its pydantic model."""
     import ast

@@ -168,22 +168,25 @@ def _objectives(rng: Rng, acc: Accounts, ledger: Ledger, timeline: Timeline, pla
     elapsed = _elapsed(plan.year, timeline)
     pl = _product_line(rng)
     target, actual = _sales_values(rng, acc, ledger, timeline, plan)
-    rows = [("sales", f"Grow gross revenue to EUR {target / 1000:,.0f}k", target, actual)]
+    rows = [("sales", f"Grow gross revenue to EUR {target / 1000:,.0f}k", target, actual,
+             "at_least")]
     for kind, pool in (("business", BUSINESS), ("relationship", RELATIONSHIP)):
         text, choices, scale = pool[int(rng.integers(len(pool)))]
         t = float(choices[int(rng.integers(len(choices)))])
         rows.append((kind, text.format(t=int(t), pl=pl), t,
-                     _progress_value(rng, t, scale, elapsed)))
+                     _progress_value(rng, t, scale, elapsed),
+                     "at_most" if scale == "upper" else "at_least"))
     if rng.random() < 0.4:
         extra = float(np.round(acc.size[plan.account_row] * rng.uniform(0.03, 0.1), -3))
         rows.append(("sales", f"Win the {_product_line(rng)} business at the "
                      f"{acc.country[plan.account_row]} plants",
-                     extra, round(extra * rng.uniform(0, 1.2) * elapsed, 2)))
-    for k, (kind, text, t, a) in enumerate(rows, start=1):
+                     extra, round(extra * rng.uniform(0, 1.2) * elapsed, 2), "at_least"))
+    for k, (kind, text, t, a, direction) in enumerate(rows, start=1):
         if plan.year == timeline.end.year and rng.random() < 0.1:
             a = None  # not measured yet this year
         out.add("objectives", objective_id=f"O-{plan.plan_id[2:]}-{k}", plan_id=plan.plan_id,
-                kind=kind, description=text, target_value=t, actual_value=a)
+                kind=kind, description=text, target_value=t, actual_value=a,
+                direction=direction)
 
 
 def _sales_values(rng: Rng, acc: Accounts, ledger: Ledger, timeline: Timeline,

@@ -9,10 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Literal
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from kamlib.company import load_valid, on_engine, reporting_quarter
 from kamlib.describe import missing_tables
@@ -31,19 +30,12 @@ from kamlib.lifetime import Holdout, LifetimeValue, fit_lifetime_value, holdout_
 from kamlib.load import Dataset
 from kamlib.periods import Quarter
 from kamlib.whale import WhaleSummary, gross_versus_net, whale_curve, whale_summary
+from kamlib.workbooks.parameters import CompanyParameters
 
 
-class AccountValueParameters(BaseModel):
+class AccountValueParameters(CompanyParameters):
     """The workbook's parameters; the notebook's parameters cell holds the same names."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    data_dir: str = "../data/sample"
-    mapping: str | None = None
-    period: str | None = None
-    """Last quarter of the 12-month value window, like 2026Q3; default: the latest
-    complete quarter in the data."""
-    engine: Literal["duckdb", "spark"] = "duckdb"
     horizon_years: float = Field(default=3.0, gt=0, le=20)
     discount_rate: float = Field(default=0.10, ge=0, le=1)
     cost_of_capital: float = Field(default=0.08, ge=0, le=1)

@@ -15,7 +15,7 @@ from typing import Literal
 
 import pandas as pd
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from kamlib.company import load_valid, on_engine, reporting_quarter
 from kamlib.economics import ValueSettings, account_value, group_of
@@ -38,22 +38,16 @@ from kamlib.selection import (
     roster_rows,
     serve_long_tail,
 )
+from kamlib.workbooks.parameters import CompanyParameters
 
 SEGMENT_FEATURES = ["net_revenue", "net_revenue_growth", "net_margin", "cost_to_serve_ratio",
                     "lifetime_value", "product_lines", "relationship_years"]
 """Features the segmentation uses: those every company has (no wallet or scores)."""
 
 
-class SelectionParameters(BaseModel):
+class SelectionParameters(CompanyParameters):
     """The workbook's parameters; the notebook's parameters cell holds the same names."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    data_dir: str = "../data/sample"
-    mapping: str | None = None
-    period: str | None = None
-    """Quarter the selection is for, like 2026Q3; default: the latest complete quarter."""
-    engine: Literal["duckdb", "spark"] = "duckdb"
     criteria_file: str | None = None
     """The agreed criteria (YAML); default: selection_criteria.yml in the data folder."""
     overrides_file: str | None = None
@@ -93,7 +87,10 @@ def build(params: SelectionParameters) -> SelectionWorkbook:
                              "docs/data-contract.md).")
     quarter = reporting_quarter(data, params.period)
     tables = on_engine(data, params.engine)
-    features, by_account = _features(tables, data, quarter, params)
+    features, by_account = selection_features(
+        tables, data, quarter, select_groups=data.criteria.select_groups,
+        horizon_years=params.horizon_years, discount_rate=params.discount_rate,
+        random_state=params.random_state)
     segmentation = AccountSegmentation(method=params.segmentation,
                                        random_state=params.random_state).fit(
         features[SEGMENT_FEATURES].fillna(features[SEGMENT_FEATURES].median()))
@@ -114,15 +111,16 @@ def build(params: SelectionParameters) -> SelectionWorkbook:
     return workbook
 
 
-def _features(tables, data: Dataset, quarter: Quarter,
-              params: SelectionParameters) -> tuple[pd.DataFrame, pd.DataFrame]:
+def selection_features(tables, data: Dataset, quarter: Quarter, *, select_groups: bool,
+                       horizon_years: float, discount_rate: float, random_state: int
+                       ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The selection features per selection unit (group or account), and per account."""
     summary = rfm_summary(tables, quarter.end)
-    lifetime = fit_lifetime_value(summary, horizon_years=params.horizon_years,
-                                  discount_rate=params.discount_rate,
-                                  random_state=params.random_state)
+    lifetime = fit_lifetime_value(summary, horizon_years=horizon_years,
+                                  discount_rate=discount_rate, random_state=random_state)
     accounts = data.tables["accounts"]
     by_account = account_features(tables, accounts, quarter, lifetime.frame["clv"])
-    if data.criteria.select_groups:
+    if select_groups:
         return group_features(tables, accounts, quarter, by_account), by_account
     return by_account, by_account
 
