@@ -22,7 +22,7 @@ def sponsorship(key_accounts: pd.Series, accounts: pd.DataFrame,
                 executives: pd.DataFrame | None, contacts: pd.DataFrame | None,
                 as_of: date, contact_every_days: int = CONTACT_EVERY_DAYS) -> pd.DataFrame:
     """One row per key account: sponsor, board level, last contact, contacts in the
-    last 12 months, and the state (no sponsor, unknown sponsor, lapsed, kept up,
+    last 12 months against the number the rhythm agrees (frequency met), and the state (no sponsor, unknown sponsor, lapsed, kept up,
     no contact data)."""
     day = pd.Timestamp(as_of)
     sponsor = (accounts.set_index("account_id")["executive_sponsor"]
@@ -36,6 +36,9 @@ def sponsorship(key_accounts: pd.Series, accounts: pd.DataFrame,
     else:
         frame["sponsor"], frame["board_level"] = frame["sponsor_id"], np.nan
     frame = frame.join(_contact_facts(frame, contacts, day), on="account_id")
+    frame["agreed_per_year"] = 365 // contact_every_days
+    frame["frequency_met"] = (frame["contacts_last_12_months"] >= frame["agreed_per_year"]
+                              if contacts is not None else np.nan)
     frame["state"] = _state(frame, team is not None, contacts is not None, day,
                             contact_every_days)
     return frame

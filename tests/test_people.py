@@ -56,6 +56,8 @@ def test_sponsorship_states():
     # B's own sponsor last came on 2026-03-01; another executive's visit does not count.
     assert result.loc["B", "last_sponsor_contact"] == pd.Timestamp("2026-03-01")
     assert result.loc["B", "contacts_last_12_months"] == 2
+    assert result["agreed_per_year"].eq(4).all()  # every 91 days
+    assert not result["frequency_met"].any()
     assert bool(result.loc["A", "board_level"]) and not bool(result.loc["B", "board_level"])
 
 
