@@ -14,8 +14,10 @@ The rules, as the benchmark report states them:
 - **Trajectory** (the 90-30 rule): at a review on day *d* of a goal lasting *D* days,
   progress *p* projects to ``p * D / d`` at the due date if the pace holds. The goal is
   **on track** when the projection reaches ``ON_TRACK`` (90%) of the target, **at risk**
-  from ``AT_RISK`` (60%) and **off track** below. A goal due on or before the report
-  date is **reached** when its last progress is 100% or more, **not reached** otherwise.
+  from ``AT_RISK`` (60%) and **off track** below. A goal past its due date is **reached**
+  when its final progress is 100% or more, **not reached** otherwise (until the final
+  review is in or its window has closed, the projection stands);
+  one starting after the report date is **not started**.
 - **Plan hygiene** of a key account for the report's year: no plan, a plan not signed,
   a plan not reviewed for more than ``stale_days`` (no review of any of its goals and
   no revision), a plan never updated since signing.
@@ -43,7 +45,8 @@ TRAJECTORY_RULE = (
     f"At each 30-day review, progress so far is projected to the due date at the same pace: "
     f"**on track** when the projection reaches {ON_TRACK:.0%} of the target, **at risk** from "
     f"{AT_RISK:.0%}, **off track** below. A goal past its due date is **reached** at 100% or "
-    f"more. A goal not reviewed yet is **not reviewed**.")
+    f"more at its final review, else **not reached**. A goal not reviewed yet is **not "
+    f"reviewed**.")
 CADENCE_RULE = (
     f"A review is due every {CHECKPOINT_DAYS} days from a goal's start. It is **on time** when "
     f"held no later than {GRACE_DAYS} days after it fell due (earlier is fine, up to "
@@ -147,8 +150,12 @@ def trajectory(goals: pd.DataFrame, points: pd.DataFrame, as_of: date) -> pd.Dat
     length = (frame["due_date"] - frame["start_date"]).dt.days + 1
     frame["day_of_review"] = (frame["review_date"] - frame["start_date"]).dt.days + 1
     frame["projected"] = _projection(frame["progress"], frame["day_of_review"], length)
+    # Final once the last review is in, or its window has closed without one.
+    final = ((frame["review_date"] >= frame["due_date"] - pd.Timedelta(days=EARLY_DAYS))
+             | (frame["due_date"] + pd.Timedelta(days=LATE_DAYS) < _ts(as_of)))
     frame["status"] = goal_status(frame["projected"], frame["progress"],
-                                  frame["due_date"] <= _ts(as_of))
+                                  (frame["due_date"] <= _ts(as_of)) & final)
+    frame.loc[frame["start_date"] > _ts(as_of), "status"] = "not started"
     return frame.reset_index()
 
 
@@ -208,8 +215,9 @@ def plan_hygiene(key_accounts: pd.Series, plans: pd.DataFrame | None,
     mine = (plans.loc[plans["year"] == year, columns] if plans is not None
             else pd.DataFrame(columns=columns))
     frame = frame.merge(mine, on="account_id", how="left")
-    for column in ("signed_on", "last_updated_on"):
-        frame[column] = pd.to_datetime(frame[column])
+    for column in ("signed_on", "last_updated_on"):  # as known on the report date
+        dates = pd.to_datetime(frame[column])
+        frame[column] = dates.where(dates <= _ts(as_of))
     frame["last_review"] = pd.to_datetime(frame["plan_id"].map(
         last_review if last_review is not None else {}))
     touched = frame[["last_review", "last_updated_on", "signed_on"]].max(axis=1)

@@ -106,6 +106,16 @@ def test_past_due_goals_are_reached_or_not_and_unreviewed_ones_say_so():
     points = plans.match_reviews(plans.checkpoints(frame, as_of), held, as_of)
     status = plans.trajectory(frame, points, as_of).set_index("goal_id")["status"]
     assert status.to_dict() == {"G1": "reached", "G2": "not reached", "G3": "not reviewed"}
+    # Due yesterday, last reviewed on day 60: the final review may still come.
+    recent = pd.DataFrame([goal("G5")])
+    day_91 = (START + pd.Timedelta(days=90)).date()
+    points = plans.match_reviews(plans.checkpoints(recent, day_91), reviews(("G5", 60, 70)),
+                                 day_91)
+    assert plans.trajectory(recent, points, day_91)["status"].tolist() == ["on track"]
+    later = pd.DataFrame([goal("G4", start=pd.Timestamp("2026-10-01"))])
+    assert plans.trajectory(later, plans.match_reviews(plans.checkpoints(later, as_of), held,
+                                                       as_of), as_of)["status"].tolist() == [
+        "not started"]
 
 
 def test_the_90_day_path_shows_each_checkpoint():
@@ -135,6 +145,15 @@ def test_plan_hygiene_names_every_problem():
         "B": "not signed; not reviewed for more than 30 days",
         "C": "never updated since signing",
         "D": "no plan"}
+
+
+def test_plan_hygiene_judges_the_plans_as_they_stood_on_the_report_date():
+    key = pd.Series({"A": "Alpha"})
+    plan_rows = pd.DataFrame({"plan_id": ["PA"], "account_id": ["A"], "year": [2026],
+                              "signed_on": pd.to_datetime(["2026-08-01"]),
+                              "last_updated_on": pd.to_datetime(["2026-09-01"])})
+    hygiene = plans.plan_hygiene(key, plan_rows, None, 2026, date(2026, 6, 30))
+    assert hygiene["problems"].tolist() == ["not signed; not reviewed for more than 30 days"]
 
 
 def test_plan_hygiene_without_a_plans_file_shows_every_account_without_a_plan():

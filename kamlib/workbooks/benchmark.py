@@ -484,9 +484,10 @@ def executive_summary(wb: BenchmarkWorkbook) -> pd.DataFrame:
                  f"{int((hygiene['problems'] != 'in order').sum())} of {len(hygiene)}",
                  "plan_hygiene"))
     if "goals" in tb:
-        open_targets = tb["goals"][(tb["goals"]["goal_type"] == "90_day_target")
-                                   & (tb["goals"]["due_date"] >= pd.Timestamp(
-                                       wb.quarter.start))]
+        goals = tb["goals"]
+        open_targets = goals[(goals["goal_type"] == "90_day_target")
+                             & (goals["due_date"] >= pd.Timestamp(wb.quarter.start))
+                             & (goals["start_date"] <= pd.Timestamp(wb.as_of))]
         counts = open_targets["status"].value_counts()
         rows.append(("90-day targets of the quarter", ", ".join(
             f"{n} {s}" for s, n in counts.items()) or "none", "goals"))
