@@ -29,6 +29,7 @@ from pathlib import Path
 
 import papermill as pm
 from nbconvert import HTMLExporter
+from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
 from pydantic import BaseModel, ValidationError
 
 from kamlib.company import load_valid, reporting_quarter
@@ -179,8 +180,19 @@ def render_html(notebook: Path) -> str:
     exporter = HTMLExporter(template_name="kam_report", extra_template_basedirs=[str(TEMPLATES)],
                             exclude_input=True, exclude_input_prompt=True,
                             exclude_output_prompt=True)
+    exporter.register_filter("markdown_output", markdown_output)
     html, _ = exporter.from_filename(str(notebook))
     return html
+
+
+def markdown_output(source: str) -> str:
+    """A Markdown output as HTML, with any raw HTML in it escaped and no javascript: links.
+
+    nbconvert passes raw HTML in Markdown through (right for the notebook's own cells);
+    outputs quote the data, where an account named "<img onerror=...>" must stay a name.
+    """
+    renderer = IPythonRenderer(escape=True, allow_harmful_protocols=False)
+    return MarkdownWithMath(renderer=renderer).render(source)
 
 
 def _write_manifest(work: Path, workbook: Workbook, params: BaseModel, period: str,
