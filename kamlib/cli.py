@@ -9,6 +9,7 @@ or parameter); 3 a workbook failed while running (the failed notebook is kept);
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -179,7 +180,7 @@ def contract(
 
 @app.command("run")
 def run_command(
-    workbook: Annotated[str, typer.Argument(help="value, or all.")],
+    workbook: Annotated[str, typer.Argument(help="A workbook (value, selection, ...), or all.")],
     data: DataOption,
     mapping: MappingOption = None,
     period: Annotated[str | None, typer.Option(
@@ -188,7 +189,8 @@ def run_command(
     param: Annotated[list[str] | None, typer.Option(
         "--param", help="A workbook parameter as key=value; repeat for more.")] = None,
     engine: Annotated[str | None, typer.Option(help="duckdb (default) or spark.")] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", help="No progress display (for logs).")]
+    quiet: Annotated[bool, typer.Option(
+        "--quiet", help="No live progress display: plain timestamped lines, for schedulers.")]
     = False,
 ) -> None:
     """Run workbooks and publish their reports into OUT/<period>/<workbook>/."""
@@ -196,10 +198,23 @@ def run_command(
 
     names = list(runner.WORKBOOKS) if workbook == "all" else [workbook]
     extra = _guarded(lambda: runner.parse_params(param or []))
-    for name in names:
-        result = _guarded(lambda n=name: runner.run(n, data=data, out=out_dir, mapping=mapping,
-                                                    period=period, engine=engine, params=extra,
-                                                    quiet=quiet))
-        out.print(f"{result.workbook}: report for {result.period} in {result.folder} "
-                  f"({result.seconds:.0f} s): open {result.folder / 'report.html'}",
-                  soft_wrap=True)
+    with _run_display(quiet, len(names)) as progress:
+        for name in names:
+            result = _guarded(lambda n=name: runner.run(
+                n, data=data, out=out_dir, mapping=mapping, period=period, engine=engine,
+                params=extra, progress=progress))
+            out.print(f"{result.workbook}: report for {result.period} in {result.folder} "
+                      f"({result.seconds:.0f} s): open {result.folder / 'report.html'}",
+                      soft_wrap=True)
+
+
+@contextmanager
+def _run_display(quiet: bool, workbooks: int):
+    """Plain log lines with --quiet, otherwise a live display on stderr."""
+    from kamlib.progress import PlainDisplay, RichDisplay
+
+    if quiet:
+        yield PlainDisplay(out)
+        return
+    with RichDisplay(err, workbooks) as display:
+        yield display

@@ -35,6 +35,7 @@ from pydantic import BaseModel, ValidationError
 from kamlib.company import load_valid, reporting_quarter
 from kamlib.errors import ParameterError, RunError
 from kamlib.periods import Quarter
+from kamlib.progress import ENGINE, RunProgress
 from kamlib.workbooks.account_value import AccountValueParameters
 from kamlib.workbooks.selection import SelectionParameters
 
@@ -100,8 +101,13 @@ def parse_params(pairs: list[str]) -> dict[str, str]:
 
 def run(name: str, *, data: Path, out: Path, mapping: Path | None = None,
         period: str | None = None, engine: str | None = None,
-        params: dict[str, str] | None = None, quiet: bool = False) -> RunResult:
-    """Run one workbook end to end and publish it; raises KamError subclasses on failure."""
+        params: dict[str, str] | None = None, progress: RunProgress | None = None,
+        quiet: bool = False) -> RunResult:
+    """Run one workbook end to end and publish it; raises KamError subclasses on failure.
+
+    progress: told about the workbook and each cell (see kamlib.progress); None or
+    quiet=True shows nothing.
+    """
     workbook = _workbook(name)
     out = out.resolve()  # the kernel runs in notebooks/, so every path it gets is absolute
     given = {**(params or {}), "data_dir": str(data.resolve())}
@@ -114,7 +120,8 @@ def run(name: str, *, data: Path, out: Path, mapping: Path | None = None,
     checked = workbook_parameters(workbook, given)
     quarter = _quarter(data, mapping, period)
     checked = checked.model_copy(update={"period": str(quarter)})
-    return _execute(workbook, checked, str(quarter), out, quiet)
+    shown = RunProgress() if quiet or progress is None else progress
+    return _execute(workbook, checked, str(quarter), out, shown)
 
 
 def _workbook(name: str) -> Workbook:
@@ -128,7 +135,7 @@ def _quarter(data: Path, mapping: Path | None, period: str | None) -> Quarter:
 
 
 def _execute(workbook: Workbook, params: BaseModel, period: str, out: Path,
-             quiet: bool) -> RunResult:
+             progress: RunProgress) -> RunResult:
     out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".running-{workbook.name}-", dir=out))
     started, clock = datetime.now(timezone.utc), time.monotonic()
@@ -136,28 +143,36 @@ def _execute(workbook: Workbook, params: BaseModel, period: str, out: Path,
     parameters = params.model_dump()
     if "output_dir" in parameters:  # exports land in the report folder
         parameters["output_dir"] = str(work)
+    progress.workbook_started(workbook.name, workbook.title)
     try:
-        _papermill(workbook, parameters, executed, work / "run.log", quiet)
+        _papermill(workbook, parameters, executed, work / "run.log", progress)
+        progress.stage("writing the report")
         (work / "report.html").write_text(render_html(executed), encoding="utf-8")
         seconds = time.monotonic() - clock
         _write_manifest(work, workbook, params, period, started, seconds)
         folder = _publish(work, out / period / workbook.name)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
+        progress.workbook_finished(workbook.name, time.monotonic() - clock, ok=False)
         raise
+    progress.workbook_finished(workbook.name, seconds, ok=True)
     return RunResult(workbook.name, period, folder, seconds)
 
 
 def _papermill(workbook: Workbook, parameters: dict, executed: Path, log: Path,
-               quiet: bool) -> None:
+               progress: RunProgress) -> None:
     handler = logging.FileHandler(log, encoding="utf-8")
     logger = logging.getLogger("papermill")
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
+    # Append mode on both sides: the kernel process writes to run.log through its own
+    # file descriptor while papermill's logger writes cell output through another.
+    kernel_log = log.open("a", encoding="utf-8")
     try:
         pm.execute_notebook(NOTEBOOKS / workbook.notebook, executed, parameters=parameters,
-                            kernel_name=KERNEL, cwd=str(NOTEBOOKS), log_output=True,
-                            execution_timeout=CELL_TIMEOUT, progress_bar=not quiet)
+                            engine_name=ENGINE, kernel_name=KERNEL, cwd=str(NOTEBOOKS),
+                            log_output=True, execution_timeout=CELL_TIMEOUT,
+                            progress_bar=False, progress=progress, kernel_log=kernel_log)
     except pm.PapermillExecutionError as exc:
         kept = _keep_failed(executed, workbook.name)
         raise RunError(workbook.name, str(exc.exec_count), f"{exc.ename}: {exc.evalue}",
@@ -165,6 +180,7 @@ def _papermill(workbook: Workbook, parameters: dict, executed: Path, log: Path,
     finally:
         logger.removeHandler(handler)
         handler.close()
+        kernel_log.close()
 
 
 def _keep_failed(executed: Path, name: str) -> Path:

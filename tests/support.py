@@ -1,8 +1,11 @@
-"""Shared test support: paths, and a tiny valid company written by hand (independent of the
-generator)."""
+"""Shared test support: paths, the `kam` command, and a tiny valid company written by hand
+(independent of the generator)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +15,8 @@ SHARED_DATASETS = REPO.parent / "shared" / "datasets"
 ONLINE_RETAIL = SHARED_DATASETS / "online_retail_II_subset.xlsx"
 WHOLESALE = SHARED_DATASETS / "wholesale_customers.csv"
 TODAY = "2026-09-30"
+SAMPLE = REPO / "data" / "sample"
+KAM = Path(sys.executable).parent / "kam"
 
 TINY = {
     "accounts.csv": """account_id,account_name,parent_id,country,industry,currency,key_account_manager,executive_sponsor,estimated_wallet
@@ -58,3 +63,11 @@ def write_company(folder: Path, files: dict[str, str] | None = None,
 def needs_shared(path: Path):
     return pytest.mark.skipif(not path.exists(),
                               reason=f"real dataset {path.name} not found in ../shared/datasets")
+
+
+def kam(*args: str, timeout: int = 900, **kwargs) -> subprocess.CompletedProcess:
+    """Run the installed `kam` command as a user would; output captured as text."""
+    return subprocess.run([str(KAM), *args], capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, "COLUMNS": "200", **kwargs.pop("env", {})},
+                          **kwargs)
+

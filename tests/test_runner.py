@@ -7,22 +7,16 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from support import REPO, TINY, write_company
+from support import KAM, SAMPLE, TINY, kam, write_company
 
-KAM = Path(sys.executable).parent / "kam"
-SAMPLE = REPO / "data" / "sample"
-
-
-
-def kam(*args: str, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run([str(KAM), *args], capture_output=True, text=True, timeout=900,
-                          env={**os.environ, "COLUMNS": "200"}, **kwargs)
+KERNEL_NOISE = ("[IPKernelApp]", "KeyboardInterrupt", "Executing:")
+"""What the kernel process and papermill's tqdm bar used to print on the user's terminal."""
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +44,21 @@ def test_success_publishes_report_notebook_log_and_manifest(published):
 
 
 @pytest.mark.slow
+def test_quiet_prints_plain_log_lines_and_no_kernel_noise(published):
+    out, result = published
+    lines = result.stdout.splitlines()
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d value: started \(Account value\)",
+                        lines[0])
+    assert re.fullmatch(r"\S+ \S+ value: finished after \d+ s", lines[-2])
+    assert lines[-1].startswith("value: report for 2026Q3")
+    assert not any(noise in result.stdout + result.stderr for noise in KERNEL_NOISE)
+    assert "━" not in result.stderr  # no progress bar
+    # The kernel process's own output is kept, in the run's log.
+    assert "Executing notebook with kernel: kam-workbooks" in (
+        out / "2026Q3" / "value" / "run.log").read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
 def test_report_has_charts_no_code_and_nothing_from_the_network(published):
     out, _ = published
     html = (out / "2026Q3" / "value" / "report.html").read_text(encoding="utf-8")
@@ -61,10 +70,19 @@ def test_report_has_charts_no_code_and_nothing_from_the_network(published):
 
 @pytest.mark.slow
 def test_rerun_keeps_the_earlier_report_as_a_dated_version(published, tmp_path):
+    """Run without --quiet on a terminal: the live display counts every cell."""
     out, _ = published
     first = json.loads((out / "2026Q3" / "value" / "manifest.json").read_text())
-    result = kam("run", "value", "--data", str(SAMPLE), "--out", str(out), "--quiet")
+    result = kam("run", "value", "--data", str(SAMPLE), "--out", str(out),
+                 env={"FORCE_COLOR": "1"})
     assert result.returncode == 0, result.stderr
+    display = ANSI.sub("", result.stderr)
+    cells = len(json.loads((out / "2026Q3" / "value" / "account_value.ipynb").read_text())
+                ["cells"])
+    assert re.search(rf"Account value: published\s+━+ {cells}/{cells} ", display), display[-500:]
+    assert "Account value: 1. From gross sales to net revenue" in display
+    assert re.search(r"Workbooks\s+━+ 1/1 ", display)
+    assert not any(noise in display for noise in KERNEL_NOISE)
     versions = sorted(p.name for p in (out / "2026Q3").iterdir())
     assert len(versions) == 2 and versions[0] == "value"
     kept = json.loads((out / "2026Q3" / versions[1] / "manifest.json").read_text())
@@ -103,6 +121,7 @@ def test_failing_cell_exits_3_keeps_the_notebook_and_earlier_reports(published):
     assert result.returncode == 3
     assert "workbook 'value' failed in cell" in result.stderr
     assert "focus must be an account or group id" in result.stderr
+    assert not any(noise in result.stdout + result.stderr for noise in KERNEL_NOISE)
     kept = re.search(r"kept at (\S+\.ipynb)", result.stderr.replace("\n", ""))
     assert kept and Path(kept[1]).exists()
     assert {p: p.stat().st_mtime for p in (out / "2026Q3").rglob("*")} == before
