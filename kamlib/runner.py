@@ -2,12 +2,13 @@
 
 A run, in order: parameters are checked against the workbook's pydantic model
 (before any kernel starts); the data is validated as ``kam validate`` does; the
-notebook runs with papermill in a temporary folder next to the reports; the HTML
-report (no code, charts offline), the executed notebook, ``run.log`` and
-``manifest.json`` are written there; only then the folder is moved to
-``<out>/<period>/<workbook>/`` in one rename. An earlier report of the same period is
-kept as ``<workbook>.<its finish time>``; a failed or interrupted run leaves the
-published reports untouched.
+notebook runs with papermill in a work folder next to the reports
+(``.running-<workbook>-<pid>@<host>-<random>``); the HTML report (no code, charts
+offline), the executed notebook, ``run.log`` and ``manifest.json`` are written there;
+only then the folder is moved to ``<out>/<period>/<workbook>/`` in one rename. An
+earlier report of the same period is kept as ``<workbook>.<its finish time>``; a failed
+or interrupted run leaves the published reports untouched, and the next run removes
+the work folders that killed runs left behind (see :func:`clear_stale_work`).
 """
 
 from __future__ import annotations
@@ -18,12 +19,14 @@ import json
 import logging
 import os
 import platform
+import re
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -44,6 +47,9 @@ TEMPLATES = Path(__file__).with_name("templates")
 KERNEL = "kam-workbooks"
 CELL_TIMEOUT = 1800
 """Seconds a single cell may run before the run fails (papermill has no limit by default)."""
+STALE_AFTER = timedelta(days=2)
+"""A work folder whose run cannot be checked (another host, an older kam) is removed after
+this long: no live run is that old, each of its cells times out after CELL_TIMEOUT."""
 PACKAGES = ("kam-workbooks", "pandas", "ibis-framework", "duckdb", "plotly", "papermill",
             "nbconvert", "pydantic", "pyspark")
 
@@ -137,7 +143,9 @@ def _quarter(data: Path, mapping: Path | None, period: str | None) -> Quarter:
 def _execute(workbook: Workbook, params: BaseModel, period: str, out: Path,
              progress: RunProgress) -> RunResult:
     out.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".running-{workbook.name}-", dir=out))
+    for stale in clear_stale_work(out):
+        progress.note(f"Removed {stale.name}, left in {out} by a run that was killed.")
+    work = Path(tempfile.mkdtemp(prefix=_work_prefix(workbook.name), dir=out))
     started, clock = datetime.now(timezone.utc), time.monotonic()
     executed = work / workbook.notebook
     parameters = params.model_dump()
@@ -277,3 +285,54 @@ def _finished(folder: Path) -> str:
     except (OSError, KeyError, ValueError):
         stamp = datetime.fromtimestamp(folder.stat().st_mtime, timezone.utc).isoformat()
     return stamp[:19].replace(":", "-")
+
+
+# --- Work folders left by killed runs -----------------------------------------------------
+
+_WORK = re.compile(r"^\.running-(?P<workbook>.+)-(?P<pid>\d+)@(?P<host>.+)-[^-]+$")
+
+
+def _work_prefix(workbook: str) -> str:
+    """Work folders carry the pid and host of their run, so a later run can tell whether
+    that run is still alive."""
+    return f".running-{workbook}-{os.getpid()}@{socket.gethostname()}-"
+
+
+def clear_stale_work(out: Path, now: datetime | None = None) -> list[Path]:
+    """Remove the work folders of runs that were killed; return what was removed.
+
+    Only ``.running-*`` folders directly in ``out`` are considered, never published
+    reports. A folder of a run on this host is stale once its process is gone; one
+    whose run cannot be checked (another host sharing ``out``, an older kam, or a pid
+    that may have been reused) once it is older than :data:`STALE_AFTER`.
+    """
+    now = now or datetime.now(timezone.utc)
+    removed = []
+    for folder in sorted(out.glob(".running-*")):
+        if folder.is_dir() and not folder.is_symlink() and _is_stale(folder, now):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
+def _is_stale(folder: Path, now: datetime) -> bool:
+    try:
+        age = now - datetime.fromtimestamp(folder.stat().st_mtime, timezone.utc)
+    except FileNotFoundError:  # another run removed it first
+        return False
+    if age > STALE_AFTER:
+        return True
+    owner = _WORK.match(folder.name)
+    if owner is None or owner["host"] != socket.gethostname():
+        return False
+    return not _alive(int(owner["pid"]))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: checks the process exists, sends nothing
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, belongs to another user
+        return True
+    return True

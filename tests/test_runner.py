@@ -6,6 +6,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -128,7 +129,7 @@ def test_failing_cell_exits_3_keeps_the_notebook_and_earlier_reports(published):
 
 
 @pytest.mark.slow
-def test_killed_run_leaves_no_half_written_report(published):
+def test_killed_run_leaves_no_half_written_report_and_the_next_run_clears_up(published):
     out, _ = published
     before = {p: p.stat().st_mtime for p in (out / "2026Q3").rglob("*")}
     process = subprocess.Popen([str(KAM), "run", "value", "--data", str(SAMPLE), "--out",
@@ -141,6 +142,42 @@ def test_killed_run_leaves_no_half_written_report(published):
     os.killpg(process.pid, signal.SIGKILL)
     process.wait(timeout=30)
     assert {p: p.stat().st_mtime for p in (out / "2026Q3").rglob("*")} == before
+    (left,) = out.glob(".running-*")
+    assert left.name.startswith(f".running-value-{process.pid}@")
+
+    result = kam("run", "value", "--data", str(SAMPLE), "--out", str(out), "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert f"Removed {left.name}, left in {out} by a run that was killed." in result.stdout
+    assert not list(out.glob(".running-*"))
+
+
+def test_only_work_folders_of_dead_or_old_runs_are_cleared(tmp_path):
+    from kamlib.runner import clear_stale_work
+
+    finished = subprocess.Popen(["true"])
+    finished.wait()
+    host = socket.gethostname()
+    folders = {name: tmp_path / name for name in (
+        f".running-value-{finished.pid}@{host}-dead1", f".running-value-{os.getpid()}@{host}-live1",
+        f".running-value-{finished.pid}@elsewhere-recent1", f".running-value-1@elsewhere-old1",
+        ".running-value-olderkam1", ".running-value-olderkam2", "2026Q3/value")}
+    for folder in folders.values():
+        folder.mkdir(parents=True)
+        (folder / "report.html").write_text("<html></html>")
+    three_days_ago = time.time() - 3 * 24 * 3600
+    for name in (".running-value-1@elsewhere-old1", ".running-value-olderkam2"):
+        os.utime(folders[name], (three_days_ago, three_days_ago))
+    (tmp_path / ".running-a-file").write_text("not a folder")
+    (tmp_path / ".running-link").symlink_to(folders["2026Q3/value"])
+
+    removed = {p.name for p in clear_stale_work(tmp_path)}
+    assert removed == {f".running-value-{finished.pid}@{host}-dead1",
+                       ".running-value-1@elsewhere-old1", ".running-value-olderkam2"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([
+        ".running-a-file", ".running-link", f".running-value-{os.getpid()}@{host}-live1",
+        f".running-value-{finished.pid}@elsewhere-recent1", ".running-value-olderkam1",
+        "2026Q3"])
+    assert (folders["2026Q3/value"] / "report.html").exists()
 
 
 @pytest.mark.parametrize("name", ["value", "selection"])
