@@ -151,6 +151,30 @@ def test_killed_run_leaves_no_half_written_report_and_the_next_run_clears_up(pub
     assert not list(out.glob(".running-*"))
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize(("stop", "code", "said"), [
+    (signal.SIGTERM, 143, "stopped (SIGTERM) before finishing"),
+    (signal.SIGINT, 130, "interrupted (Ctrl-C) before finishing")])
+def test_interrupted_run_cleans_up_and_keeps_the_earlier_report(published, stop, code, said):
+    """A scheduler stops a task with SIGTERM, a person with Ctrl-C: the run unwinds."""
+    out, _ = published
+    before = {p: p.stat().st_mtime for p in (out / "2026Q3").rglob("*")}
+    process = subprocess.Popen([str(KAM), "run", "value", "--data", str(SAMPLE), "--out",
+                                str(out), "--quiet"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while not list(out.glob(".running-*")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(3)  # the kernel is executing cells now
+    process.send_signal(stop)
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == code, stderr
+    assert said in stderr and "Traceback" not in stderr
+    assert "value: failed after" in stdout
+    assert not list(out.glob(".running-*"))
+    assert {p: p.stat().st_mtime for p in (out / "2026Q3").rglob("*")} == before
+
+
 def test_only_work_folders_of_dead_or_old_runs_are_cleared(tmp_path):
     from kamlib.runner import clear_stale_work
 
