@@ -1,5 +1,5 @@
-"""Shared test support: paths, the `kam` command, and a tiny valid company written by hand
-(independent of the generator)."""
+"""Shared test support: paths, the `kam` command, a tiny valid company written by hand
+(independent of the generator), and a small generated one whose account names are HTML."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -17,6 +18,11 @@ WHOLESALE = SHARED_DATASETS / "wholesale_customers.csv"
 TODAY = "2026-09-30"
 SAMPLE = REPO / "data" / "sample"
 KAM = Path(sys.executable).parent / "kam"
+
+HOSTILE_NAMES = ("<script>window.__pwned=1</script>", "<b>Bold & Co</b>",
+                 '<img src=x onerror="window.__pwned=2">')
+"""Account names a report must show as text and never run: a script, markup, an event
+handler (which would also fetch a file named x)."""
 
 TINY = {
     "accounts.csv": """account_id,account_name,parent_id,country,industry,currency,key_account_manager,executive_sponsor,estimated_wallet
@@ -71,3 +77,16 @@ def kam(*args: str, timeout: int = 900, **kwargs) -> subprocess.CompletedProcess
                           env={**os.environ, "COLUMNS": "200", **kwargs.pop("env", {})},
                           **kwargs)
 
+
+def write_hostile_company(folder: Path, accounts: int = 120) -> Path:
+    """A small generated company (every optional table given) whose account names cycle
+    through HOSTILE_NAMES, each followed by the account id."""
+    from kamlib.sample import write_sample
+
+    write_sample(folder, accounts=accounts)
+    path = folder / "accounts.csv"
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    table["account_name"] = [f"{HOSTILE_NAMES[i % len(HOSTILE_NAMES)]} {account}"
+                             for i, account in enumerate(table["account_id"])]
+    table.to_csv(path, index=False)
+    return folder
