@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from kamlib.runner import WORKBOOKS
-from support import HOSTILE_NAMES, REPO, SAMPLE, kam, write_hostile_company
+from support import HOSTILE_NAMES, REPO, kam, write_hostile_company
 
 CHROMIUM = Path(os.environ.get("KAM_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
@@ -61,25 +61,26 @@ def browser(tmp_path_factory):
         context.close()
 
 
-def _run_all(data: Path, out: Path) -> Path:
-    result = kam("run", "all", "--data", str(data), "--out", str(out), "--quiet")
-    assert result.returncode == 0, result.stdout + result.stderr
+def _period_folder(out: Path) -> Path:
     (period,) = [p for p in out.iterdir() if p.is_dir() and not p.name.startswith(".")
                  and p.name != "failed"]
     return period
 
 
 @pytest.fixture(scope="module")
-def sample_reports(tmp_path_factory) -> Path:
-    """Every workbook run once on the sample company: <out>/<period>."""
-    return _run_all(SAMPLE, tmp_path_factory.mktemp("sample-reports"))
+def sample_reports(sample_run) -> Path:
+    """Every workbook run once on the sample company (shared with other tests)."""
+    return _period_folder(sample_run.out)
 
 
 @pytest.fixture(scope="module")
 def hostile_reports(tmp_path_factory) -> Path:
     """Every workbook run once on a small company whose account names are HTML."""
     root = tmp_path_factory.mktemp("hostile")
-    return _run_all(write_hostile_company(root / "data"), root / "reports")
+    data, out = write_hostile_company(root / "data"), root / "reports"
+    result = kam("run", "all", "--data", str(data), "--out", str(out), "--quiet")
+    assert result.returncode == 0, result.stdout + result.stderr
+    return _period_folder(out)
 
 
 @dataclass
