@@ -160,11 +160,12 @@ class _ReportingManager(NotebookExecutionManager):
         self.progress = progress
         self.sections = cell_sections(nb)
 
-    def cell_start(self, cell, cell_index=None, **kwargs):
+    def cell_start(self, cell: NotebookNode, cell_index: int | None = None, **kwargs) -> None:
         super().cell_start(cell, cell_index, **kwargs)
         self.progress.cell_started(cell_index, len(self.nb.cells), self.sections[cell_index])
 
-    def cell_complete(self, cell, cell_index=None, **kwargs):
+    def cell_complete(self, cell: NotebookNode, cell_index: int | None = None,
+                      **kwargs) -> None:
         super().cell_complete(cell, cell_index, **kwargs)
         self.progress.cell_finished(cell_index, cell.metadata.papermill.get("duration") or 0.0)
 
