@@ -4,11 +4,16 @@ In a kernel plotly renders only its JSON mimetype by default, which nbconvert dr
 silently from HTML. :func:`use_offline_renderer` sets the ``notebook`` renderer
 explicitly: plotly.js is embedded once per notebook (no network needed to read the
 report) and every figure is written as HTML that draws with it.
+
+Text from the data (account names, cost pools, titles that quote them) may hold
+characters that plotly reads as its HTML-like markup and pandas' table HTML passes
+through; :func:`plain` and :func:`table` make them show as written.
 """
 
 from __future__ import annotations
 
 import re
+from html import escape
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -34,6 +39,16 @@ class OfflineNotebookRenderer(NotebookRenderer):
         return bundle
 
 
+def plain(text: object) -> str:
+    """Text as plotly shows it literally: plotly turns tags such as <b> or <br> into
+    formatting and decodes entities, so data text goes in with <, > and & as entities."""
+    return escape(str(text), quote=False)
+
+
+def _plain_all(values: pd.Series) -> pd.Series:
+    return values.astype("str").map(plain)
+
+
 def use_offline_renderer() -> None:
     pio.renderers["kam_offline"] = OfflineNotebookRenderer()
     pio.renderers.default = "kam_offline"
@@ -48,32 +63,35 @@ def waterfall(totals: pd.Series, pools: list[str], title: str) -> go.Figure:
              ("gross_margin", 1, "total"), *((p, -1, "relative") for p in pools),
              ("net_revenue", 1, "total")]
     fig = go.Figure(go.Waterfall(
-        x=[label(name) for name, _, _ in steps],
+        x=[plain(label(name)) for name, _, _ in steps],
         y=[sign * totals[name] for name, sign, _ in steps],
         measure=[kind for _, _, kind in steps],
         increasing={"marker": {"color": POSITIVE}}, decreasing={"marker": {"color": NEGATIVE}},
         totals={"marker": {"color": TOTAL}},
     ))
-    return fig.update_layout(title=title, showlegend=False, yaxis_title="Amount",
+    return fig.update_layout(title=plain(title), showlegend=False, yaxis_title="Amount",
                              margin={"b": 140})
 
 
 def cost_pools(frame: pd.DataFrame, pools: list[str], title: str) -> go.Figure:
     """Cost to serve by pool, as stacked bars per period."""
-    fig = go.Figure([go.Bar(name=label(p), x=frame["period_start"], y=frame[p]) for p in pools])
-    return fig.update_layout(barmode="stack", title=title, yaxis_title="Cost to serve",
+    fig = go.Figure([go.Bar(name=plain(label(p)), x=frame["period_start"], y=frame[p])
+                     for p in pools])
+    return fig.update_layout(barmode="stack", title=plain(title), yaxis_title="Cost to serve",
                              legend={"orientation": "h", "y": -0.2})
 
 
 def whale_curve(curve: pd.DataFrame, title: str) -> go.Figure:
     fig = go.Figure(go.Scatter(
         x=curve["share_of_accounts"] * 100, y=curve["cumulative_share"] * 100, mode="lines",
-        line={"color": TOTAL, "width": 3}, customdata=curve[["account_id"]],
+        line={"color": TOTAL, "width": 3},
+        customdata=_plain_all(curve["account_id"]).to_frame(),
         hovertemplate="%{x:.1f}% of accounts<br>%{y:.0f}% of net revenue<br>up to "
                       "%{customdata[0]}<extra></extra>"))
     fig.add_hline(y=100, line_dash="dash", line_color=NEUTRAL,
                   annotation_text="total net revenue")
-    return fig.update_layout(title=title, xaxis_title="Accounts, most to least profitable (%)",
+    return fig.update_layout(title=plain(title),
+                             xaxis_title="Accounts, most to least profitable (%)",
                              yaxis_title="Cumulative net revenue (% of total)")
 
 
@@ -82,16 +100,17 @@ def gross_versus_net(ranks: pd.DataFrame, names: pd.Series, title: str) -> go.Fi
     fig = go.Figure(go.Scatter(
         x=ranks["gross_sales"], y=ranks["net_revenue"], mode="markers",
         marker={"color": colour, "size": 8, "opacity": 0.7},
-        text=ranks["account_id"].map(names).fillna(ranks["account_id"]),
+        text=_plain_all(ranks["account_id"].map(names).fillna(ranks["account_id"])),
         hovertemplate="%{text}<br>gross sales %{x:,.0f}<br>net revenue %{y:,.0f}<extra></extra>"))
     fig.add_hline(y=0, line_color=NEUTRAL)
-    return fig.update_layout(title=title, xaxis_title="Gross sales", yaxis_title="Net revenue",
-                             xaxis_type="log")
+    return fig.update_layout(title=plain(title), xaxis_title="Gross sales",
+                             yaxis_title="Net revenue", xaxis_type="log")
 
 
 def distribution(values: pd.Series, title: str, axis_title: str) -> go.Figure:
     fig = go.Figure(go.Histogram(x=values, nbinsx=50, marker_color=TOTAL))
-    return fig.update_layout(title=title, xaxis_title=axis_title, yaxis_title="Accounts")
+    return fig.update_layout(title=plain(title), xaxis_title=plain(axis_title),
+                             yaxis_title="Accounts")
 
 
 def holdout_by_frequency(frame: pd.DataFrame, title: str) -> go.Figure:
@@ -102,14 +121,17 @@ def holdout_by_frequency(frame: pd.DataFrame, title: str) -> go.Figure:
         go.Scatter(x=frame["repeat_purchases"], y=frame["predicted_purchases"], name="Predicted",
                    mode="lines+markers", line={"color": POSITIVE, "dash": "dash"}),
     ])
-    return fig.update_layout(title=title, xaxis_title="Repeat purchases before the holdout",
+    return fig.update_layout(title=plain(title),
+                             xaxis_title="Repeat purchases before the holdout",
                              yaxis_title="Mean purchases in the holdout year")
 
 
 def table(frame: pd.DataFrame):
-    """A table as readers see it: no pandas index, text left-aligned."""
-    return frame.style.hide(axis="index").set_table_styles(
-        [{"selector": "th, td", "props": [("text-align", "left")]}])
+    """A table as readers see it: no pandas index, text left-aligned, cells and headers
+    escaped (pandas' Styler writes them into the HTML as they are by default)."""
+    return (frame.style.hide(axis="index").format(escape="html")
+            .format_index(escape="html", axis=1).set_table_styles(
+        [{"selector": "th, td", "props": [("text-align", "left")]}]))
 
 
 def portfolio_matrix(matrix: pd.DataFrame, key: pd.Series, title: str) -> go.Figure:
@@ -124,7 +146,8 @@ def portfolio_matrix(matrix: pd.DataFrame, key: pd.Series, title: str) -> go.Fig
             marker={"size": part["bubble_size"], "sizemode": "area", "sizemin": 3,
                     "sizeref": 2.0 * placed["bubble_size"].max() / 40 ** 2, "color": colour,
                     "opacity": 0.8 if flag else 0.35},
-            text=part["name"], customdata=part[["quadrant"]],
+            text=_plain_all(part["name"]),
+            customdata=_plain_all(part["quadrant"]).to_frame(),
             hovertemplate="%{text}<br>%{customdata[0]}<extra></extra>"))
     x_split, y_split = placed["strength"].median(), placed["attractiveness"].median()
     fig.add_vline(x=x_split, line_dash="dot", line_color=NEUTRAL)
@@ -134,7 +157,7 @@ def portfolio_matrix(matrix: pd.DataFrame, key: pd.Series, title: str) -> go.Fig
         fig.add_annotation(text=f"<b>{text}</b>", xref="paper", yref="paper", showarrow=False,
                            x=0.98 if x == "right" else 0.02, y=0.98 if y == "top" else 0.02,
                            xanchor=x, yanchor=y)
-    return fig.update_layout(title=title, xaxis_title="Our relative strength",
+    return fig.update_layout(title=plain(title), xaxis_title="Our relative strength",
                              yaxis_title="Customer attractiveness")
 
 

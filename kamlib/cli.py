@@ -3,12 +3,15 @@
 Exit codes a scheduler can act on: 0 success; 1 the data is unusable (the
 problems are listed); 2 a usage error (bad option, missing path, invalid mapping
 or parameter); 3 a workbook failed while running (the failed notebook is kept);
-4 an unexpected internal error (please report it with the log).
+4 an unexpected internal error (please report it with the log); 130 interrupted
+(Ctrl-C) and 143 stopped (SIGTERM, as schedulers stop a task), both after cleaning up.
 """
 
 from __future__ import annotations
 
 import os
+import signal
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -21,6 +24,7 @@ from kamlib import __version__
 from kamlib.errors import DataError, KamError, Problem, RunError
 
 EXIT_OK, EXIT_DATA, EXIT_USAGE, EXIT_RUN, EXIT_INTERNAL = 0, 1, 2, 3, 4
+EXIT_INTERRUPTED, EXIT_STOPPED = 128 + signal.SIGINT, 128 + signal.SIGTERM
 
 app = typer.Typer(
     name="kam",
@@ -57,10 +61,25 @@ def _fail(message: str, code: int) -> None:
     raise typer.Exit(code)
 
 
+class Stopped(BaseException):
+    """SIGTERM arrived. Python's default is to die at once, leaving a work folder and
+    a kernel behind; raised instead, it unwinds the run like Ctrl-C does."""
+
+
+def _raise_stopped(signum, frame) -> None:
+    raise Stopped()
+
+
 def _guarded(action):
     """Run an action; user-fixable problems print a message, never a traceback."""
     try:
         return action()
+    except Stopped:
+        _fail("stopped (SIGTERM) before finishing; a workbook still running was not "
+              "published, and published reports are untouched.", EXIT_STOPPED)
+    except KeyboardInterrupt:
+        _fail("interrupted (Ctrl-C) before finishing; a workbook still running was not "
+              "published, and published reports are untouched.", EXIT_INTERRUPTED)
     except DataError as exc:
         _print_problems("Errors", [p for p in exc.problems if p.severity == "error"], "red")
         _fail("the data cannot be used until these errors are fixed (see kam validate).",
@@ -69,7 +88,7 @@ def _guarded(action):
         _fail(str(exc), EXIT_RUN)
     except KamError as exc:
         _fail(str(exc), EXIT_USAGE)
-    except (typer.Exit, typer.Abort, KeyboardInterrupt):
+    except (typer.Exit, typer.Abort):
         raise
     except Exception as exc:  # last resort: a short message, the traceback only on request
         if os.environ.get("KAM_DEBUG"):
@@ -179,7 +198,7 @@ def contract(
 
 @app.command("run")
 def run_command(
-    workbook: Annotated[str, typer.Argument(help="value, or all.")],
+    workbook: Annotated[str, typer.Argument(help="A workbook (value, selection, ...), or all.")],
     data: DataOption,
     mapping: MappingOption = None,
     period: Annotated[str | None, typer.Option(
@@ -188,7 +207,8 @@ def run_command(
     param: Annotated[list[str] | None, typer.Option(
         "--param", help="A workbook parameter as key=value; repeat for more.")] = None,
     engine: Annotated[str | None, typer.Option(help="duckdb (default) or spark.")] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", help="No progress display (for logs).")]
+    quiet: Annotated[bool, typer.Option(
+        "--quiet", help="No live progress display: plain timestamped lines, for schedulers.")]
     = False,
 ) -> None:
     """Run workbooks and publish their reports into OUT/<period>/<workbook>/."""
@@ -196,10 +216,24 @@ def run_command(
 
     names = list(runner.WORKBOOKS) if workbook == "all" else [workbook]
     extra = _guarded(lambda: runner.parse_params(param or []))
-    for name in names:
-        result = _guarded(lambda n=name: runner.run(n, data=data, out=out_dir, mapping=mapping,
-                                                    period=period, engine=engine, params=extra,
-                                                    quiet=quiet))
-        out.print(f"{result.workbook}: report for {result.period} in {result.folder} "
-                  f"({result.seconds:.0f} s): open {result.folder / 'report.html'}",
-                  soft_wrap=True)
+    signal.signal(signal.SIGTERM, _raise_stopped)
+    with _run_display(quiet, len(names)) as progress:
+        for name in names:
+            result = _guarded(lambda n=name: runner.run(
+                n, data=data, out=out_dir, mapping=mapping, period=period, engine=engine,
+                params=extra, progress=progress))
+            out.print(f"{result.workbook}: report for {result.period} in {result.folder} "
+                      f"({result.seconds:.0f} s): open {result.folder / 'report.html'}",
+                      soft_wrap=True)
+
+
+@contextmanager
+def _run_display(quiet: bool, workbooks: int):
+    """Plain log lines with --quiet, otherwise a live display on stderr."""
+    from kamlib.progress import PlainDisplay, RichDisplay
+
+    if quiet:
+        yield PlainDisplay(out)
+        return
+    with RichDisplay(err, workbooks) as display:
+        yield display

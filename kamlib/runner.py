@@ -2,12 +2,13 @@
 
 A run, in order: parameters are checked against the workbook's pydantic model
 (before any kernel starts); the data is validated as ``kam validate`` does; the
-notebook runs with papermill in a temporary folder next to the reports; the HTML
-report (no code, charts offline), the executed notebook, ``run.log`` and
-``manifest.json`` are written there; only then the folder is moved to
-``<out>/<period>/<workbook>/`` in one rename. An earlier report of the same period is
-kept as ``<workbook>.<its finish time>``; a failed or interrupted run leaves the
-published reports untouched.
+notebook runs with papermill in a work folder next to the reports
+(``.running-<workbook>-<pid>@<host>-<random>``); the HTML report (no code, charts
+offline), the executed notebook, ``run.log`` and ``manifest.json`` are written there;
+only then the folder is moved to ``<out>/<period>/<workbook>/`` in one rename. An
+earlier report of the same period is kept as ``<workbook>.<its finish time>``; a failed
+or interrupted run leaves the published reports untouched, and the next run removes
+the work folders that killed runs left behind (see :func:`clear_stale_work`).
 """
 
 from __future__ import annotations
@@ -18,22 +19,26 @@ import json
 import logging
 import os
 import platform
+import re
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import papermill as pm
 from nbconvert import HTMLExporter
+from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
 from pydantic import BaseModel, ValidationError
 
 from kamlib.company import load_valid, reporting_quarter
 from kamlib.errors import ParameterError, RunError
 from kamlib.periods import Quarter
+from kamlib.progress import ENGINE, RunProgress
 from kamlib.workbooks.account_value import AccountValueParameters
 from kamlib.workbooks.benchmark import BenchmarkParameters
 from kamlib.workbooks.selection import SelectionParameters
@@ -43,6 +48,9 @@ TEMPLATES = Path(__file__).with_name("templates")
 KERNEL = "kam-workbooks"
 CELL_TIMEOUT = 1800
 """Seconds a single cell may run before the run fails (papermill has no limit by default)."""
+STALE_AFTER = timedelta(days=2)
+"""A work folder whose run cannot be checked (another host, an older kam) is removed after
+this long: no live run is that old, each of its cells times out after CELL_TIMEOUT."""
 PACKAGES = ("kam-workbooks", "pandas", "ibis-framework", "duckdb", "plotly", "papermill",
             "nbconvert", "pydantic", "pyspark")
 
@@ -102,8 +110,13 @@ def parse_params(pairs: list[str]) -> dict[str, str]:
 
 def run(name: str, *, data: Path, out: Path, mapping: Path | None = None,
         period: str | None = None, engine: str | None = None,
-        params: dict[str, str] | None = None, quiet: bool = False) -> RunResult:
-    """Run one workbook end to end and publish it; raises KamError subclasses on failure."""
+        params: dict[str, str] | None = None, progress: RunProgress | None = None,
+        quiet: bool = False) -> RunResult:
+    """Run one workbook end to end and publish it; raises KamError subclasses on failure.
+
+    progress: told about the workbook and each cell (see kamlib.progress); None or
+    quiet=True shows nothing.
+    """
     workbook = _workbook(name)
     out = out.resolve()  # the kernel runs in notebooks/, so every path it gets is absolute
     given = {**(params or {}), "data_dir": str(data.resolve())}
@@ -116,7 +129,8 @@ def run(name: str, *, data: Path, out: Path, mapping: Path | None = None,
     checked = workbook_parameters(workbook, given)
     quarter = _quarter(data, mapping, period)
     checked = checked.model_copy(update={"period": str(quarter)})
-    return _execute(workbook, checked, str(quarter), out, quiet)
+    shown = RunProgress() if quiet or progress is None else progress
+    return _execute(workbook, checked, str(quarter), out, shown)
 
 
 def _workbook(name: str) -> Workbook:
@@ -130,36 +144,46 @@ def _quarter(data: Path, mapping: Path | None, period: str | None) -> Quarter:
 
 
 def _execute(workbook: Workbook, params: BaseModel, period: str, out: Path,
-             quiet: bool) -> RunResult:
+             progress: RunProgress) -> RunResult:
     out.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".running-{workbook.name}-", dir=out))
+    for stale in clear_stale_work(out):
+        progress.note(f"Removed {stale.name}, left in {out} by a run that was killed.")
+    work = Path(tempfile.mkdtemp(prefix=_work_prefix(workbook.name), dir=out))
     started, clock = datetime.now(timezone.utc), time.monotonic()
     executed = work / workbook.notebook
     parameters = params.model_dump()
     if "output_dir" in parameters:  # exports land in the report folder
         parameters["output_dir"] = str(work)
+    progress.workbook_started(workbook.name, workbook.title)
     try:
-        _papermill(workbook, parameters, executed, work / "run.log", quiet)
+        _papermill(workbook, parameters, executed, work / "run.log", progress)
+        progress.stage("writing the report")
         (work / "report.html").write_text(render_html(executed), encoding="utf-8")
         seconds = time.monotonic() - clock
         _write_manifest(work, workbook, params, period, started, seconds)
         folder = _publish(work, out / period / workbook.name)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
+        progress.workbook_finished(workbook.name, time.monotonic() - clock, ok=False)
         raise
+    progress.workbook_finished(workbook.name, seconds, ok=True)
     return RunResult(workbook.name, period, folder, seconds)
 
 
 def _papermill(workbook: Workbook, parameters: dict, executed: Path, log: Path,
-               quiet: bool) -> None:
+               progress: RunProgress) -> None:
     handler = logging.FileHandler(log, encoding="utf-8")
     logger = logging.getLogger("papermill")
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
+    # Append mode on both sides: the kernel process writes to run.log through its own
+    # file descriptor while papermill's logger writes cell output through another.
+    kernel_log = log.open("a", encoding="utf-8")
     try:
         pm.execute_notebook(NOTEBOOKS / workbook.notebook, executed, parameters=parameters,
-                            kernel_name=KERNEL, cwd=str(NOTEBOOKS), log_output=True,
-                            execution_timeout=CELL_TIMEOUT, progress_bar=not quiet)
+                            engine_name=ENGINE, kernel_name=KERNEL, cwd=str(NOTEBOOKS),
+                            log_output=True, execution_timeout=CELL_TIMEOUT,
+                            progress_bar=False, progress=progress, kernel_log=kernel_log)
     except pm.PapermillExecutionError as exc:
         kept = _keep_failed(executed, workbook.name)
         raise RunError(workbook.name, str(exc.exec_count), f"{exc.ename}: {exc.evalue}",
@@ -167,6 +191,7 @@ def _papermill(workbook: Workbook, parameters: dict, executed: Path, log: Path,
     finally:
         logger.removeHandler(handler)
         handler.close()
+        kernel_log.close()
 
 
 def _keep_failed(executed: Path, name: str) -> Path:
@@ -182,8 +207,19 @@ def render_html(notebook: Path) -> str:
     exporter = HTMLExporter(template_name="kam_report", extra_template_basedirs=[str(TEMPLATES)],
                             exclude_input=True, exclude_input_prompt=True,
                             exclude_output_prompt=True)
+    exporter.register_filter("markdown_output", markdown_output)
     html, _ = exporter.from_filename(str(notebook))
     return html
+
+
+def markdown_output(source: str) -> str:
+    """A Markdown output as HTML, with any raw HTML in it escaped and no javascript: links.
+
+    nbconvert passes raw HTML in Markdown through (right for the notebook's own cells);
+    outputs quote the data, where an account named "<img onerror=...>" must stay a name.
+    """
+    renderer = IPythonRenderer(escape=True, allow_harmful_protocols=False)
+    return MarkdownWithMath(renderer=renderer).render(source)
 
 
 def _write_manifest(work: Path, workbook: Workbook, params: BaseModel, period: str,
@@ -252,3 +288,54 @@ def _finished(folder: Path) -> str:
     except (OSError, KeyError, ValueError):
         stamp = datetime.fromtimestamp(folder.stat().st_mtime, timezone.utc).isoformat()
     return stamp[:19].replace(":", "-")
+
+
+# --- Work folders left by killed runs -----------------------------------------------------
+
+_WORK = re.compile(r"^\.running-(?P<workbook>.+)-(?P<pid>\d+)@(?P<host>.+)-[^-]+$")
+
+
+def _work_prefix(workbook: str) -> str:
+    """Work folders carry the pid and host of their run, so a later run can tell whether
+    that run is still alive."""
+    return f".running-{workbook}-{os.getpid()}@{socket.gethostname()}-"
+
+
+def clear_stale_work(out: Path, now: datetime | None = None) -> list[Path]:
+    """Remove the work folders of runs that were killed; return what was removed.
+
+    Only ``.running-*`` folders directly in ``out`` are considered, never published
+    reports. A folder of a run on this host is stale once its process is gone; one
+    whose run cannot be checked (another host sharing ``out``, an older kam, or a pid
+    that may have been reused) once it is older than :data:`STALE_AFTER`.
+    """
+    now = now or datetime.now(timezone.utc)
+    removed = []
+    for folder in sorted(out.glob(".running-*")):
+        if folder.is_dir() and not folder.is_symlink() and _is_stale(folder, now):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
+def _is_stale(folder: Path, now: datetime) -> bool:
+    try:
+        age = now - datetime.fromtimestamp(folder.stat().st_mtime, timezone.utc)
+    except FileNotFoundError:  # another run removed it first
+        return False
+    if age > STALE_AFTER:
+        return True
+    owner = _WORK.match(folder.name)
+    if owner is None or owner["host"] != socket.gethostname():
+        return False
+    return not _alive(int(owner["pid"]))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: checks the process exists, sends nothing
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, belongs to another user
+        return True
+    return True

@@ -1,10 +1,14 @@
-"""Shared test support: paths, and a tiny valid company written by hand (independent of the
-generator)."""
+"""Shared test support: paths, the `kam` command, a tiny valid company written by hand
+(independent of the generator), and a small generated one whose account names are HTML."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -12,6 +16,13 @@ SHARED_DATASETS = REPO.parent / "shared" / "datasets"
 ONLINE_RETAIL = SHARED_DATASETS / "online_retail_II_subset.xlsx"
 WHOLESALE = SHARED_DATASETS / "wholesale_customers.csv"
 TODAY = "2026-09-30"
+SAMPLE = REPO / "data" / "sample"
+KAM = Path(sys.executable).parent / "kam"
+
+HOSTILE_NAMES = ("<script>window.__pwned=1</script>", "<b>Bold & Co</b>",
+                 '<img src=x onerror="window.__pwned=2">')
+"""Account names a report must show as text and never run: a script, markup, an event
+handler (which would also fetch a file named x)."""
 
 TINY = {
     "accounts.csv": """account_id,account_name,parent_id,country,industry,currency,key_account_manager,executive_sponsor,estimated_wallet
@@ -58,3 +69,24 @@ def write_company(folder: Path, files: dict[str, str] | None = None,
 def needs_shared(path: Path):
     return pytest.mark.skipif(not path.exists(),
                               reason=f"real dataset {path.name} not found in ../shared/datasets")
+
+
+def kam(*args: str, timeout: int = 900, **kwargs) -> subprocess.CompletedProcess:
+    """Run the installed `kam` command as a user would; output captured as text."""
+    return subprocess.run([str(KAM), *args], capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, "COLUMNS": "200", **kwargs.pop("env", {})},
+                          **kwargs)
+
+
+def write_hostile_company(folder: Path, accounts: int = 120) -> Path:
+    """A small generated company (every optional table given) whose account names cycle
+    through HOSTILE_NAMES, each followed by the account id."""
+    from kamlib.sample import write_sample
+
+    write_sample(folder, accounts=accounts)
+    path = folder / "accounts.csv"
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    table["account_name"] = [f"{HOSTILE_NAMES[i % len(HOSTILE_NAMES)]} {account}"
+                             for i, account in enumerate(table["account_id"])]
+    table.to_csv(path, index=False)
+    return folder

@@ -5,39 +5,35 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
+import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from support import REPO, TINY, write_company
+from support import KAM, SAMPLE, TINY, kam, write_company
 
-KAM = Path(sys.executable).parent / "kam"
-SAMPLE = REPO / "data" / "sample"
-
-
-
-def kam(*args: str, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run([str(KAM), *args], capture_output=True, text=True, timeout=900,
-                          env={**os.environ, "COLUMNS": "200"}, **kwargs)
+KERNEL_NOISE = ("[IPKernelApp]", "KeyboardInterrupt", "Executing:")
+"""What the kernel process and papermill's tqdm bar used to print on the user's terminal."""
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
 @pytest.fixture(scope="module")
-def published(tmp_path_factory):
+def published(sample_run, tmp_path_factory):
+    """A copy of the sample run's reports, for tests that run again into the same folder."""
     out = tmp_path_factory.mktemp("reports")
-    result = kam("run", "value", "--data", str(SAMPLE), "--out", str(out), "--quiet")
-    assert result.returncode == 0, result.stderr
-    return out, result
+    shutil.copytree(sample_run.out, out, dirs_exist_ok=True)
+    return out, sample_run.result
 
 
 @pytest.mark.slow
-def test_success_publishes_report_notebook_log_and_manifest(published):
-    out, result = published
+def test_success_publishes_report_notebook_log_and_manifest(sample_run):
+    out, result = sample_run.out, sample_run.result
     folder = out / "2026Q3" / "value"
-    assert f"report for 2026Q3 in {folder}" in result.stdout
+    assert f"value: report for 2026Q3 in {folder}" in result.stdout
     assert sorted(p.name for p in folder.iterdir()) == [
         "account_value.ipynb", "manifest.json", "report.html", "run.log"]
     manifest = json.loads((folder / "manifest.json").read_text())
@@ -50,8 +46,24 @@ def test_success_publishes_report_notebook_log_and_manifest(published):
 
 
 @pytest.mark.slow
-def test_report_has_charts_no_code_and_nothing_from_the_network(published):
-    out, _ = published
+def test_quiet_prints_plain_log_lines_and_no_kernel_noise(sample_run):
+    out, result = sample_run.out, sample_run.result
+    stamp = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d"
+    lines = result.stdout.splitlines()
+    assert re.fullmatch(rf"{stamp} value: started \(Account value\)", lines[0])
+    finished = next(i for i, line in enumerate(lines) if " value: finished" in line)
+    assert re.fullmatch(rf"{stamp} value: finished after \d+ s", lines[finished])
+    assert lines[finished + 1].startswith("value: report for 2026Q3")
+    assert not any(noise in result.stdout + result.stderr for noise in KERNEL_NOISE)
+    assert "━" not in result.stderr  # no progress bar
+    # The kernel process's own output is kept, in the run's log.
+    assert "Executing notebook with kernel: kam-workbooks" in (
+        out / "2026Q3" / "value" / "run.log").read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_report_has_charts_no_code_and_nothing_from_the_network(sample_run):
+    out = sample_run.out
     html = (out / "2026Q3" / "value" / "report.html").read_text(encoding="utf-8")
     assert html.count("Plotly.newPlot") == 7
     assert "av.build(" not in html and "import " not in html.split("<body", 1)[1][:20000]
@@ -61,11 +73,20 @@ def test_report_has_charts_no_code_and_nothing_from_the_network(published):
 
 @pytest.mark.slow
 def test_rerun_keeps_the_earlier_report_as_a_dated_version(published, tmp_path):
+    """Run without --quiet on a terminal: the live display counts every cell."""
     out, _ = published
     first = json.loads((out / "2026Q3" / "value" / "manifest.json").read_text())
-    result = kam("run", "value", "--data", str(SAMPLE), "--out", str(out), "--quiet")
+    result = kam("run", "value", "--data", str(SAMPLE), "--out", str(out),
+                 env={"FORCE_COLOR": "1"})
     assert result.returncode == 0, result.stderr
-    versions = sorted(p.name for p in (out / "2026Q3").iterdir())
+    display = ANSI.sub("", result.stderr)
+    cells = len(json.loads((out / "2026Q3" / "value" / "account_value.ipynb").read_text())
+                ["cells"])
+    assert re.search(rf"Account value: published\s+━+ {cells}/{cells} ", display), display[-500:]
+    assert "Account value: 1. From gross sales to net revenue" in display
+    assert re.search(r"Workbooks\s+━+ 1/1 ", display)
+    assert not any(noise in display for noise in KERNEL_NOISE)
+    versions = sorted(p.name for p in (out / "2026Q3").glob("value*"))
     assert len(versions) == 2 and versions[0] == "value"
     kept = json.loads((out / "2026Q3" / versions[1] / "manifest.json").read_text())
     assert kept["finished"] == first["finished"]
@@ -103,13 +124,14 @@ def test_failing_cell_exits_3_keeps_the_notebook_and_earlier_reports(published):
     assert result.returncode == 3
     assert "workbook 'value' failed in cell" in result.stderr
     assert "focus must be an account or group id" in result.stderr
+    assert not any(noise in result.stdout + result.stderr for noise in KERNEL_NOISE)
     kept = re.search(r"kept at (\S+\.ipynb)", result.stderr.replace("\n", ""))
     assert kept and Path(kept[1]).exists()
     assert {p: p.stat().st_mtime for p in (out / "2026Q3").rglob("*")} == before
 
 
 @pytest.mark.slow
-def test_killed_run_leaves_no_half_written_report(published):
+def test_killed_run_leaves_no_half_written_report_and_the_next_run_clears_up(published):
     out, _ = published
     before = {p: p.stat().st_mtime for p in (out / "2026Q3").rglob("*")}
     process = subprocess.Popen([str(KAM), "run", "value", "--data", str(SAMPLE), "--out",
@@ -122,6 +144,66 @@ def test_killed_run_leaves_no_half_written_report(published):
     os.killpg(process.pid, signal.SIGKILL)
     process.wait(timeout=30)
     assert {p: p.stat().st_mtime for p in (out / "2026Q3").rglob("*")} == before
+    (left,) = out.glob(".running-*")
+    assert left.name.startswith(f".running-value-{process.pid}@")
+
+    result = kam("run", "value", "--data", str(SAMPLE), "--out", str(out), "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert f"Removed {left.name}, left in {out} by a run that was killed." in result.stdout
+    assert not list(out.glob(".running-*"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("stop", "code", "said"), [
+    (signal.SIGTERM, 143, "stopped (SIGTERM) before finishing"),
+    (signal.SIGINT, 130, "interrupted (Ctrl-C) before finishing")])
+def test_interrupted_run_cleans_up_and_keeps_the_earlier_report(published, stop, code, said):
+    """A scheduler stops a task with SIGTERM, a person with Ctrl-C: the run unwinds."""
+    out, _ = published
+    before = {p: p.stat().st_mtime for p in (out / "2026Q3").rglob("*")}
+    process = subprocess.Popen([str(KAM), "run", "value", "--data", str(SAMPLE), "--out",
+                                str(out), "--quiet"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while not list(out.glob(".running-*")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(3)  # the kernel is executing cells now
+    process.send_signal(stop)
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == code, stderr
+    assert said in stderr and "Traceback" not in stderr
+    assert "value: failed after" in stdout
+    assert not list(out.glob(".running-*"))
+    assert {p: p.stat().st_mtime for p in (out / "2026Q3").rglob("*")} == before
+
+
+def test_only_work_folders_of_dead_or_old_runs_are_cleared(tmp_path):
+    from kamlib.runner import clear_stale_work
+
+    finished = subprocess.Popen(["true"])
+    finished.wait()
+    host = socket.gethostname()
+    folders = {name: tmp_path / name for name in (
+        f".running-value-{finished.pid}@{host}-dead1", f".running-value-{os.getpid()}@{host}-live1",
+        f".running-value-{finished.pid}@elsewhere-recent1", f".running-value-1@elsewhere-old1",
+        ".running-value-olderkam1", ".running-value-olderkam2", "2026Q3/value")}
+    for folder in folders.values():
+        folder.mkdir(parents=True)
+        (folder / "report.html").write_text("<html></html>")
+    three_days_ago = time.time() - 3 * 24 * 3600
+    for name in (".running-value-1@elsewhere-old1", ".running-value-olderkam2"):
+        os.utime(folders[name], (three_days_ago, three_days_ago))
+    (tmp_path / ".running-a-file").write_text("not a folder")
+    (tmp_path / ".running-link").symlink_to(folders["2026Q3/value"])
+
+    removed = {p.name for p in clear_stale_work(tmp_path)}
+    assert removed == {f".running-value-{finished.pid}@{host}-dead1",
+                       ".running-value-1@elsewhere-old1", ".running-value-olderkam2"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([
+        ".running-a-file", ".running-link", f".running-value-{os.getpid()}@{host}-live1",
+        f".running-value-{finished.pid}@elsewhere-recent1", ".running-value-olderkam1",
+        "2026Q3"])
+    assert (folders["2026Q3/value"] / "report.html").exists()
 
 
 @pytest.mark.parametrize("name", ["value", "selection", "benchmark"])

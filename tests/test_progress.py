@@ -1,0 +1,39 @@
+"""What `kam run` shows while it works: cell sections and the plain log for schedulers."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import nbformat
+from rich.console import Console
+
+from kamlib import runner
+from kamlib.progress import SLOW_CELL_SECONDS, PlainDisplay, cell_sections
+
+
+def test_cells_are_named_by_the_section_they_belong_to():
+    notebook = nbformat.read(runner.NOTEBOOKS / runner.WORKBOOKS["value"].notebook,
+                             as_version=4)
+    sections = cell_sections(notebook)
+    assert len(sections) == len(notebook.cells)
+    assert sections[0] == "Set-up"  # the title (level 1) is not a step
+    assert sections[-1] == "7. How well does the model predict?"
+    whale = next(i for i, c in enumerate(notebook.cells) if "charts.whale_curve" in c.source)
+    assert sections[whale] == "3. The whale curve"
+
+
+def test_plain_log_names_the_workbook_slow_cells_and_the_outcome():
+    buffer = io.StringIO()
+    display = PlainDisplay(Console(file=buffer, width=200))
+    display.workbook_started("value", "Account value")
+    display.cell_started(3, 26, "1. From gross sales to net revenue")
+    display.cell_finished(3, SLOW_CELL_SECONDS + 2)
+    display.cell_started(4, 26, "2. Cost to serve by pool")
+    display.cell_finished(4, 0.5)  # quick cells stay out of the log
+    display.workbook_finished("value", 42.4, ok=False)
+    lines = [re.sub(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d ", "", line)
+             for line in buffer.getvalue().splitlines()]
+    assert lines == ["value: started (Account value)",
+                     "value: cell 4 (1. From gross sales to net revenue) took 12 s",
+                     "value: failed after 42 s"]
