@@ -90,11 +90,25 @@ def workbook_parameters(workbook: Workbook, given: dict[str, str]) -> BaseModel:
             raise ParameterError(f"workbook '{workbook.name}' has no parameter '{name}'.{hint} "
                                  f"Its parameters: {', '.join(fields)}.")
     try:
-        return workbook.parameters.model_validate(given)
+        return workbook.parameters.model_validate(_input_files(given))
     except ValidationError as exc:
         first = exc.errors()[0]
         raise ParameterError(f"{'.'.join(map(str, first['loc']))} {first['msg'].lower()}. "
                              f"Got {first.get('input')!r}.") from None
+
+
+def _input_files(given: dict[str, str]) -> dict[str, str]:
+    """Input files (``*_file`` parameters) made absolute, as the kernel runs in notebooks/,
+    and checked to exist before any kernel starts."""
+    resolved = dict(given)
+    for name, value in given.items():
+        if name.endswith("_file") and value not in (None, ""):
+            path = Path(value).expanduser().resolve()
+            if not path.is_file():
+                raise ParameterError(f"{name} must be an existing file. Got '{value}' "
+                                     f"(looked for {path}).")
+            resolved[name] = str(path)
+    return resolved
 
 
 def parse_params(pairs: list[str]) -> dict[str, str]:

@@ -151,9 +151,12 @@ def test_kam_run_benchmark_publishes_the_report_and_excel_for_the_quarter_before
     from pathlib import Path
 
     kam = Path(sys.executable).parent / "kam"
+    # A relative criteria_file is taken from where kam runs, not from the notebooks folder.
     result = subprocess.run([str(kam), "run", "benchmark", "--data", str(SAMPLE), "--period",
-                             "2026Q2", "--out", str(tmp_path), "--quiet"], capture_output=True,
-                            text=True, timeout=900, env={**os.environ, "COLUMNS": "200"})
+                             "2026Q2", "--out", str(tmp_path), "--quiet", "--param",
+                             "criteria_file=data/sample/selection_criteria.yml"],
+                            capture_output=True, text=True, timeout=900, cwd=REPO,
+                            env={**os.environ, "COLUMNS": "200"})
     assert result.returncode == 0, result.stderr
     folder = tmp_path / "2026Q2" / "benchmark"
     assert (folder / "kam_benchmark_2026Q2.xlsx").exists()

@@ -102,6 +102,10 @@ def test_bad_parameter_is_refused_before_any_kernel_with_a_suggestion(tmp_path):
                  "--period", "2026-13")
     assert result.returncode == 2
     assert "period must look like 2026Q3. Got '2026-13'." in result.stderr
+    result = kam("run", "selection", "--data", str(SAMPLE), "--out", str(tmp_path),
+                 "--param", "criteria_file=no_such_criteria.yml")
+    assert result.returncode == 2
+    assert "criteria_file must be an existing file. Got 'no_such_criteria.yml'" in result.stderr
     assert not any(tmp_path.iterdir())
 
 
