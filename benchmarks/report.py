@@ -1,0 +1,128 @@
+"""BENCHMARKS.md from a finished suite: targets first, then every measured figure."""
+
+from __future__ import annotations
+
+import math
+import os
+from datetime import datetime, timezone
+
+from benchmarks.run import TARGETS, Row, Suite
+
+# Why a target is missed and what we plan, shown under the table when it is missed.
+# Written from the profiles of the full run on the 2-core machine (see the commit log).
+MISSES: dict[str, str] = {}
+
+
+def _s(value: float) -> str:
+    return "failed" if math.isnan(value) else f"{value:,.1f} s"
+
+
+def _mb(value: float) -> str:
+    return "n/a" if math.isnan(value) else f"{value:,.0f} MB"
+
+
+def _largest(suite: Suite, group: str, case: str) -> Row | None:
+    rows = [r for r in suite.rows if (r.group, r.case) == (group, case)]
+    return rows[-1] if rows else None
+
+
+def _verdict(ok: bool) -> str:
+    return "met" if ok else "**missed**"
+
+
+def target_rows(suite: Suite) -> list[tuple[str, str, str, str, str]]:
+    """(key, target, measured, ratio or limit, verdict) per target."""
+    rows = []
+    for size_row in [r for r in suite.rows if (r.group, r.case) == ("value", "kamlib")]:
+        sql = suite.find("value", "hand SQL", size_row.size)
+        if sql is None:
+            continue
+        ratio = size_row.median() / sql.median()
+        rows.append((f"value_ratio:{size_row.size}",
+                     f"value aggregation, {size_row.size}: kamlib within "
+                     f"{TARGETS['value_ratio']}x of hand-written DuckDB SQL",
+                     f"kamlib {_s(size_row.median())}, SQL {_s(sql.median())}",
+                     f"{ratio:.2f}x", _verdict(ratio <= TARGETS["value_ratio"])))
+    big = _largest(suite, "value", "kamlib")
+    if big is not None:
+        peak = big.median("peak_mb")
+        rows.append(("value_peak", f"value aggregation, {big.size}: peak memory under "
+                     f"{TARGETS['value_peak_mb']:,} MB", _mb(peak),
+                     f"{peak / TARGETS['value_peak_mb']:.2f} of the limit",
+                     _verdict(peak < TARGETS["value_peak_mb"])))
+    for group, case, key in (("selection", "features to explanations", "selection_s"),
+                             ("lifetime", "fit and score", "lifetime_s")):
+        row = _largest(suite, group, case)
+        if row is not None:
+            rows.append((key, f"{group}, {row.size}: under {TARGETS[key]} s", _s(row.median()),
+                         f"{row.median() / TARGETS[key]:.2f} of the limit",
+                         _verdict(row.median() < TARGETS[key])))
+    runs = [r for r in suite.rows if r.group == "runner"]
+    if len(runs) == 2:
+        ratio = runs[0].median() / runs[1].median()
+        rows.append(("runner_ratio", f"`kam run all` on data/sample: under "
+                     f"{TARGETS['runner_ratio']:g}x the papermill floor",
+                     f"{_s(runs[0].median())}, floor {_s(runs[1].median())}", f"{ratio:.2f}x",
+                     _verdict(ratio < TARGETS["runner_ratio"])))
+    spark = _largest(suite, "spark", "kamlib on Spark (local[2])")
+    if spark is not None:
+        duck = suite.find("value", "kamlib", spark.size)
+        check = next((c for name, c in suite.checks if "Spark" in name), "not compared")
+        rows.append(("spark", f"Spark path, {spark.size}: time, and the same figures as "
+                     "DuckDB", f"{_s(spark.median())} (DuckDB {_s(duck.median()) if duck else 'n/a'})",
+                     check.split(" (")[0], _verdict(check.startswith("equal"))))
+    return rows
+
+
+def render(suite: Suite, machine: str, seconds: float) -> str:
+    when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    command = "make bench" + ("" if suite.scale == "full" else f" SCALE={suite.scale}")
+    out = ["# Benchmarks", "",
+           "<!-- Written by `make bench` (benchmarks/run.py); do not edit by hand. -->", "",
+           f"Machine: {machine}; load average when written "
+           f"{', '.join(f'{x:.1f}' for x in os.getloadavg())} (the machine is shared: other "
+           "work running at the same time slows single runs, medians damp it).  ",
+           f"Run: `{command}` on {when}, {seconds / 60:.0f} minutes in all; scale "
+           f"`{suite.scale}`, each figure the median of {suite.repeat} runs, each run a fresh "
+           "process.", ""]
+    if suite.scale != "full":
+        out += ["**Small scale: the sizes are not those of the targets.** Run `make bench` for "
+                "the figures that count.", ""]
+    out += ["## Targets", "", "| target | measured | ratio | verdict |", "|---|---|---|---|"]
+    targets = target_rows(suite)
+    out += [f"| {t} | {m} | {r} | {v} |" for _, t, m, r, v in targets]
+    missed = [key for key, *_, verdict in targets if verdict != "met"]
+    explained = [MISSES[k.split(":")[0]] for k in missed if k.split(":")[0] in MISSES]
+    if explained:
+        out += ["", "### Misses: cause and plan", ""] + [f"- {text}" for text in
+                                                          dict.fromkeys(explained)]
+    out += ["", "## Equality checks", ""]
+    out += [f"- {name}: {result}" for name, result in suite.checks] or ["- none run"]
+    out += ["", "## Every case", "",
+            "Seconds are wall-clock time of the timed stages (after imports and untimed set-up "
+            "such as validation, which has its own case); peak is the peak resident memory "
+            "(Linux VmHWM) of the case's process and its children (the Java VM for Spark), "
+            "from the start of the timed stages.", "",
+            "| group | case | size | median | runs (min-max) | peak memory | stages (median) |",
+            "|---|---|---|---|---|---|---|"]
+    for row in suite.rows:
+        if row.ok:
+            spread = f"{min(r['seconds'] for r in row.runs):.1f}-" \
+                     f"{max(r['seconds'] for r in row.runs):.1f} s ({len(row.runs)})"
+            peak = _mb(row.median("peak_mb")) if "peak_mb" in row.runs[0] else "n/a"
+            stages = ", ".join(f"{k} {v:.1f} s" for k, v in row.stage_medians().items())
+        else:
+            spread, peak = "failed", "n/a"
+            stages = next(r["error"] for r in row.runs if "error" in r).splitlines()[-1][:200]
+        out.append(f"| {row.group} | {row.case} | {row.size} | {_s(row.median())} | {spread} "
+                   f"| {peak} | {stages} |")
+    if suite.notes:
+        out += ["", "## Notes", ""] + [f"- {n}" for n in suite.notes]
+    out += ["", "## How the data is made", "",
+            "Synthetic companies from `kamlib.sample` (the generator of `data/sample`), seed 7, "
+            "100 invoice lines per account over three years, written as Parquet part files in "
+            "chunks into `benchmarks/.data/` (gitignored; generated once). Invoice lines and "
+            "activities above 2 million rows are validated in place by DuckDB "
+            "(`kamlib.large`). DuckDB runs with kamlib's defaults: 1 GB memory limit, spilling "
+            "to a temporary folder.", ""]
+    return "\n".join(out)
