@@ -110,6 +110,20 @@ def spark_session():
     return _SPARK
 
 
+def fetch_arrow(expr: ibis.Table) -> pa.Table:
+    """An expression's result as an Arrow table, streamed in batches from DuckDB.
+
+    DuckDB would otherwise materialise the whole result once more before handing it to
+    Arrow; streaming keeps one copy (for a million accounts over three years, 9 million
+    rows, 1.2 GB). Other engines go through ibis' to_pyarrow.
+    """
+    backend = expr._find_backend()
+    if getattr(backend, "name", None) != "duckdb":
+        return expr.to_pyarrow()
+    cursor = backend.con.execute(str(ibis.to_sql(expr, dialect="duckdb")))
+    return cursor.to_arrow_reader(1_000_000).read_all()
+
+
 def arrow_schema(table: Table) -> pa.Schema:
     return pa.schema([(c.name, _ARROW_TYPES[c.kind]) for c in table.columns])
 
