@@ -28,11 +28,11 @@ SETTINGS = ValueSettings()
 
 def value_kamlib(folder: str, save: str | None = None, engine: str = "duckdb") -> dict:
     """kamlib.economics.account_value per account and quarter, through kamlib.company."""
-    from kamlib.company import load_valid, on_engine
+    from kamlib.company import on_engine
     from kamlib.economics import account_value
 
     m = Measurement()
-    data = load_valid(Path(folder))
+    data = _loaded(folder)
     if engine == "spark":  # the session starts once per process; timed on its own
         from kamlib.engine import spark_session
 
@@ -208,12 +208,37 @@ def validate(folder: str) -> dict:
 # --- Selection and lifetime value ------------------------------------------------------------
 
 
-def _company(folder: str):
-    """Validated data, its quarter and its tables on DuckDB (the untimed set-up)."""
-    from kamlib.company import load_valid, on_engine, reporting_quarter
+def _loaded(folder: str):
+    """The data as the workbooks get it, without re-running the rules: validation has
+    a case of its own (kam validate), and at a million accounts it would triple the
+    untimed set-up of every run."""
+    from kamlib.load import load_data
 
-    data = load_valid(Path(folder))
+    data = load_data(Path(folder))
+    assert not data.problems, [p.render() for p in data.problems]
+    return data
+
+
+def _company(folder: str):
+    """The data, its quarter and its tables on DuckDB (the untimed set-up)."""
+    from kamlib.company import on_engine, reporting_quarter
+
+    data = _loaded(folder)
     return data, reporting_quarter(data), on_engine(data)
+
+
+def _lifetime_values(folder: str, tables, quarter) -> pd.Series:
+    """Each account's lifetime value, the selection's input: computed by the first run and
+    kept next to the data set (the fit is seeded, so every run would get the same)."""
+    from kamlib.lifetime import fit_lifetime_value, rfm_summary
+
+    cache = Path(folder).with_suffix(".clv.parquet")
+    if cache.is_file():
+        return pd.read_parquet(cache)["clv"]
+    clv = fit_lifetime_value(rfm_summary(tables, quarter.end), horizon_years=3.0,
+                             discount_rate=0.10).frame[["clv"]]
+    clv.to_parquet(cache)
+    return clv["clv"]
 
 
 def lifetime(folder: str) -> dict:
@@ -236,7 +261,6 @@ def selection(folder: str) -> dict:
     """The key-account selection workbook's decision, stage by stage (as in
     kamlib.workbooks.selection.build; lifetime value, its own case, is set-up here)."""
     from kamlib.features import account_features, group_features
-    from kamlib.lifetime import fit_lifetime_value, rfm_summary
     from kamlib.segments import AccountSegmentation
     from kamlib.selection import explain_selection, portfolio_matrix, propose_roster
     from kamlib.selection import serve_long_tail
@@ -244,8 +268,7 @@ def selection(folder: str) -> dict:
 
     m = Measurement()
     data, quarter, tables = _company(folder)
-    clv = fit_lifetime_value(rfm_summary(tables, quarter.end), horizon_years=3.0,
-                             discount_rate=0.10).frame["clv"]
+    clv = _lifetime_values(folder, tables, quarter)
     accounts = data.tables["accounts"]
     m.start()
     with m.stage("features"):

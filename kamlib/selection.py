@@ -630,7 +630,9 @@ def _decide_all(scores: pd.DataFrame, history: _History,
     streak = history.watch_streak.reindex(scores.index).fillna(0).astype("int64")
     decisions = [_decide_member(row, status, int(watch), criteria) if status in ON_ROSTER
                  else _decide_newcomer(row, history.period, criteria)
-                 for row, status, watch in zip(scores.itertuples(), current, streak)]
+                 # lists: iterating Arrow-backed strings one by one is slow
+                 for row, status, watch in zip(scores.itertuples(), current.tolist(),
+                                               streak.tolist())]
     frame = pd.DataFrame(decisions, columns=list(_Decision._fields), index=scores.index)
     return scores.assign(current_status=current, change=frame["change"].astype("str"),
                          status=frame["status"].astype("str"),
