@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 KERNEL := kam-workbooks
 DATA   ?= data/sample
 
-.PHONY: run test env sample docs clean
+.PHONY: run test env sample docs bench clean
 
 run: env
 	$(BIN)/kam validate --data $(DATA)
@@ -32,6 +32,12 @@ sample: env
 # Regenerate docs/data-contract.md from kamlib/contract.py.
 docs: env
 	$(BIN)/kam contract --out docs/data-contract.md
+
+# The benchmark suite (not part of make test): writes BENCHMARKS.md. SCALE=small for a
+# quick try; the full scale generates ~10 GB of data once into benchmarks/.data/.
+SCALE ?= full
+bench: env
+	$(BIN)/python -m benchmarks.run --scale $(SCALE)
 
 clean:
 	rm -rf $(VENV) .pytest_cache

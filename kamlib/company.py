@@ -33,7 +33,7 @@ def reporting_quarter(data: Dataset, period: str | None = None) -> Quarter:
     """The quarter asked for, or the latest complete quarter in the invoice lines."""
     if period:
         return Quarter.parse(period)
-    return Quarter.latest_complete(data.tables["invoice_lines"]["invoice_date"].max().date())
+    return Quarter.latest_complete(data.column_max("invoice_lines", "invoice_date").date())
 
 
 def on_engine(data: Dataset, engine: str = "duckdb") -> dict[str, ibis.Table]:

@@ -9,8 +9,10 @@ from kamlib.load import Dataset
 def summarize(data: Dataset) -> list[tuple[str, str]]:
     """(label, value) lines saying what the data holds, for `kam validate`."""
     lines: list[tuple[str, str]] = []
-    for name, frame in data.tables.items():
-        lines.append((TABLES[name].title, f"{len(frame):,} rows from {data.sources[name].files}"))
+    for name in TABLES:
+        if data.has(name):
+            rows = data.large[name].total_rows if name in data.large else len(data.tables[name])
+            lines.append((TABLES[name].title, f"{rows:,} rows from {data.sources[name].files}"))
     lines += _invoice_facts(data)
     lines += _account_facts(data)
     roster = data.tables.get("roster")
@@ -27,22 +29,35 @@ def summarize(data: Dataset) -> list[tuple[str, str]]:
 def missing_tables(data: Dataset) -> list[tuple[str, str]]:
     """Optional tables not given, with what the workbooks cannot compute without them."""
     return [(t.title, t.without_it) for name, t in TABLES.items()
-            if not t.required and name not in data.tables]
+            if not t.required and not data.has(name)]
 
 
 def _invoice_facts(data: Dataset) -> list[tuple[str, str]]:
-    lines = data.tables.get("invoice_lines")
-    if lines is None or lines.empty:
-        return []
-    dates = lines["invoice_date"]
-    credit = lines["gross_amount"] < 0
+    if "invoice_lines" in data.large:
+        facts = data.large["invoice_lines"].sql(_INVOICE_FACTS)[0]
+    else:
+        lines = data.tables.get("invoice_lines")
+        if lines is None or lines.empty:
+            return []
+        credit = lines["gross_amount"] < 0
+        facts = (lines["invoice_date"].min(), lines["invoice_date"].max(),
+                 lines["gross_amount"].sum(), lines["invoice_id"].nunique(), int(credit.sum()),
+                 lines.loc[credit, "gross_amount"].sum(), lines["product_line"].nunique())
+    first, last, gross, invoices, credits, credit_amount, product_lines = facts
     return [
-        ("Invoice dates", f"{dates.min():%Y-%m-%d} to {dates.max():%Y-%m-%d}"),
-        ("Gross amount, credit notes included", f"{lines['gross_amount'].sum():,.2f} over "
-         f"{lines['invoice_id'].nunique():,} invoices"),
-        ("Credit-note lines", f"{int(credit.sum()):,} ({lines.loc[credit, 'gross_amount'].sum():,.2f})"),
-        ("Product lines", f"{lines['product_line'].nunique():,}"),
+        ("Invoice dates", f"{first:%Y-%m-%d} to {last:%Y-%m-%d}"),
+        ("Gross amount, credit notes included", f"{gross:,.2f} over {invoices:,} invoices"),
+        ("Credit-note lines", f"{credits:,} ({credit_amount or 0:,.2f})"),
+        ("Product lines", f"{product_lines:,}"),
     ]
+
+
+# The same facts for a large table, counted by DuckDB where the files are.
+_INVOICE_FACTS = """
+SELECT min(invoice_date), max(invoice_date), sum(gross_amount), count(DISTINCT invoice_id),
+       count(*) FILTER (WHERE gross_amount < 0), sum(gross_amount) FILTER (WHERE gross_amount < 0),
+       count(DISTINCT product_line)
+FROM t"""
 
 
 def _account_facts(data: Dataset) -> list[tuple[str, str]]:

@@ -146,36 +146,59 @@ def feature_label(feature: str) -> str:
 def _shown(unit: str, number: float, digits: int) -> str:
     """A number at most ``digits`` decimals, dropping decimals that are zero."""
     scaled = number * 100 if unit == "ratio" else number
-    used = next((d for d in range(digits + 1)
-                 if abs(round(scaled, d) - round(scaled, digits)) < 1e-12), digits)
+    target = round(scaled, digits)
+    used = next((d for d in range(digits + 1) if abs(round(scaled, d) - target) < 1e-12),
+                digits)
     return f"{scaled:,.{used}f}" + ("%" if unit == "ratio" else "")
+
+
+def _threshold_text(feature: str, threshold: float) -> str:
+    unit = UNITS.get(feature, "score")
+    return _shown(unit, threshold, _BASE_DIGITS[unit] + 2)
+
+
+def _value_text(feature: str, value: float, threshold: float, threshold_text: str) -> str:
+    """The value with enough decimals to differ from the threshold's text when it differs."""
+    unit = UNITS.get(feature, "score")
+    base = _BASE_DIGITS[unit]
+    for digits in range(base, base + 4):
+        value_text = _shown(unit, value, digits)
+        if value_text != threshold_text or value == threshold:
+            break
+    return value_text
 
 
 def format_value(feature: str, value: float, threshold: float) -> tuple[str, str]:
     """(value, threshold) as text, the value with enough decimals to differ from the
     threshold when it differs (4.96% against 5%, not 5% against 5%)."""
-    unit = UNITS.get(feature, "score")
-    base = _BASE_DIGITS[unit]
-    threshold_text = _shown(unit, threshold, base + 2)
+    threshold_text = _threshold_text(feature, threshold)
     if pd.isna(value):
         return "no data", threshold_text
-    for digits in range(base, base + 4):
-        value_text = _shown(unit, float(value), digits)
-        if value_text != threshold_text or value == threshold:
-            break
-    return value_text, threshold_text
+    return _value_text(feature, float(value), threshold, threshold_text), threshold_text
 
 
 def criterion_phrase(criterion: Criterion, value: float) -> str:
     """'share of wallet 12% below the 20% threshold'; 'net margin: no data'."""
+    return criterion_phrases(criterion, [value])[0]
+
+
+def criterion_phrases(criterion: Criterion, values: Iterable[float]) -> list[str]:
+    """criterion_phrase for many values; what does not change is worded once (a million
+    candidates are worded in seconds, not minutes)."""
     name = feature_label(criterion.feature)
-    if pd.isna(value):
-        return f"{name}: no data"
-    value_text, threshold_text = format_value(criterion.feature, value, criterion.threshold)
-    relation = "above" if value > criterion.threshold else (
-        "below" if value < criterion.threshold else "at")
+    threshold = criterion.threshold
+    threshold_text = _threshold_text(criterion.feature, threshold)
     limit = "threshold" if criterion.direction == "at_least" else "maximum"
-    return f"{name} {value_text} {relation} the {threshold_text} {limit}"
+    phrases = []
+    for value in values:
+        if pd.isna(value):
+            phrases.append(f"{name}: no data")
+            continue
+        value = float(value)
+        text = _value_text(criterion.feature, value, threshold, threshold_text)
+        relation = "above" if value > threshold else ("below" if value < threshold else "at")
+        phrases.append(f"{name} {text} {relation} the {threshold_text} {limit}")
+    return phrases
 
 
 _PLURALS = {"criterion": "criteria"}
@@ -274,7 +297,7 @@ def _assess(frame: pd.DataFrame, criterion: Criterion, order: int) -> pd.DataFra
         "no_data": values.isna().to_numpy(),
         "margin": margin.to_numpy(),
         "margin_ratio": ratio.to_numpy(dtype="float64"),
-        "phrase": pd.Series([criterion_phrase(criterion, v) for v in values], dtype="str"),
+        "phrase": pd.Series(criterion_phrases(criterion, values.to_numpy()), dtype="str"),
     })
 
 
@@ -308,9 +331,10 @@ def _summarise(frame: pd.DataFrame, long: pd.DataFrame, exclusions: pd.Series,
     counts = by.agg(criteria_met=("met", "sum"), criteria_total=("met", "size"),
                     no_data=("no_data", "sum"))
     missed = long[~long["met"]]
-    missing = (missed["phrase"] + np.where(missed["must_have"], " (must-have)", "")
-               ).groupby(missed["candidate"]).agg("; ".join)
-    must = missed[missed["must_have"]].groupby("candidate")["phrase"].agg("; ".join)
+    missing = _joined(missed["candidate"],
+                      missed["phrase"] + np.where(missed["must_have"], " (must-have)", ""))
+    must = _joined(missed.loc[missed["must_have"], "candidate"],
+                   missed.loc[missed["must_have"], "phrase"])
     scores = counts.assign(
         score=met_weight / total_weight,
         must_have_missed=must.reindex(counts.index).fillna("").astype("str"),
@@ -330,6 +354,18 @@ def _summarise(frame: pd.DataFrame, long: pd.DataFrame, exclusions: pd.Series,
     columns = ["score", "criteria_met", "criteria_total", "no_data", "must_have_missed",
                "eligible", "excluded", "exclusion_reason", "candidate", "summary"]
     return scores[columns].join(described.set_axis(scores.index))
+
+
+def _joined(keys: pd.Series, texts: pd.Series) -> pd.Series:
+    """The texts of each key joined by '; ', in row order.
+
+    A plain loop: ``groupby(...).agg("; ".join)`` builds a Series per group and took
+    minutes for a million candidates.
+    """
+    joined: dict[str, str] = {}
+    for key, text in zip(keys.tolist(), texts.tolist()):
+        joined[key] = f"{joined[key]}; {text}" if key in joined else text
+    return pd.Series(joined, dtype="str")
 
 
 def _summary(met: int, total: int, no_data: int, score: float, missing: str) -> str:
@@ -594,7 +630,9 @@ def _decide_all(scores: pd.DataFrame, history: _History,
     streak = history.watch_streak.reindex(scores.index).fillna(0).astype("int64")
     decisions = [_decide_member(row, status, int(watch), criteria) if status in ON_ROSTER
                  else _decide_newcomer(row, history.period, criteria)
-                 for row, status, watch in zip(scores.itertuples(), current, streak)]
+                 # lists: iterating Arrow-backed strings one by one is slow
+                 for row, status, watch in zip(scores.itertuples(), current.tolist(),
+                                               streak.tolist())]
     frame = pd.DataFrame(decisions, columns=list(_Decision._fields), index=scores.index)
     return scores.assign(current_status=current, change=frame["change"].astype("str"),
                          status=frame["status"].astype("str"),
@@ -905,8 +943,9 @@ def explain_selection(proposal: Proposal, matrix: pd.DataFrame | None = None,
                 else pd.Series(dtype="str")).reindex(chosen.index)
     cluster = (scores["cluster_name"] if "cluster_name" in scores
                else pd.Series(dtype="str")).reindex(chosen.index)
+    counted = _counted(scores)  # once: counting inside the loop cost minutes at 1M accounts
     sentences = [_sentence(account, row, quadrant.get(account), cluster.get(account),
-                           ranks, _counted(scores))
+                           ranks, counted)
                  for account, row in chosen.iterrows()]
     table = chosen.loc[:, [c for c in ("name", "status", "change") if c in chosen]].assign(
         quadrant=quadrant,

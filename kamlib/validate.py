@@ -5,7 +5,8 @@ schemas generated from :mod:`kamlib.contract`; rules across tables (unknown
 references, duplicate keys, parent cycles, activities without a unit cost,
 future dates) are checked here. Every finding becomes a :class:`Problem` naming
 file, column and rows; errors make the data unusable, warnings are suspicious
-but usable.
+but usable. Large Parquet tables (:mod:`kamlib.large`) get the same rules as SQL
+queries run by DuckDB where the files are, and the same wording.
 """
 
 from __future__ import annotations
@@ -19,6 +20,15 @@ import pandera.pandas as pa
 
 from kamlib.contract import TABLES, Column, Table
 from kamlib.errors import Problem
+from kamlib.large import (
+    Finding,
+    LargeTable,
+    Rule,
+    distinct_values,
+    findings,
+    rules,
+    unknown_references,
+)
 from kamlib.load import ROW_EXAMPLES, Dataset, load_data
 from kamlib.mapping import Mapping
 
@@ -65,6 +75,8 @@ def validate(data: Dataset, today: date | None = None) -> ValidationReport:
         problems += _column_rules(data, table, frame, already_bad)
         problems += _future_dates(data, table, frame, today)
         problems += _duplicate_keys(data, table, frame)
+    for name, large in data.large.items():
+        problems += _large_table_rules(data, TABLES[name], large, today)
     problems += _references(data)
     problems += _parent_cycles(data)
     problems += _suspicious_lines(data)
@@ -117,7 +129,8 @@ def _column_rules(data: Dataset, table: Table, frame: pd.DataFrame,
 
 
 def _column_problem(data: Dataset, table: Table, col: Column, check: str, positions,
-                    found_values: pd.Series) -> Problem:
+                    found_values: pd.Series, count: int | None = None) -> Problem:
+    """``count`` is the number of bad rows when ``positions`` holds only the first few."""
     files, rows = data.locate(table.name, positions)
     found = ", ".join(repr(str(v)) for v in found_values.dropna().unique()[:ROW_EXAMPLES])
     if check == "not_nullable":
@@ -137,7 +150,8 @@ def _column_problem(data: Dataset, table: Table, col: Column, check: str, positi
         what, expected, fix = ("badly formatted values", IDENTIFIER_PATTERNS[col.name][1],
                                f"write '{col.name}' in the expected format")
     return Problem("error", table.name, files, what, expected, found or "empty", fix,
-                   column=col.name, rows=rows, count=len(positions))
+                   column=col.name, rows=rows,
+                   count=len(positions) if count is None else count)
 
 
 def _future_dates(data: Dataset, table: Table, frame: pd.DataFrame, today: date) -> list[Problem]:
@@ -147,13 +161,40 @@ def _future_dates(data: Dataset, table: Table, frame: pd.DataFrame, today: date)
         if col.not_future and col.name in frame:
             late = frame[col.name] > limit
             if late.any():
-                files, rows = data.locate(table.name, late[late].index)
-                found = ", ".join(str(d.date()) for d in frame.loc[late, col.name].unique()[:5])
-                problems.append(Problem(
-                    "error", table.name, files, "dates in the future", f"dates up to {today}",
-                    found, f"correct '{col.name}'; future dates usually mean a day/month swap "
-                    "or a typing error", column=col.name, rows=rows, count=int(late.sum())))
+                dates = [d.date() for d in frame.loc[late, col.name].unique()[:5]]
+                problems.append(_future_problem(data, table, col, today, Finding(
+                    int(late.sum()), tuple(late[late].index[:ROW_EXAMPLES]), tuple(dates))))
     return problems
+
+
+def _future_problem(data: Dataset, table: Table, col: Column, today: date,
+                    finding: Finding) -> Problem:
+    files, rows = data.locate(table.name, finding.positions)
+    return Problem("error", table.name, files, "dates in the future", f"dates up to {today}",
+                   ", ".join(map(str, finding.values)), f"correct '{col.name}'; future dates "
+                   "usually mean a day/month swap or a typing error", column=col.name, rows=rows,
+                   count=finding.count)
+
+
+def _large_table_rules(data: Dataset, table: Table, large: LargeTable,
+                       today: date) -> list[Problem]:
+    """The rules of _column_rules and _future_dates, as SQL where the files are."""
+    if large.total_rows == 0:
+        return [_empty(table, data.sources[table.name].files)]
+    problems = []
+    for rule, finding in findings(large, rules(table, _present(large), today)).items():
+        col = table.column(rule.column)
+        if rule.check == "not_future":
+            problems.append(_future_problem(data, table, col, today, finding))
+        else:
+            problems.append(_column_problem(data, table, col, rule.check, finding.positions,
+                                            pd.Series(finding.values, dtype=object),
+                                            finding.count))
+    return problems
+
+
+def _present(large: LargeTable) -> list[str]:
+    return [name for (name,) in large.sql("SELECT column_name FROM (DESCRIBE t)")]
 
 
 def _duplicate_keys(data: Dataset, table: Table, frame: pd.DataFrame) -> list[Problem]:
@@ -188,27 +229,47 @@ def _empty(table: Table, files: str) -> Problem:
 
 def _references(data: Dataset) -> list[Problem]:
     problems = []
-    for name, frame in data.tables.items():
+    for name in [*data.tables, *data.large]:
+        present = _columns(data, name)
         for col in TABLES[name].columns:
-            if col.references is None or col.name not in frame:
+            if col.references is None or col.name not in present:
                 continue
             target_table, target_col = col.references
             if target_table not in data.tables:
                 if name == "activities":  # activities cannot be costed without unit costs
-                    problems.append(_no_unit_costs(data, frame))
+                    problems.append(_no_unit_costs(data, _row_count(data, name)))
                 continue
             known = set(data.tables[target_table][target_col].dropna())
-            unknown = frame[col.name].notna() & ~frame[col.name].isin(known)
-            if unknown.any():
-                problems.append(_unknown_reference(data, name, col, frame, unknown))
+            finding = _unknown(data, name, col.name, known)
+            if finding is not None:
+                problems.append(_unknown_reference(data, name, col, finding))
     return problems
 
 
-def _unknown_reference(data: Dataset, name: str, col: Column, frame: pd.DataFrame,
-                       unknown: pd.Series) -> Problem:
+def _columns(data: Dataset, name: str) -> list[str]:
+    return _present(data.large[name]) if name in data.large else list(data.tables[name].columns)
+
+
+def _row_count(data: Dataset, name: str) -> int:
+    return data.large[name].total_rows if name in data.large else len(data.tables[name])
+
+
+def _unknown(data: Dataset, name: str, column: str, known: set) -> Finding | None:
+    """Rows whose ``column`` is not among the ``known`` values of the referenced table."""
+    if name in data.large:
+        return unknown_references(data.large[name], column, sorted(known))
+    values = data.tables[name][column]
+    unknown = values.notna() & ~values.isin(known)
+    if not unknown.any():
+        return None
+    return Finding(int(unknown.sum()), tuple(unknown[unknown].index[:ROW_EXAMPLES]),
+                   tuple(values[unknown].unique()[:ROW_EXAMPLES]))
+
+
+def _unknown_reference(data: Dataset, name: str, col: Column, finding: Finding) -> Problem:
     target_table, target_col = col.references
-    files, rows = data.locate(name, unknown[unknown].index)
-    found = ", ".join(repr(v) for v in frame.loc[unknown, col.name].unique()[:ROW_EXAMPLES])
+    files, rows = data.locate(name, finding.positions)
+    found = ", ".join(repr(v) for v in finding.values)
     if name == "activities" and col.name == "activity":
         what, fix = ("activities without a unit cost",
                      "add a row per activity to activity_costs, or correct the activity names")
@@ -216,16 +277,16 @@ def _unknown_reference(data: Dataset, name: str, col: Column, frame: pd.DataFram
         what, fix = (f"references to unknown {target_table.replace('_', ' ')}",
                      f"add them to {target_table} or correct '{col.name}'")
     return Problem("error", name, files, what, f"values of {target_table}.{target_col}", found,
-                   fix, column=col.name, rows=rows, count=int(unknown.sum()))
+                   fix, column=col.name, rows=rows, count=finding.count)
 
 
-def _no_unit_costs(data: Dataset, frame: pd.DataFrame) -> Problem:
+def _no_unit_costs(data: Dataset, rows: int) -> Problem:
     return Problem("error", "activities", data.sources["activities"].files,
                    "activities without a unit cost", "an activity_costs table with each "
                    "activity's unit cost", "no activity_costs table",
                    "add activity_costs.csv (activity, cost_pool, unit_cost), or remove the "
                    "activities file to use the cost-to-serve fallback", column="activity",
-                   count=len(frame))
+                   count=rows)
 
 
 def _parent_cycles(data: Dataset) -> list[Problem]:
@@ -258,33 +319,59 @@ def _reaches_itself(account, parent: dict) -> bool:
 # --- Warnings: usable but suspicious -----------------------------------------------------
 
 
+_SUSPICIOUS = [
+    ("gross_amount", "lines with a zero gross amount", "a non-zero amount",
+     "check whether these are free goods or missing prices"),
+    ("discount_amount", "discounts larger than the gross amount",
+     "a discount below the gross amount",
+     "check the sign convention of discounts (use negate in a mapping)"),
+]
+
+
 def _suspicious_lines(data: Dataset) -> list[Problem]:
-    lines = data.tables.get("invoice_lines")
-    if lines is None or lines.empty:
-        return []
-    checks = [
-        (lines["gross_amount"] == 0, "lines with a zero gross amount", "a non-zero amount",
-         "check whether these are free goods or missing prices", "gross_amount"),
-        (lines["discount_amount"].abs() > lines["gross_amount"].abs(),
-         "discounts larger than the gross amount", "a discount below the gross amount",
-         "check the sign convention of discounts (use negate in a mapping)", "discount_amount"),
-    ]
+    found = _suspicious_findings(data)
     problems = []
-    for mask, what, expected, fix, column in checks:
-        mask = mask.fillna(False).astype(bool)
-        if mask.any():
-            files, rows = data.locate("invoice_lines", mask[mask].index)
+    for (column, what, expected, fix), finding in zip(_SUSPICIOUS, found):
+        if finding is not None:
+            files, rows = data.locate("invoice_lines", finding.positions)
             problems.append(Problem("warning", "invoice_lines", files, what, expected,
-                                    f"{int(mask.sum()):,} such lines", fix, column=column,
-                                    rows=rows, count=int(mask.sum())))
+                                    f"{finding.count:,} such lines", fix, column=column,
+                                    rows=rows, count=finding.count))
     return problems
 
 
+def _suspicious_findings(data: Dataset) -> list[Finding | None]:
+    """Zero gross amounts, then discounts larger than the gross amount (ignoring signs)."""
+    if "invoice_lines" in data.large:
+        large = data.large["invoice_lines"]
+        checks = [Rule("gross_amount", "zero", "gross_amount = 0", "gross_amount"),
+                  Rule("discount_amount", "larger", "NOT isnan(discount_amount::DOUBLE) AND "
+                       "abs(discount_amount) > abs(gross_amount)", "discount_amount")]
+        found = findings(large, checks)
+        return [found.get(rule) for rule in checks]
+    lines = data.tables.get("invoice_lines")
+    if lines is None or lines.empty:
+        return [None, None]
+    masks = [lines["gross_amount"] == 0,
+             lines["discount_amount"].abs() > lines["gross_amount"].abs()]
+    return [_finding(mask.fillna(False).astype(bool)) for mask in masks]
+
+
+def _finding(mask: pd.Series) -> Finding | None:
+    if not mask.any():
+        return None
+    return Finding(int(mask.sum()), tuple(mask[mask].index[:ROW_EXAMPLES]))
+
+
 def _accounts_without_lines(data: Dataset) -> list[Problem]:
-    accounts, lines = data.tables.get("accounts"), data.tables.get("invoice_lines")
-    if accounts is None or lines is None or accounts.empty:
+    accounts = data.tables.get("accounts")
+    if accounts is None or accounts.empty or not data.has("invoice_lines"):
         return []
-    idle = ~accounts["account_id"].isin(set(lines["account_id"].dropna()))
+    if "invoice_lines" in data.large:
+        invoiced = set(distinct_values(data.large["invoice_lines"], "account_id"))
+    else:
+        invoiced = set(data.tables["invoice_lines"]["account_id"].dropna())
+    idle = ~accounts["account_id"].isin(invoiced)
     is_parent = accounts["account_id"].isin(set(accounts.get("parent_id", pd.Series()).dropna()))
     idle &= ~is_parent  # a group's top account is often not invoiced itself
     if not idle.any():

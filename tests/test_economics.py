@@ -98,3 +98,34 @@ def test_group_of_follows_the_chain_to_the_top():
     accounts = pd.DataFrame({"account_id": ["A", "B", "C", "D"],
                              "parent_id": [None, "A", "B", None]})
     assert group_of(accounts).to_dict() == {"A": "A", "B": "A", "C": "A", "D": "D"}
+
+
+def test_engine_waterfall_is_the_pandas_arithmetic_to_the_last_bit(tmp_path):
+    """The waterfall runs on the engine (one result, converted once); its columns must be
+    exactly what the same formulas give in pandas from the summed columns."""
+    from support import REPO
+
+    _, value = value_of(REPO / "data" / "sample", tmp_path)
+    f = value.frame
+    assert list(f.columns) == ["account_id", "period_start", *value.measures[:4],
+                               "cost_of_goods", *value.pools[:-1], "net_sales",
+                               "gross_margin", "cts_receivables", "cost_to_serve",
+                               "net_revenue"]
+    assert f["period_start"].dtype == "datetime64[s]"
+    assert f.equals(f.sort_values(["account_id", "period_start"], ignore_index=True))
+    net_sales = f["gross_sales"] + f["credit_notes"] - f["discounts"] - f["rebates"]
+    pd.testing.assert_series_equal(f["net_sales"], net_sales, check_names=False, rtol=0)
+    pd.testing.assert_series_equal(f["gross_margin"], net_sales - f["cost_of_goods"],
+                                   check_names=False, rtol=0)
+    cost = f[value.pools].sum(axis=1)
+    pd.testing.assert_series_equal(f["cost_to_serve"], cost, check_names=False, rtol=0)
+    pd.testing.assert_series_equal(f["net_revenue"], f["gross_margin"] - cost,
+                                   check_names=False, rtol=0)
+
+
+def test_an_empty_window_gives_an_empty_typed_frame(tiny, tmp_path):
+    data, _ = tiny
+    tables = open_tables(data, connect("duckdb"), tmp_path / "again")
+    empty = account_value(tables, start=pd.Timestamp("2030-01-01").date())
+    assert empty.frame.empty
+    assert (empty.frame[empty.measures].dtypes == "float64").all()

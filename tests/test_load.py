@@ -7,6 +7,7 @@ from datetime import date
 import pandas as pd
 
 from support import TINY, write_company
+from kamlib.load import parse_text
 from kamlib.validate import validate_folder
 
 TODAY = date(2026, 9, 30)
@@ -118,3 +119,11 @@ def test_a_table_given_twice_is_refused(tmp_path):
     (folder / "managers.xlsx").write_bytes(b"")
     report = validate_folder(folder, today=TODAY)
     assert [p.what for p in report.errors] == ["the table is given more than once"]
+
+
+def test_float_looking_text_ids_are_written_back_as_integers_only_where_whole():
+    values = pd.Series(["12417.0", " 00123 ", None, "", "A.0", "-5.00", 12.0, "7.5"],
+                       dtype=object)
+    assert parse_text(values, identifier=True).tolist()[:2] == ["12417", "00123"]
+    assert parse_text(values, identifier=True).tolist()[4:] == ["A.0", "-5", "12", "7.5"]
+    assert parse_text(values).tolist()[0] == "12417.0"  # not an identifier: kept as written
