@@ -117,7 +117,7 @@ def fetch_arrow(expr: ibis.Table) -> pa.Table:
     Arrow; streaming keeps one copy (for a million accounts over three years, 9 million
     rows, 1.2 GB). Other engines go through ibis' to_pyarrow.
     """
-    backend = expr._find_backend()
+    backend = expr.get_backend()
     if getattr(backend, "name", None) != "duckdb":
         return expr.to_pyarrow()
     cursor = backend.con.execute(str(ibis.to_sql(expr, dialect="duckdb")))
