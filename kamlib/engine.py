@@ -16,6 +16,7 @@ behave the same on DuckDB and Spark.
 from __future__ import annotations
 
 import atexit
+import functools
 import os
 import shutil
 import sys
@@ -55,16 +56,14 @@ def duckdb_config() -> dict[str, str]:
             "temp_directory": spill}
 
 
-_SPILL: str | None = None
-
-
+@functools.cache
 def _spill_folder() -> str:
-    """One spill folder per process, removed when it ends."""
-    global _SPILL
-    if _SPILL is None:
-        _SPILL = tempfile.mkdtemp(prefix="kam-duckdb-")
-        atexit.register(shutil.rmtree, _SPILL, ignore_errors=True)
-    return _SPILL
+    """A spill folder for this process. DuckDB creates it only when it spills and removes
+    it when the connection closes; creating it here leaked empty folders whenever a
+    kernel was killed before its exit handlers ran."""
+    folder = Path(tempfile.gettempdir()) / f"kam-duckdb-{os.getpid()}"
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)  # after a crash mid-spill
+    return str(folder)
 
 
 def connect(engine: str = "duckdb") -> ibis.BaseBackend:
@@ -117,7 +116,7 @@ def fetch_arrow(expr: ibis.Table) -> pa.Table:
     Arrow; streaming keeps one copy (for a million accounts over three years, 9 million
     rows, 1.2 GB). Other engines go through ibis' to_pyarrow.
     """
-    backend = expr._find_backend()
+    backend = expr.get_backend()
     if getattr(backend, "name", None) != "duckdb":
         return expr.to_pyarrow()
     cursor = backend.con.execute(str(ibis.to_sql(expr, dialect="duckdb")))
