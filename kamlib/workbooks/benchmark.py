@@ -62,6 +62,8 @@ class BenchmarkWorkbook:
     shrinkage: comparison.Shrinkage | None
     points: pd.DataFrame | None = None
     """Every 30-day checkpoint with its review (:func:`kamlib.plans.match_reviews`)."""
+    discipline: pd.DataFrame | None = None
+    """Per key account over the 12 months: reviews due and on time, targets and reached."""
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     exports: list[Path] = field(default_factory=list)
@@ -211,6 +213,7 @@ def _plan_tables(wb: BenchmarkWorkbook) -> None:
     wb.tables["review_cadence"] = named(plans.review_cadence(
         points[points["plan_id"].isin(owner.index)]))
     wb.points = points
+    wb.discipline = _discipline_by_account(wb, points)
 
 
 # --- 2. and 3. Managers and sponsors -----------------------------------------------------
@@ -236,10 +239,9 @@ def _people_tables(wb: BenchmarkWorkbook) -> None:
 
 def _discipline_by_manager(wb: BenchmarkWorkbook) -> pd.DataFrame | None:
     """Review on-time rate and 90-day targets reached over the 12 months, per manager."""
-    points = wb.points
-    if points is None:
+    if wb.discipline is None:
         return None
-    per_account = _discipline_by_account(wb, points)
+    per_account = wb.discipline
     manager = wb.key_accounts["manager_id"].fillna("(none)")
     grouped = per_account.join(manager).groupby("manager_id")
     return pd.DataFrame({
@@ -300,9 +302,8 @@ def _practices(wb: BenchmarkWorkbook) -> pd.DataFrame:
     if "skills" in wb.tables:
         trained = wb.tables["skills"].set_index("manager_id")["trained"]
         frame["manager_trained"] = key["manager_id"].map(trained).astype(float)
-    points = wb.points
-    if points is not None:
-        d = _discipline_by_account(wb, points)
+    if wb.discipline is not None:
+        d = wb.discipline
         frame["reviews_on_time"] = d["on_time"] / d["due"].replace(0, np.nan)
         frame["targets_reached"] = d["reached"] / d["targets"].replace(0, np.nan)
     return frame
