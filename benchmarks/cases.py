@@ -260,11 +260,11 @@ def lifetime(folder: str) -> dict:
 def selection(folder: str) -> dict:
     """The key-account selection workbook's decision, stage by stage (as in
     kamlib.workbooks.selection.build; lifetime value, its own case, is set-up here)."""
-    from kamlib.features import account_features, group_features
+    from kamlib.features import account_features, group_features, two_year_value
     from kamlib.segments import AccountSegmentation
     from kamlib.selection import explain_selection, portfolio_matrix, propose_roster
     from kamlib.selection import serve_long_tail
-    from kamlib.workbooks.selection import SEGMENT_FEATURES, _key_members, _long_tail_input
+    from kamlib.workbooks.selection import SEGMENT_FEATURES, _key_members, long_tail_input
 
     m = Measurement()
     data, quarter, tables = _company(folder)
@@ -272,7 +272,8 @@ def selection(folder: str) -> dict:
     accounts = data.tables["accounts"]
     m.start()
     with m.stage("features"):
-        by_account = account_features(tables, accounts, quarter, clv)
+        value = two_year_value(tables, quarter)
+        by_account = account_features(tables, accounts, quarter, clv, value=value)
         features = (group_features(tables, accounts, quarter, by_account)
                     if data.criteria.select_groups else by_account)
     with m.stage("segments and stability"):
@@ -285,7 +286,7 @@ def selection(folder: str) -> dict:
     with m.stage("explanations"):
         explain_selection(proposal, matrix)
     with m.stage("long tail"):
-        serve_long_tail(_long_tail_input(tables, by_account, quarter),
+        serve_long_tail(long_tail_input(by_account, value, quarter),
                         _key_members(proposal, data))
     m.extra["units"] = len(features)
     m.extra["key_accounts"] = len(proposal.key_accounts)

@@ -218,10 +218,10 @@ def run_command(
     extra = _guarded(lambda: runner.parse_params(param or []))
     signal.signal(signal.SIGTERM, _raise_stopped)
     with _run_display(quiet, len(names)) as progress:
-        for name in names:
-            result = _guarded(lambda n=name: runner.run(
-                n, data=data, out=out_dir, mapping=mapping, period=period, engine=engine,
-                params=extra, progress=progress))
+        results = runner.run_workbooks(names, data=data, out=out_dir, mapping=mapping,
+                                       period=period, engine=engine, params=extra,
+                                       progress=progress)
+        while (result := _guarded(lambda: next(results, None))) is not None:
             out.print(f"{result.workbook}: report for {result.period} in {result.folder} "
                       f"({result.seconds:.0f} s): open {result.folder / 'report.html'}",
                       soft_wrap=True)

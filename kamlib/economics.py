@@ -26,16 +26,16 @@ setting) and a note says so.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
 
 import ibis
 import pandas as pd
-from ibis import _
+from pydantic import BaseModel, ConfigDict, Field
 
 from kamlib.engine import fetch_arrow
-from pydantic import BaseModel, ConfigDict, Field
 
 Grain = Literal["month", "quarter", "year"]
 KEYS = ["account_id", "period_start"]
@@ -78,22 +78,34 @@ def pool_column(pool: str) -> str:
     return "cts_" + re.sub(r"[^0-9a-z]+", "_", pool.lower()).strip("_")
 
 
-def account_value(tables: dict[str, ibis.Table], *, grain: Grain = "quarter",
+def account_value(tables: dict[str, ibis.Table], *, grain: Grain | Sequence[date] = "quarter",
                   start: date | None = None, end: date | None = None,
                   settings: ValueSettings = ValueSettings()) -> AccountValue:
     """Run the waterfall on the engine; only one row per account and period comes back.
+
+    grain: calendar months, quarters or years; or the first days of consecutive windows
+    that start on quarters (each runs to the day before the next, the last to ``end``),
+    so that several windows, such as this year's and last year's twelve months, take one
+    pass over the lines. A window's figures are the sums of its quarters, as a report
+    adding up quarters shows them (a quarter of net refunds carries no receivable);
+    ``period_start`` is the window's first day.
 
     Every column is computed on the engine and sorted there, so the result is converted
     to pandas once (at 100 million invoice lines over a million accounts it is 9 million
     rows; copies of it in pandas were most of the memory).
     """
-    unit = _TRUNCATE[grain]
+    windows = None if isinstance(grain, str) else _quarter_starts(grain)
+    if windows:
+        start = max(start, windows[0]) if start else windows[0]
+    unit = _TRUNCATE["quarter" if windows else grain]
     pools = _pools(tables)
     totals = _sales_totals(_between(tables["invoice_lines"], "invoice_date", start, end), unit)
     if pools:
         totals = _with_activity_costs(totals, _activity_totals(tables, unit, start, end, pools),
                                       list(pools))
     waterfall = _waterfall(totals, list(pools), _days_to_pay(tables), settings)
+    if windows:
+        waterfall = _by_window(waterfall, windows)
     frame = _fetch(waterfall.order_by(KEYS))
     # An empty window comes back without numeric types; the measures are money.
     frame = frame.astype({c: "float64" for c in frame.columns if c not in KEYS})
@@ -117,6 +129,22 @@ def _fetch(expr: ibis.Table) -> pd.DataFrame:
     """
     return fetch_arrow(expr).to_pandas(date_as_object=False, self_destruct=True,
                                        split_blocks=True)
+
+
+def _quarter_starts(starts: Sequence[date]) -> list[date]:
+    if any(s.day != 1 or s.month % 3 != 1 for s in starts):
+        raise ValueError(f"windows must start on the first day of a quarter. Got {starts}.")
+    return sorted(starts)
+
+
+def _by_window(quarterly: ibis.Table, windows: list[date]) -> ibis.Table:
+    """Quarterly figures summed per account and window, on the engine."""
+    window = ibis.cases(*[(quarterly.period_start >= s, ibis.literal(s))
+                          for s in reversed(windows[1:])], else_=ibis.literal(windows[0]))
+    measures = [c for c in quarterly.columns if c not in KEYS]
+    summed = quarterly.group_by(account_id=quarterly.account_id, period_start=window).aggregate(
+        **{c: quarterly[c].sum() for c in measures})
+    return summed.select(*KEYS, *measures)
 
 
 def _between(table: ibis.Table, column: str, start: date | None, end: date | None):

@@ -21,27 +21,38 @@ import ibis
 import numpy as np
 import pandas as pd
 
-from kamlib.economics import ValueSettings, account_value, group_of
-from kamlib.lifetime import purchase_history
+from kamlib.economics import AccountValue, ValueSettings, account_value, group_of
 from kamlib.periods import Quarter
 
 MONEY = ["gross_sales", "net_sales", "cost_to_serve", "net_revenue", "previous_net_revenue"]
 SCORES = ["strategic_fit", "growth_potential"]
 
 
+def two_year_value(tables: dict[str, ibis.Table], quarter: Quarter,
+                   settings: ValueSettings = ValueSettings()) -> AccountValue:
+    """Each account's waterfall for the 12 months to the quarter's end and the 12 before,
+    in one pass over the lines (``period_start`` is each window's first day)."""
+    return account_value(tables, grain=[quarter.shift(-7).start, quarter.shift(-3).start],
+                         end=quarter.end, settings=settings)
+
+
 def account_features(tables: dict[str, ibis.Table], accounts: pd.DataFrame, quarter: Quarter,
                      lifetime_value: pd.Series | None = None,
-                     settings: ValueSettings = ValueSettings()) -> pd.DataFrame:
-    """One row per account invoiced in the 24 months to the quarter's end."""
-    money = _money(tables, quarter, settings)
-    lines = _product_lines(tables, quarter, group=None)
-    first = purchase_history(tables, quarter.end)["first_purchase"]
+                     settings: ValueSettings = ValueSettings(),
+                     value: AccountValue | None = None) -> pd.DataFrame:
+    """One row per account invoiced in the 24 months to the quarter's end.
+
+    value: :func:`two_year_value`, when the caller has it already (the selection shares
+    it with the long tail); computed here otherwise.
+    """
+    money = _money(value or two_year_value(tables, quarter, settings), quarter)
+    purchases = _purchases(tables, quarter)
     frame = (accounts.set_index("account_id")
              .loc[:, ["account_name", "industry", "country", "estimated_wallet", *SCORES]]
              .rename(columns={"account_name": "name"})
              .join(money, how="inner"))
-    frame["product_lines"] = lines.reindex(frame.index).fillna(0).astype(int)
-    frame["first_purchase"] = first.reindex(frame.index)
+    frame["product_lines"] = purchases["product_lines"].reindex(frame.index).fillna(0).astype(int)
+    frame["first_purchase"] = purchases["first_purchase"].reindex(frame.index)
     frame["lifetime_value"] = (lifetime_value.reindex(frame.index)
                                if lifetime_value is not None else np.nan)
     return _ratios(frame, quarter).rename_axis("account_id")
@@ -61,7 +72,8 @@ def group_features(tables: dict[str, ibis.Table], accounts: pd.DataFrame, quarte
         estimated_wallet=wallet.reindex(summed.index),
         name=top["account_name"], industry=top["industry"], country=top["country"],
         first_purchase=members.groupby("group_id")["first_purchase"].min(),
-        product_lines=_product_lines(tables, quarter, group=groups).reindex(summed.index)
+        product_lines=_group_product_lines(tables, quarter, groups, by_account)
+        .reindex(summed.index)
         .fillna(0).astype(int),
         members=members.groupby("group_id").size(),
     )
@@ -70,32 +82,53 @@ def group_features(tables: dict[str, ibis.Table], accounts: pd.DataFrame, quarte
     return _ratios(frame, quarter).rename_axis("group_id")
 
 
-def _money(tables, quarter: Quarter, settings: ValueSettings) -> pd.DataFrame:
-    current = _window_totals(tables, quarter.shift(-3).start, quarter.end, settings)
-    previous = _window_totals(tables, quarter.shift(-7).start, quarter.shift(-4).end, settings)
-    money = current.join(previous["net_revenue"].rename("previous_net_revenue"), how="outer")
-    return money.fillna(0.0)  # no sales in a window means zero, not unknown
+def _money(value: AccountValue, quarter: Quarter) -> pd.DataFrame:
+    frame = value.frame.set_index("account_id")
+    current = frame["period_start"] == pd.Timestamp(quarter.shift(-3).start)
+    money = frame.loc[current, ["gross_sales", "net_sales", "cost_to_serve", "net_revenue"]]
+    previous = frame.loc[~current, "net_revenue"].rename("previous_net_revenue")
+    return money.join(previous, how="outer").fillna(0.0)  # no sales in a window: zero
 
 
-def _window_totals(tables, start, end, settings: ValueSettings) -> pd.DataFrame:
-    frame = account_value(tables, grain="year", start=start, end=end, settings=settings).frame
-    return frame.groupby("account_id")[["gross_sales", "net_sales", "cost_to_serve",
-                                        "net_revenue"]].sum()
+def current_window(value: AccountValue, quarter: Quarter) -> pd.DataFrame:
+    """The 12 months to the quarter's end of :func:`two_year_value`, one row per account."""
+    frame = value.frame
+    return frame[frame["period_start"] == pd.Timestamp(quarter.shift(-3).start)].set_index(
+        "account_id").drop(columns="period_start")
 
 
-def _product_lines(tables, quarter: Quarter, group: pd.Series | None) -> pd.Series:
-    """Distinct product lines bought in the 12 months, per account or per group."""
+def _purchases(tables, quarter: Quarter) -> pd.DataFrame:
+    """Per account, in one pass over the lines: the first purchase (a day with a positive
+    line, as lifetime value counts them) and the distinct product lines bought in the
+    12 months to the quarter's end."""
+    lines = tables["invoice_lines"]
+    sales = lines.filter([lines.gross_amount > 0, lines.invoice_date <= quarter.end])
+    found = sales.group_by("account_id").aggregate(
+        first_purchase=sales.invoice_date.min(),
+        product_lines=sales.product_line.nunique(
+            where=sales.invoice_date >= quarter.shift(-3).start)).to_pandas()
+    found["first_purchase"] = pd.to_datetime(found["first_purchase"])
+    return found.set_index("account_id")
+
+
+def _group_product_lines(tables, quarter: Quarter, group: pd.Series,
+                         by_account: pd.DataFrame) -> pd.Series:
+    """Distinct product lines any member of each group bought in the 12 months: a
+    stand-alone account's own count; groups of several accounts counted on the engine,
+    which then reads only their lines (most accounts stand alone)."""
+    size = group.map(group.value_counts())
+    alone = by_account["product_lines"].reindex(group[size == 1].to_numpy()).dropna()
+    members = group[size > 1]
+    if members.empty:
+        return alone
     lines = tables["invoice_lines"]
     window = lines.filter([lines.invoice_date >= quarter.shift(-3).start,
                            lines.invoice_date <= quarter.end, lines.gross_amount > 0])
-    key = "account_id"
-    if group is not None:
-        mapping = ibis.memtable(pd.DataFrame({"account_id": group.index.astype(str),
-                                              "group_id": group.to_numpy().astype(str)}))
-        window = window.join(mapping, "account_id")
-        key = "group_id"
-    counts = window.group_by(key).aggregate(product_lines=window.product_line.nunique())
-    return counts.to_pandas().set_index(key)["product_lines"]
+    mapping = ibis.memtable(pd.DataFrame({"account_id": members.index.astype(str),
+                                          "group_id": members.to_numpy().astype(str)}))
+    window = window.join(mapping, "account_id")
+    counts = window.group_by("group_id").aggregate(product_lines=window.product_line.nunique())
+    return pd.concat([alone, counts.to_pandas().set_index("group_id")["product_lines"]])
 
 
 def _weighted_mean(members: pd.DataFrame, column: str) -> pd.Series:

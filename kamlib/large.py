@@ -64,6 +64,11 @@ class LargeTable:
         parent = self.files[0].parent
         return parent if parent.name == self.name else self.files[0]
 
+    def __getstate__(self) -> dict:
+        """Picklable (the runner hands validated data to its kernels): the connection is
+        left behind and reopened where needed."""
+        return {**self.__dict__, "_con": None}
+
     def connection(self) -> duckdb.DuckDBPyConnection:
         if self._con is None:
             from kamlib.engine import duckdb_config  # engine imports load, which imports us

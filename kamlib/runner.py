@@ -25,6 +25,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from importlib.metadata import PackageNotFoundError, version
@@ -35,7 +36,7 @@ from nbconvert import HTMLExporter
 from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
 from pydantic import BaseModel, ValidationError
 
-from kamlib.company import load_valid, reporting_quarter
+from kamlib.company import handed_over, load_valid, reporting_quarter
 from kamlib.errors import ParameterError, RunError
 from kamlib.periods import Quarter
 from kamlib.progress import ENGINE, RunProgress
@@ -131,7 +132,22 @@ def run(name: str, *, data: Path, out: Path, mapping: Path | None = None,
     progress: told about the workbook and each cell (see kamlib.progress); None or
     quiet=True shows nothing.
     """
-    workbook = _workbook(name)
+    return next(run_workbooks([name], data=data, out=out, mapping=mapping, period=period,
+                              engine=engine, params=params, progress=progress, quiet=quiet))
+
+
+def run_workbooks(names: list[str], *, data: Path, out: Path, mapping: Path | None = None,
+                  period: str | None = None, engine: str | None = None,
+                  params: dict[str, str] | None = None, progress: RunProgress | None = None,
+                  quiet: bool = False) -> Iterator[RunResult]:
+    """Run workbooks one after the other, yielding each result as it is published.
+
+    Every workbook's parameters are checked, and the data validated, before the first
+    kernel starts; the data is validated once and handed to every kernel (see
+    kamlib.company). With several workbooks, a parameter goes to the workbooks that
+    have it and must belong to at least one.
+    """
+    workbooks = [_workbook(name) for name in names]
     out = out.resolve()  # the kernel runs in notebooks/, so every path it gets is absolute
     given = {**(params or {}), "data_dir": str(data.resolve())}
     if mapping:
@@ -140,21 +156,30 @@ def run(name: str, *, data: Path, out: Path, mapping: Path | None = None,
         given["engine"] = engine
     if period:
         given["period"] = str(Quarter.parse(period))
-    checked = workbook_parameters(workbook, given)
-    quarter = _quarter(data, mapping, period)
-    checked = checked.model_copy(update={"period": str(quarter)})
+    checked = [workbook_parameters(w, _own(w, given, workbooks)) for w in workbooks]
+    dataset = load_valid(data, mapping)
+    quarter = str(reporting_quarter(dataset, period))
     shown = RunProgress() if quiet or progress is None else progress
-    return _execute(workbook, checked, str(quarter), out, shown)
+    with handed_over(dataset, data, mapping):
+        for workbook, parameters in zip(workbooks, checked):
+            yield _execute(workbook, parameters.model_copy(update={"period": quarter}),
+                           quarter, out, shown)
+
+
+def _own(workbook: Workbook, given: dict[str, str], workbooks: list[Workbook]) -> dict[str, str]:
+    """The parameters of ``given`` this workbook has, when it runs with others; a name
+    none of them has stays, so that the check names it."""
+    if len(workbooks) == 1:
+        return given
+    known = {name for w in workbooks for name in w.parameters.model_fields}
+    return {k: v for k, v in given.items()
+            if k in workbook.parameters.model_fields or k not in known}
 
 
 def _workbook(name: str) -> Workbook:
     if name not in WORKBOOKS:
         raise ParameterError(f"workbook must be one of {', '.join(WORKBOOKS)}. Got '{name}'.")
     return WORKBOOKS[name]
-
-
-def _quarter(data: Path, mapping: Path | None, period: str | None) -> Quarter:
-    return reporting_quarter(load_valid(data, mapping), period)
 
 
 def _execute(workbook: Workbook, params: BaseModel, period: str, out: Path,

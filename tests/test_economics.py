@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -84,6 +85,28 @@ def test_grains_and_windows(tiny, tmp_path):
     feb = account_value(tables, grain="year", start=pd.Timestamp("2026-02-01").date(),
                         end=pd.Timestamp("2026-02-28").date())
     assert feb.frame["account_id"].tolist() == ["00200"]
+
+
+def test_windows_are_their_quarters_added_up_in_one_pass(tmp_path):
+    """Two 12-month windows at once: each the sum of its quarters (a quarter of net
+    refunds carries no receivable), as the value report adds them up."""
+    from support import SAMPLE
+
+    data = validate_folder(SAMPLE).data
+    tables = open_tables(data, connect("duckdb"), tmp_path / "staging")
+    starts = [date(2024, 10, 1), date(2025, 10, 1)]
+    windows = account_value(tables, grain=starts, end=date(2026, 9, 30)).frame
+    quarterly = account_value(tables, grain="quarter", start=starts[0],
+                              end=date(2026, 9, 30)).frame
+    recent = quarterly["period_start"] >= pd.Timestamp(starts[1])
+    window = pd.Series(pd.Timestamp(starts[0]), quarterly.index).mask(recent,
+                                                                       pd.Timestamp(starts[1]))
+    summed = (quarterly.assign(period_start=window.astype("datetime64[s]"))
+              .groupby(["account_id", "period_start"], as_index=False).sum())
+    pd.testing.assert_frame_equal(windows, summed, rtol=1e-12)
+    assert (quarterly["net_sales"] < 0).any()  # the case where it matters is there
+    with pytest.raises(ValueError, match="first day of a quarter"):
+        account_value(tables, grain=[date(2025, 11, 1)])
 
 
 def test_ratios_are_undefined_without_positive_net_sales():

@@ -6,10 +6,12 @@ import pandas as pd
 import pytest
 
 from kamlib.contract import CRITERION_FEATURES
+from kamlib.economics import account_value, group_of
 from kamlib.engine import connect, open_tables
 from kamlib.features import account_features, group_features
 from kamlib.periods import Quarter
 from kamlib.validate import validate_folder
+from support import SAMPLE
 
 
 @pytest.fixture
@@ -48,3 +50,48 @@ def test_group_rolls_up_its_subsidiaries(features):
     assert rossi["share_of_wallet"] == pytest.approx(1150.5 / 900000)  # the holding's wallet
     assert rossi["product_lines"] == 2 and rossi["lifetime_value"] == 1000
     assert pd.isna(by_group.loc["00300", "share_of_wallet"])  # no estimate: empty, not zero
+
+
+@pytest.fixture(scope="module")
+def sample_features(tmp_path_factory):
+    data = validate_folder(SAMPLE).data
+    tables = open_tables(data, connect("duckdb"), tmp_path_factory.mktemp("staging"))
+    quarter = Quarter.parse("2026Q3")
+    by_account = account_features(tables, data.tables["accounts"], quarter)
+    by_group = group_features(tables, data.tables["accounts"], quarter, by_account)
+    return data, tables, quarter, by_account, by_group
+
+
+def test_twelve_month_figures_are_the_quarters_of_the_value_report_added_up(sample_features):
+    """As the account value workbook shows them: a quarter of net refunds carries no
+    receivable, whatever else the 12 months hold."""
+    _, tables, quarter, by_account, _ = sample_features
+    quarterly = account_value(tables, grain="quarter", start=quarter.shift(-7).start,
+                              end=quarter.end).frame
+    recent = quarterly["period_start"] >= pd.Timestamp(quarter.shift(-3).start)
+    money = ["gross_sales", "net_sales", "cost_to_serve", "net_revenue"]
+    current = quarterly[recent].groupby("account_id")[money].sum()
+    previous = quarterly[~recent].groupby("account_id")["net_revenue"].sum()
+    pd.testing.assert_frame_equal(by_account[money], current.reindex(by_account.index)
+                                  .fillna(0.0), rtol=1e-12, check_names=False)
+    pd.testing.assert_series_equal(by_account["previous_net_revenue"],
+                                   previous.reindex(by_account.index).fillna(0.0),
+                                   rtol=1e-12, check_names=False)
+
+
+def test_first_purchase_and_product_lines_match_the_invoice_lines(sample_features):
+    data, _, quarter, by_account, by_group = sample_features
+    lines = data.tables["invoice_lines"]
+    bought = lines[(lines["gross_amount"] > 0)
+                   & (lines["invoice_date"] <= pd.Timestamp(quarter.end))]
+    first = bought.groupby("account_id")["invoice_date"].min()
+    pd.testing.assert_series_equal(by_account["first_purchase"],
+                                   first.reindex(by_account.index).astype("datetime64[s]"),
+                                   check_names=False)
+    window = bought[bought["invoice_date"] >= pd.Timestamp(quarter.shift(-3).start)]
+    own = window.groupby("account_id")["product_line"].nunique()
+    assert (by_account["product_lines"] == own.reindex(by_account.index).fillna(0)).all()
+    group = group_of(data.tables["accounts"])
+    shared = window.groupby(window["account_id"].map(group))["product_line"].nunique()
+    assert (by_group["members"] > 1).sum() >= 10  # groups of several accounts are covered
+    assert (by_group["product_lines"] == shared.reindex(by_group.index).fillna(0)).all()

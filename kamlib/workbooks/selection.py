@@ -18,9 +18,9 @@ import yaml
 from pydantic import Field
 
 from kamlib.company import load_valid, on_engine, reporting_quarter
-from kamlib.economics import ValueSettings, account_value, group_of
+from kamlib.economics import AccountValue, group_of
 from kamlib.errors import ParameterError
-from kamlib.features import account_features, group_features
+from kamlib.features import account_features, current_window, group_features, two_year_value
 from kamlib.lifetime import fit_lifetime_value, rfm_summary
 from kamlib.load import Dataset, read_criteria
 from kamlib.periods import Quarter
@@ -87,10 +87,11 @@ def build(params: SelectionParameters) -> SelectionWorkbook:
                              "docs/data-contract.md).")
     quarter = reporting_quarter(data, params.period)
     tables = on_engine(data, params.engine)
+    value = two_year_value(tables, quarter)  # shared by the features and the long tail
     features, by_account = selection_features(
         tables, data, quarter, select_groups=data.criteria.select_groups,
         horizon_years=params.horizon_years, discount_rate=params.discount_rate,
-        random_state=params.random_state)
+        random_state=params.random_state, value=value)
     segmentation = AccountSegmentation(method=params.segmentation,
                                        random_state=params.random_state).fit(
         features[SEGMENT_FEATURES].fillna(features[SEGMENT_FEATURES].median()))
@@ -100,7 +101,7 @@ def build(params: SelectionParameters) -> SelectionWorkbook:
     overrides = _overrides(params.overrides_file)
     proposal = propose_roster(features, data.criteria, data.tables.get("roster"), overrides)
     matrix = portfolio_matrix(features)
-    long_tail = serve_long_tail(_long_tail_input(tables, by_account, quarter),
+    long_tail = serve_long_tail(long_tail_input(by_account, value, quarter),
                                 _key_members(proposal, data))
     workbook = SelectionWorkbook(params, data, quarter, features, segmentation, proposal, matrix,
                                  explain_selection(proposal, matrix), long_tail, [], 0)
@@ -112,14 +113,18 @@ def build(params: SelectionParameters) -> SelectionWorkbook:
 
 
 def selection_features(tables, data: Dataset, quarter: Quarter, *, select_groups: bool,
-                       horizon_years: float, discount_rate: float, random_state: int
-                       ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The selection features per selection unit (group or account), and per account."""
+                       horizon_years: float, discount_rate: float, random_state: int,
+                       value: AccountValue | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The selection features per selection unit (group or account), and per account.
+
+    value: the accounts' :func:`~kamlib.features.two_year_value`, if already computed.
+    """
     summary = rfm_summary(tables, quarter.end)
     lifetime = fit_lifetime_value(summary, horizon_years=horizon_years,
                                   discount_rate=discount_rate, random_state=random_state)
     accounts = data.tables["accounts"]
-    by_account = account_features(tables, accounts, quarter, lifetime.frame["clv"])
+    by_account = account_features(tables, accounts, quarter, lifetime.frame["clv"],
+                                  value=value)
     if select_groups:
         return group_features(tables, accounts, quarter, by_account), by_account
     return by_account, by_account
@@ -136,11 +141,10 @@ def _overrides(path: str | None):
     return read_overrides(records)
 
 
-def _long_tail_input(tables, by_account: pd.DataFrame, quarter: Quarter) -> pd.DataFrame:
-    value = account_value(tables, grain="year", start=quarter.shift(-3).start, end=quarter.end,
-                          settings=ValueSettings())
-    pools = [c for c in value.frame.columns if c.startswith("cts_")]
-    per_account = value.frame.groupby("account_id")[pools].sum()
+def long_tail_input(by_account: pd.DataFrame, value: AccountValue,
+                    quarter: Quarter) -> pd.DataFrame:
+    """Each account's figures and cost-to-serve pools over the 12 months, for the long tail."""
+    per_account = current_window(value, quarter)[value.pools]
     return by_account[["name", "net_revenue", "gross_sales", "cost_to_serve"]].join(per_account)
 
 

@@ -1,0 +1,62 @@
+"""The data is validated once per `kam run` and handed to the kernels, never stale."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from support import TINY, write_company
+
+from kamlib.company import HANDED_OVER, handed_over, load_valid
+from kamlib.errors import DataError, ParameterError
+from kamlib.runner import run_workbooks
+
+
+def test_handed_over_data_is_used_while_every_file_is_unchanged(tmp_path):
+    folder = write_company(tmp_path / "data")
+    validated = load_valid(folder)
+    validated.notes.append("marked by the runner")  # tells the hand-over from a new validation
+    with handed_over(validated, folder) as path:
+        assert os.environ[HANDED_OVER] == str(path)
+        received = load_valid(folder)
+        assert received.notes[-1] == "marked by the runner"
+        pd.testing.assert_frame_equal(received.tables["accounts"], validated.tables["accounts"])
+
+        accounts = folder / "accounts.csv"
+        accounts.write_text(TINY["accounts.csv"] + "00400,Dupont SA,,FR,Retail,EUR,,,\n",
+                            encoding="utf-8")
+        changed = load_valid(folder)  # a file changed after validation: validated again
+        assert "marked by the runner" not in changed.notes
+        assert "00400" in set(changed.tables["accounts"]["account_id"])
+    assert HANDED_OVER not in os.environ and not path.parent.exists()
+
+
+def test_other_folder_or_unreadable_hand_over_is_validated_as_usual(tmp_path, monkeypatch):
+    folder = write_company(tmp_path / "data")
+    other = write_company(tmp_path / "other")
+    validated = load_valid(folder)
+    validated.notes.append("marked by the runner")
+    with handed_over(validated, folder):
+        assert "marked by the runner" not in load_valid(other).notes
+    monkeypatch.setenv(HANDED_OVER, str(tmp_path / "gone.pickle"))
+    assert "marked by the runner" not in load_valid(folder).notes
+
+
+def test_parameters_go_to_the_workbooks_having_them_and_bad_data_stops_every_one(tmp_path):
+    bad = write_company(tmp_path / "data", {"invoice_lines.csv": TINY["invoice_lines.csv"]
+                                            .replace("2026-03-10", "2026-13-10")})
+    # A parameter only the selection has is fine for all workbooks; the data is then
+    # validated before any kernel starts, and refused.
+    with pytest.raises(DataError):
+        next(run_workbooks(["value", "selection"], data=bad, out=tmp_path / "out",
+                           params={"segmentation": "gmm"}))
+    assert HANDED_OVER not in os.environ
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_parameter_no_workbook_has_is_refused_naming_it(tmp_path):
+    with pytest.raises(ParameterError, match="has no parameter 'segmentatoin'"):
+        next(run_workbooks(["value", "selection"], data=Path(tmp_path), out=tmp_path / "out",
+                           params={"segmentatoin": "gmm"}))
