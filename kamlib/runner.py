@@ -40,9 +40,11 @@ from kamlib.company import handed_over, load_valid, reporting_quarter
 from kamlib.errors import ParameterError, RunError
 from kamlib.periods import Quarter
 from kamlib.progress import ENGINE, RunProgress
-from kamlib.workbooks.account_value import AccountValueParameters
-from kamlib.workbooks.benchmark import BenchmarkParameters
-from kamlib.workbooks.selection import SelectionParameters
+from kamlib.workbooks.parameters import (
+    AccountValueParameters,
+    BenchmarkParameters,
+    SelectionParameters,
+)
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 TEMPLATES = Path(__file__).with_name("templates")

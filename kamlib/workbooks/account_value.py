@@ -11,13 +11,11 @@ from datetime import date
 from pathlib import Path
 
 import pandas as pd
-from pydantic import Field
 
 from kamlib.company import load_valid, on_engine, reporting_quarter
 from kamlib.describe import missing_tables
 from kamlib.economics import (
     AccountValue,
-    ValueSettings,
     account_value,
     add_ratios,
     by_group,
@@ -30,27 +28,7 @@ from kamlib.lifetime import Holdout, LifetimeValue, fit_lifetime_value, holdout_
 from kamlib.load import Dataset
 from kamlib.periods import Quarter
 from kamlib.whale import WhaleSummary, gross_versus_net, whale_curve, whale_summary
-from kamlib.workbooks.parameters import CompanyParameters
-
-
-class AccountValueParameters(CompanyParameters):
-    """The workbook's parameters; the notebook's parameters cell holds the same names."""
-
-    horizon_years: float = Field(default=3.0, gt=0, le=20)
-    discount_rate: float = Field(default=0.10, ge=0, le=1)
-    cost_of_capital: float = Field(default=0.08, ge=0, le=1)
-    default_payment_days: int = Field(default=30, ge=0, le=365)
-    cost_to_serve_fallback_share: float = Field(default=0.08, ge=0, le=1)
-    focus: str | None = None
-    """An account or group id to show its own waterfall; default: the largest group."""
-    top_n: int = Field(default=15, ge=1, le=200)
-    random_state: int = 0
-
-    @property
-    def settings(self) -> ValueSettings:
-        return ValueSettings(cost_of_capital=self.cost_of_capital,
-                             default_payment_days=self.default_payment_days,
-                             cost_to_serve_fallback_share=self.cost_to_serve_fallback_share)
+from kamlib.workbooks.parameters import AccountValueParameters
 
 
 @dataclass

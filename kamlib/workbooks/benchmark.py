@@ -17,7 +17,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from pydantic import Field
 
 from kamlib import comparison, maturity, plans, sponsorship
 from kamlib.company import load_valid, on_engine, reporting_quarter
@@ -26,28 +25,11 @@ from kamlib.economics import ValueSettings, account_value, group_of
 from kamlib.errors import ParameterError
 from kamlib.labels import label, money, percent
 from kamlib.load import Dataset, read_criteria
-from kamlib.managers import ROLE_SKILL_LEVEL, manager_of, scorecards, skills_gaps
+from kamlib.managers import manager_of, scorecards, skills_gaps
 from kamlib.periods import Quarter
 from kamlib.selection import ON_ROSTER, Proposal, neutralise_formulas, propose_roster
-from kamlib.workbooks.parameters import CompanyParameters
+from kamlib.workbooks.parameters import BenchmarkParameters
 from kamlib.workbooks.selection import selection_features
-
-
-class BenchmarkParameters(CompanyParameters):
-    """The workbook's parameters; the notebook's parameters cell holds the same names."""
-
-    criteria_file: str | None = None
-    """The agreed criteria (YAML); default: selection_criteria.yml in the data folder."""
-    output_dir: str | None = None
-    """Where the Excel workbook goes; the runner sets it to the report folder."""
-    trend_quarters: int = Field(default=8, ge=2, le=40)
-    sponsor_contact_days: int = Field(default=sponsorship.CONTACT_EVERY_DAYS, ge=7, le=730)
-    """The agreed rhythm: a sponsor's contact is lapsed after this many days."""
-    role_skill_level: int = Field(default=ROLE_SKILL_LEVEL, ge=1, le=5)
-    """The level (1-5) the key account manager role needs in each skill."""
-    horizon_years: float = Field(default=3.0, gt=0, le=20)
-    discount_rate: float = Field(default=0.10, ge=0, le=1)
-    random_state: int = 0
 
 
 @dataclass

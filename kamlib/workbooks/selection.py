@@ -11,11 +11,9 @@ from dataclasses import dataclass
 from datetime import date
 from html import escape
 from pathlib import Path
-from typing import Literal
 
 import pandas as pd
 import yaml
-from pydantic import Field
 
 from kamlib.company import load_valid, on_engine, reporting_quarter
 from kamlib.economics import AccountValue, group_of
@@ -38,28 +36,11 @@ from kamlib.selection import (
     roster_rows,
     serve_long_tail,
 )
-from kamlib.workbooks.parameters import CompanyParameters
+from kamlib.workbooks.parameters import SelectionParameters
 
 SEGMENT_FEATURES = ["net_revenue", "net_revenue_growth", "net_margin", "cost_to_serve_ratio",
                     "lifetime_value", "product_lines", "relationship_years"]
 """Features the segmentation uses: those every company has (no wallet or scores)."""
-
-
-class SelectionParameters(CompanyParameters):
-    """The workbook's parameters; the notebook's parameters cell holds the same names."""
-
-    criteria_file: str | None = None
-    """The agreed criteria (YAML); default: selection_criteria.yml in the data folder."""
-    overrides_file: str | None = None
-    """YAML list of {account_id, action: add|keep|remove, reason, approved_by}."""
-    segmentation: Literal["kmeans", "gmm"] = "kmeans"
-    approve_as: str | None = None
-    """Name of the approver: when given, the proposal is appended to roster.csv."""
-    output_dir: str | None = None
-    """Where the roster exports go; the runner sets it to the report folder."""
-    horizon_years: float = Field(default=3.0, gt=0, le=20)
-    discount_rate: float = Field(default=0.10, ge=0, le=1)
-    random_state: int = 0
 
 
 @dataclass
