@@ -10,20 +10,24 @@ private temporary folder, written and read by the same user's processes during o
 run and removed after it; it is used only while every file of the data folder and the
 mapping has the size and modification time it had when validated (and on the same
 day, as validation checks for dates in the future); otherwise the kernel validates
-the data itself.
+the data itself. Results the workbooks of a run all need, such as the lifetime-value
+fit, are computed by the first and kept beside the hand-over for the others
+(:func:`computed_once`).
 """
 
 from __future__ import annotations
 
 import atexit
+import hashlib
 import os
 import pickle
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
+from typing import TypeVar
 
 import ibis
 
@@ -33,6 +37,8 @@ from kamlib.load import Dataset
 from kamlib.mapping import read_mapping
 from kamlib.periods import Quarter
 from kamlib.validate import validate_folder
+
+T = TypeVar("T")
 
 HANDED_OVER = "KAM_VALIDATED_DATA"
 """Environment variable naming the runner's hand-over file, inherited by its kernels."""
@@ -80,7 +86,29 @@ def _handed_over_data(data_dir: Path, mapping: Path | None) -> Dataset | None:
             fingerprint, data = pickle.load(handle)
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
         return None  # gone or unreadable: validate as usual
-    return data if fingerprint == _fingerprint(data_dir, mapping) else None
+    if fingerprint != _fingerprint(data_dir, mapping):
+        return None
+    data.run_folder = Path(path).parent
+    return data
+
+
+def computed_once(data: Dataset, name: str, key: tuple, compute: Callable[[], T]) -> T:
+    """``compute()``, once per ``kam run``: a workbook that got the runner's data keeps the
+    result for the workbooks after it, which get it for the same name and key (plain
+    values the result depends on besides the data); elsewhere simply computed."""
+    if data.run_folder is None:
+        return compute()
+    digest = hashlib.sha256(repr(key).encode()).hexdigest()[:16]
+    path = data.run_folder / f"{name}-{digest}.pickle"
+    if path.is_file():
+        with path.open("rb") as handle:
+            return pickle.load(handle)
+    result = compute()
+    partial = path.with_suffix(".partial")
+    with partial.open("wb") as handle:
+        pickle.dump(result, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(partial, path)  # whole or absent, even if this kernel is killed
+    return result
 
 
 def _fingerprint(data_dir: Path, mapping: Path | None) -> tuple:

@@ -160,6 +160,15 @@ class _ReportingManager(NotebookExecutionManager):
         self.progress = progress
         self.sections = cell_sections(nb)
 
+    def save(self, **kwargs) -> None:
+        # papermill writes the whole notebook whenever a cell starts or ends: once a chart
+        # has embedded plotly.js, 5 MB each time, seconds per workbook. The runner reads it
+        # only when the run has ended, so it is written then, and during long cells every
+        # autosave_cell_every seconds, as papermill's autosave does.
+        since = (self.now() - self.last_save_time).total_seconds()
+        if self.end_time is not None or since >= self.autosave_cell_every:
+            super().save(**kwargs)
+
     def cell_start(self, cell: NotebookNode, cell_index: int | None = None, **kwargs) -> None:
         super().cell_start(cell, cell_index, **kwargs)
         self.progress.cell_started(cell_index, len(self.nb.cells), self.sections[cell_index])

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from support import TINY, write_company
 
-from kamlib.company import HANDED_OVER, handed_over, load_valid
+from kamlib.company import HANDED_OVER, computed_once, handed_over, load_valid
 from kamlib.errors import DataError, ParameterError
 from kamlib.runner import run_workbooks
 
@@ -60,3 +60,24 @@ def test_a_parameter_no_workbook_has_is_refused_naming_it(tmp_path):
     with pytest.raises(ParameterError, match="has no parameter 'segmentatoin'"):
         next(run_workbooks(["value", "selection"], data=Path(tmp_path), out=tmp_path / "out",
                            params={"segmentatoin": "gmm"}))
+
+
+def test_a_run_computes_shared_results_once_for_all_its_workbooks(tmp_path):
+    folder = write_company(tmp_path / "data")
+    calls = []
+
+    def fit():
+        calls.append(1)
+        return pd.DataFrame({"clv": [len(calls)]})
+
+    assert computed_once(load_valid(folder), "fit", (1,), fit).iloc[0, 0] == 1  # no run
+    with handed_over(load_valid(folder), folder):
+        first = load_valid(folder)  # what each kernel of the run gets
+        assert computed_once(first, "fit", (1,), fit).iloc[0, 0] == 2
+        again = load_valid(folder)
+        assert computed_once(again, "fit", (1,), fit).iloc[0, 0] == 2  # kept, not refitted
+        assert computed_once(again, "fit", (2,), fit).iloc[0, 0] == 3  # another key
+        (folder / "accounts.csv").write_text(TINY["accounts.csv"] + "\n", encoding="utf-8")
+        changed = load_valid(folder)  # validated again: nothing of the run is reused
+        assert computed_once(changed, "fit", (1,), fit).iloc[0, 0] == 4
+    assert len(calls) == 4

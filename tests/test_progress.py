@@ -9,7 +9,7 @@ import nbformat
 from rich.console import Console
 
 from kamlib import runner
-from kamlib.progress import SLOW_CELL_SECONDS, PlainDisplay, cell_sections
+from kamlib.progress import ENGINE, SLOW_CELL_SECONDS, PlainDisplay, cell_sections
 
 
 def test_cells_are_named_by_the_section_they_belong_to():
@@ -37,3 +37,24 @@ def test_plain_log_names_the_workbook_slow_cells_and_the_outcome():
     assert lines == ["value: started (Account value)",
                      "value: cell 4 (1. From gross sales to net revenue) took 12 s",
                      "value: failed after 42 s"]
+
+
+def test_the_executed_notebook_is_written_once_when_the_run_ends(tmp_path, monkeypatch):
+    """Not at every cell start and end as papermill does: with plotly.js in the outputs
+    that is 5 MB per write. A real kernel runs the notebook."""
+    import papermill as pm
+    import papermill.engines
+
+    writes = []
+    write = papermill.engines.write_ipynb
+    monkeypatch.setattr(papermill.engines, "write_ipynb",
+                        lambda nb, path: (writes.append(path), write(nb, path)))
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(f"x = {i}")
+                                               for i in range(5)])
+    source, executed = tmp_path / "in.ipynb", tmp_path / "out.ipynb"
+    nbformat.write(notebook, source)
+    pm.execute_notebook(source, executed, engine_name=ENGINE, kernel_name=runner.KERNEL,
+                        progress_bar=False)
+    assert writes == [str(executed)]
+    cells = nbformat.read(executed, as_version=4).cells
+    assert all(c.metadata.papermill.status == "completed" for c in cells)

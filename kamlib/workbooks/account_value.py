@@ -24,7 +24,7 @@ from kamlib.economics import (
 )
 from kamlib.errors import ParameterError
 from kamlib.labels import label, money, percent
-from kamlib.lifetime import Holdout, LifetimeValue, fit_lifetime_value, holdout_check, rfm_summary
+from kamlib.lifetime import Holdout, LifetimeValue, account_lifetime_values, holdout_check
 from kamlib.load import Dataset
 from kamlib.periods import Quarter
 from kamlib.whale import WhaleSummary, gross_versus_net, whale_curve, whale_summary
@@ -66,10 +66,10 @@ def build(params: AccountValueParameters) -> AccountValueWorkbook:
     settings = params.settings
     quarterly = account_value(tables, grain="quarter", end=quarter.end, settings=settings)
     window = _window(quarterly, start)
-    summary = rfm_summary(tables, quarter.end, settings=settings)
-    lifetime = fit_lifetime_value(summary, horizon_years=params.horizon_years,
-                                  discount_rate=params.discount_rate,
-                                  random_state=params.random_state)
+    lifetime = account_lifetime_values(data, tables, quarter.end, settings=settings,
+                                       horizon_years=params.horizon_years,
+                                       discount_rate=params.discount_rate,
+                                       random_state=params.random_state)
     holdout = holdout_check(tables, quarter.end, settings=settings,
                             random_state=params.random_state)
     accounts = _per_account(data, window, lifetime)

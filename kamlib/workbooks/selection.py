@@ -19,7 +19,7 @@ from kamlib.company import load_valid, on_engine, reporting_quarter
 from kamlib.economics import AccountValue, group_of
 from kamlib.errors import ParameterError
 from kamlib.features import account_features, current_window, group_features, two_year_value
-from kamlib.lifetime import fit_lifetime_value, rfm_summary
+from kamlib.lifetime import account_lifetime_values
 from kamlib.load import Dataset, read_criteria
 from kamlib.periods import Quarter
 from kamlib.segments import AccountSegmentation
@@ -100,9 +100,8 @@ def selection_features(tables, data: Dataset, quarter: Quarter, *, select_groups
 
     value: the accounts' :func:`~kamlib.features.two_year_value`, if already computed.
     """
-    summary = rfm_summary(tables, quarter.end)
-    lifetime = fit_lifetime_value(summary, horizon_years=horizon_years,
-                                  discount_rate=discount_rate, random_state=random_state)
+    lifetime = account_lifetime_values(data, tables, quarter.end, horizon_years=horizon_years,
+                                       discount_rate=discount_rate, random_state=random_state)
     accounts = data.tables["accounts"]
     by_account = account_features(tables, accounts, quarter, lifetime.frame["clv"],
                                   value=value)
