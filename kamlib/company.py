@@ -36,7 +36,6 @@ from kamlib.errors import DataError
 from kamlib.load import Dataset
 from kamlib.mapping import read_mapping
 from kamlib.periods import Quarter
-from kamlib.validate import validate_folder
 
 T = TypeVar("T")
 
@@ -49,6 +48,9 @@ def load_valid(data_dir: Path, mapping: Path | None = None) -> Dataset:
     handed = _handed_over_data(Path(data_dir), mapping)
     if handed is not None:
         return handed
+    # Imported here: pandera (which loads PySpark when installed) is a second per kernel.
+    from kamlib.validate import validate_folder
+
     report = validate_folder(Path(data_dir), read_mapping(Path(mapping)) if mapping else None)
     if not report.ok:
         raise DataError(report.problems)
