@@ -73,6 +73,8 @@ from typing import Literal, NamedTuple
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from kamlib.contract import (
@@ -200,9 +202,10 @@ def _phrases(criterion: Criterion, values: np.ndarray) -> pd.Series:
     limit = "threshold" if criterion.direction == "at_least" else "maximum"
     relation = _texts(np.select([values > threshold, values < threshold], [0, 1], 2),
                       (" above", " below", " at"))
-    phrases = (f"{name} " + _value_texts(criterion.feature, values, threshold, threshold_text)
-               + relation + f" the {threshold_text} {limit}")
-    return phrases.where(~np.isnan(values), f"{name}: no data")
+    texts = _value_texts(criterion.feature, values, threshold, threshold_text)  # NaN: no data
+    phrases = _concatenated(f"{name} ", _arrow(texts), _arrow(relation),
+                            f" the {threshold_text} {limit}")
+    return pd.Series(pc.fill_null(phrases, f"{name}: no data"), dtype="str")
 
 
 def _value_texts(feature: str, values: np.ndarray, threshold: float,
@@ -215,8 +218,8 @@ def _value_texts(feature: str, values: np.ndarray, threshold: float,
     again = ~np.isnan(values) & (~settled | ((texts == threshold_text).to_numpy()
                                              & (values != threshold)))
     if again.any():
-        texts.iloc[np.flatnonzero(again)] = [_value_text(feature, v, threshold, threshold_text)
-                                             for v in values[again].tolist()]
+        texts = _replaced(texts, again, [_value_text(feature, v, threshold, threshold_text)
+                                         for v in values[again].tolist()])
     return texts
 
 
@@ -258,15 +261,39 @@ def _grouped(integers: np.ndarray) -> pd.Series:
     large = integers >= 1000
     if large.any():  # commas from the right: reverse, one after every three digits, reverse
         backwards = texts[large].str[::-1].str.replace(r"(\d{3})", r"\1,", regex=True)
-        texts[large] = backwards.str.rstrip(",").str[::-1]
+        texts = _replaced(texts, large, backwards.str.rstrip(",").str[::-1])
     return texts
+
+
+def _replaced(texts: pd.Series, where: np.ndarray, by: pd.Series | list[str]) -> pd.Series:
+    """The texts with those at ``where`` (a mask) replaced by ``by``, in order. Arrow's
+    replace_with_mask: assigning into a text Series goes through Python objects."""
+    replaced = pc.replace_with_mask(_arrow(texts), pa.array(where, pa.bool_()),
+                                    _arrow(pd.Series(by, dtype="str")))
+    return pd.Series(replaced, index=texts.index, dtype="str", name=texts.name)
+
+
+def _arrow(texts: pd.Series) -> pa.Array:
+    """The texts as one Arrow array. pd.concat leaves text columns in chunks, and taking
+    rows from chunks is several times slower than from one array."""
+    arrow = pa.array(texts)
+    if isinstance(arrow, pa.ChunkedArray):
+        arrow = arrow.combine_chunks()
+    return arrow.cast(pa.large_string())
+
+
+def _concatenated(*parts: pa.Array | str) -> pa.Array | pa.Scalar:
+    """Arrow texts (and plain strings, repeated) joined element by element; null where
+    any part is null."""
+    return pc.binary_join_element_wise(
+        *(pa.scalar(p, pa.large_string()) if isinstance(p, str) else p for p in parts),
+        pa.scalar("", pa.large_string()))
 
 
 def _texts(codes: np.ndarray, choices: tuple[str, ...], index: pd.Index | None = None
            ) -> pd.Series:
-    """choices[code] for each code, as text."""
-    texts = pd.Series(choices, dtype="str").take(codes)
-    return texts.set_axis(index if index is not None else pd.RangeIndex(len(texts)))
+    """choices[code] for each code, as text (Arrow's take: ten times pandas')."""
+    return pd.Series(pa.array(choices, pa.large_string()).take(codes), index=index, dtype="str")
 
 
 _PLURALS = {"criterion": "criteria"}
@@ -301,12 +328,11 @@ def score_candidates(features: pd.DataFrame, criteria: SelectionCriteria) -> Sco
     if total_weight <= 0:
         raise SelectionError("The criteria weights must add up to more than 0. "
                              f"Got {total_weight:g}.")
-    assessed = [_assess(frame, criterion, order)
-                for order, criterion in enumerate(criteria.criteria, start=1)]
-    long = _candidate_by_candidate(assessed)
+    assessed = [_assess(frame, criterion) for criterion in criteria.criteria]
+    long = _long_table(frame, criteria.criteria, assessed)
     exclusions = _exclusion_reasons(frame, criteria.exclusions)
-    scores = _summarise(frame, long, assessed, exclusions, criteria.score_threshold,
-                        total_weight)
+    scores = _summarise(frame, long, criteria.criteria, assessed, exclusions,
+                        criteria.score_threshold, total_weight)
     return Scorecard(criteria=long, scores=scores)
 
 
@@ -349,42 +375,51 @@ def _numbers(values: pd.Series, name: str) -> pd.Series:
                      index=values.index, name=name)
 
 
-def _assess(frame: pd.DataFrame, criterion: Criterion, order: int) -> pd.DataFrame:
-    values = _numbers(frame[criterion.feature], criterion.feature)
+def _assess(frame: pd.DataFrame, criterion: Criterion) -> dict[str, np.ndarray | pd.Series]:
+    """One criterion for every candidate: value, met, no_data, margin, margin_ratio, phrase."""
+    values = _numbers(frame[criterion.feature], criterion.feature).to_numpy()
     if criterion.direction == "at_least":
         margin = values - criterion.threshold
     else:
         margin = criterion.threshold - values
     ratio = (margin / abs(criterion.threshold) if criterion.threshold != 0
-             else pd.Series(np.nan, index=values.index))
+             else np.full(len(values), np.nan))
+    with np.errstate(invalid="ignore"):
+        met = margin >= 0
+    return {"value": values, "met": met, "no_data": np.isnan(values), "margin": margin,
+            "margin_ratio": ratio, "phrase": _phrases(criterion, values)}
+
+
+def _long_table(frame: pd.DataFrame, criteria: tuple[Criterion, ...],
+                assessed: list[dict[str, np.ndarray | pd.Series]]) -> pd.DataFrame:
+    """One row per candidate and criterion: candidate by candidate in id order (the
+    frame's), each in criterion order. Laid out so directly, not sorted: sorting
+    millions of rows of text took seconds."""
+    rows, each = len(frame) * len(criteria), np.tile(np.arange(len(criteria)), len(frame))
+
+    def constant(values: list) -> np.ndarray:
+        return np.array(values)[each]
+
+    def by_row(column: str) -> np.ndarray:
+        return np.column_stack([a[column] for a in assessed]).ravel()
+
+    ids = pa.array(frame.index.astype(str), pa.large_string())
+    turns = np.arange(rows).reshape(len(criteria), -1).T.ravel()
     return pd.DataFrame({
-        "candidate": frame.index.astype(str),
-        "order": order,
-        "criterion": criterion.feature,
-        "label": feature_label(criterion.feature),
-        "direction": criterion.direction,
-        "threshold": float(criterion.threshold),
-        "weight": float(criterion.weight),
-        "must_have": criterion.must_have,
-        "value": values.to_numpy(),
-        "met": (margin >= 0).to_numpy(),
-        "no_data": values.isna().to_numpy(),
-        "margin": margin.to_numpy(),
-        "margin_ratio": ratio.to_numpy(dtype="float64"),
-        "phrase": _phrases(criterion, values.to_numpy()),
+        "candidate": pd.Series(ids.take(np.repeat(np.arange(len(frame)), len(criteria))),
+                               dtype="str"),
+        "order": each + 1,
+        "criterion": _texts(each, tuple(c.feature for c in criteria)),
+        "label": _texts(each, tuple(feature_label(c.feature) for c in criteria)),
+        "direction": _texts(each, tuple(c.direction for c in criteria)),
+        "threshold": constant([float(c.threshold) for c in criteria]),
+        "weight": constant([float(c.weight) for c in criteria]),
+        "must_have": constant([c.must_have for c in criteria]),
+        **{column: by_row(column) for column in ("value", "met", "no_data", "margin",
+                                                 "margin_ratio")},
+        "phrase": pd.Series(pa.concat_arrays([_arrow(a["phrase"]) for a in assessed])
+                            .take(turns), dtype="str"),
     })
-
-
-def _candidate_by_candidate(assessed: list[pd.DataFrame]) -> pd.DataFrame:
-    """The rows of every criterion, candidate by candidate, each in criterion order.
-
-    Each assessed frame holds one criterion for all candidates in id order, so taking
-    their rows in turn gives what sorting by candidate and order would, without
-    sorting millions of rows of text.
-    """
-    stacked = pd.concat(assessed, ignore_index=True)
-    turns = np.arange(len(stacked)).reshape(len(assessed), -1).T.ravel()
-    return stacked.take(turns).reset_index(drop=True)
 
 
 def _exclusion_reasons(frame: pd.DataFrame, exclusions: Iterable[Exclusion]) -> pd.Series:
@@ -410,12 +445,13 @@ def _matches(frame: pd.DataFrame, column: str, wanted: tuple[str, ...], reason: 
     return (values.isin(keys) & frame[column].notna()).to_numpy()
 
 
-def _summarise(frame: pd.DataFrame, long: pd.DataFrame, assessed: list[pd.DataFrame],
-               exclusions: pd.Series, threshold: float, total_weight: float) -> pd.DataFrame:
+def _summarise(frame: pd.DataFrame, long: pd.DataFrame, criteria: tuple[Criterion, ...],
+               assessed: list[dict[str, np.ndarray | pd.Series]], exclusions: pd.Series,
+               threshold: float, total_weight: float) -> pd.DataFrame:
     """One row per candidate, from the criteria assessed column by column."""
-    met = np.column_stack([a["met"].to_numpy() for a in assessed])
-    missed = [~a["met"].to_numpy() for a in assessed]
-    must = [m & a["must_have"].to_numpy() for m, a in zip(missed, assessed)]
+    met = np.column_stack([a["met"] for a in assessed])
+    missed = [~a["met"] for a in assessed]
+    must = [m & c.must_have for m, c in zip(missed, criteria)]
     # the weights met are added up by groupby, as before: its compensated sum can differ
     # in the last digit from a plain row sum, and the score decides at the threshold
     candidate_of = np.repeat(np.arange(len(frame)), len(assessed))
@@ -423,12 +459,12 @@ def _summarise(frame: pd.DataFrame, long: pd.DataFrame, assessed: list[pd.DataFr
     scores = pd.DataFrame({
         "criteria_met": met.sum(axis=1).astype("int64"),
         "criteria_total": np.full(len(frame), len(assessed), dtype="int64"),
-        "no_data": np.column_stack([a["no_data"].to_numpy() for a in assessed]
-                                   ).sum(axis=1).astype("int64"),
+        "no_data": np.column_stack([a["no_data"] for a in assessed]).sum(axis=1).astype(
+            "int64"),
         "score": (met_weight / total_weight).to_numpy(dtype="float64"),
         "must_have_missed": _joined([a["phrase"] for a in assessed], must, len(frame)),
-        "missing": _joined([a["phrase"] + (" (must-have)" if a["must_have"].any() else "")
-                            for a in assessed], missed, len(frame)),
+        "missing": _joined([a["phrase"] + (" (must-have)" if c.must_have else "")
+                            for a, c in zip(assessed, criteria)], missed, len(frame)),
     }).set_axis(frame.index.astype(str).rename("candidate"))
     eligible = (scores["must_have_missed"] == "") & (exclusions.to_numpy() == "")
     scores = scores.assign(
@@ -446,10 +482,13 @@ def _summarise(frame: pd.DataFrame, long: pd.DataFrame, assessed: list[pd.DataFr
 
 def _joined(texts: list[pd.Series], present: list[np.ndarray], rows: int) -> pd.Series:
     """Per row, the texts present there joined by '; ' in list order; '' where none is."""
-    joined = pd.Series("", index=range(rows), dtype="str")
-    for text, shown in zip(texts, present):
-        joined = joined + (text + "; ").where(shown, "")
-    return joined.str[:-2]  # the last separator
+    if not texts:
+        return pd.Series("", index=range(rows), dtype="str")
+    pieces = [pc.if_else(pa.array(shown, pa.bool_()), _concatenated(_arrow(text), "; "),
+                         pa.scalar("", pa.large_string()))
+              for text, shown in zip(texts, present)]
+    joined = _concatenated(*pieces)
+    return pd.Series(pc.utf8_slice_codeunits(joined, 0, -2), dtype="str")  # the last "; "
 
 
 def _summaries(scores: pd.DataFrame, total: int) -> pd.Series:
@@ -697,7 +736,9 @@ def _with_roster_accounts(features: pd.DataFrame, history: _History
                           ) -> tuple[pd.DataFrame, list[str]]:
     """Add an empty row for each account on the roster that has no features."""
     on_roster = history.current.index[history.current["status"].isin(ON_ROSTER)]
-    absent = sorted(set(on_roster) - set(map(str, features.index)))
+    ids = features.index.astype(str)
+    absent = sorted(set(on_roster) - set(ids[ids.isin(on_roster)]))  # not on_roster.isin(ids):
+    # pandas looks a million ids up one by one that way
     if not absent:
         return features, []
     extra = pd.DataFrame(index=pd.Index(absent, dtype="str"), columns=features.columns,
@@ -721,23 +762,40 @@ class _Decision(NamedTuple):
 
 def _decide_all(scores: pd.DataFrame, history: _History,
                 criteria: SelectionCriteria) -> pd.DataFrame:
-    current = history.current["status"].reindex(scores.index).fillna("none").astype("str")
-    streak = history.watch_streak.reindex(scores.index).fillna(0).astype("int64")
+    current = _current_status(scores.index, history)
+    streak = np.zeros(len(scores), dtype="int64")
+    watched = scores.index.isin(history.watch_streak.index)
+    streak[watched] = history.watch_streak.reindex(scores.index[watched]).to_numpy()
     decided = _decide_newcomers(scores, history.period, criteria)
     members = current.isin(ON_ROSTER).to_numpy()
     if members.any():  # the roster's few accounts, one by one
-        decisions = [_decide_member(row, status, int(watch), criteria)
-                     for row, status, watch in zip(scores[members].itertuples(),
-                                                   current[members].tolist(),
-                                                   streak[members].tolist())]
-        on_roster = pd.DataFrame(decisions, columns=list(_Decision._fields),
-                                 index=scores.index[members])
-        decided = pd.concat([decided[~members], on_roster]).reindex(scores.index)
+        decisions = pd.DataFrame(
+            [_decide_member(row, status, watch, criteria)
+             for row, status, watch in zip(scores[members].itertuples(),
+                                           current[members].tolist(), streak[members].tolist())],
+            columns=list(_Decision._fields))
+        decided = decided.assign(
+            **{c: _replaced(decided[c], members, decisions[c]) for c in ("change", "status",
+                                                                         "reason")},
+            failing_periods=decided["failing_periods"].mask(
+                members, pd.Series(decisions["failing_periods"].to_numpy(),
+                                   index=scores.index[members])))
     return scores.assign(current_status=current, change=decided["change"].astype("str"),
                          status=decided["status"].astype("str"),
                          reason=decided["reason"].astype("str"),
                          failing_periods=decided["failing_periods"].astype("int64"),
                          over_maximum=False)
+
+
+def _current_status(index: pd.Index, history: _History) -> pd.Series:
+    """Each candidate's status on the current roster, 'none' when not on it. Only the
+    few ids on the roster are looked up: reindexing a million ids costs seconds."""
+    statuses = (*ROSTER_STATUSES, "none")
+    codes = np.full(len(index), len(ROSTER_STATUSES))
+    listed = index.isin(history.current.index)
+    codes[listed] = pd.Categorical(history.current["status"].reindex(index[listed]),
+                                   categories=ROSTER_STATUSES).codes
+    return _texts(codes, statuses, index)
 
 
 def _decide_member(row, current: str, watch_streak: int,
@@ -874,7 +932,7 @@ def _override_target(frame: pd.DataFrame, record: Override, history: _History
 
 def _note_lapsed_overrides(frame: pd.DataFrame, history: _History) -> pd.DataFrame:
     """Say so when an account was on the roster by override and the override lapsed."""
-    earlier = history.current["override"].reindex(frame.index).fillna(False).astype(bool)
+    earlier = frame.index.isin(history.current.index[history.current["override"]])
     lapsed = earlier & ~frame["override"] & (frame["status"] != "key")
     if not lapsed.any():
         return frame
@@ -909,18 +967,17 @@ def check_portfolio_size(key_accounts: int, size: PortfolioSize, overridden: int
 
 
 def _in_report_order(frame: pd.DataFrame) -> pd.DataFrame:
-    ranked = rank_order(frame)
-    position = pd.Series(np.arange(len(ranked)), index=ranked)
-    status_rank = frame["status"].map({s: i for i, s in enumerate(PROPOSED_STATUSES)})
-    order = pd.DataFrame({"status": status_rank, "rank": position.reindex(frame.index)})
-    ordered = frame.loc[order.sort_values(["status", "rank"], kind="stable").index]
+    rank = np.empty(len(frame), dtype="int64")
+    rank[frame.index.get_indexer(rank_order(frame))] = np.arange(len(frame))
+    status = pd.Categorical(frame["status"], categories=PROPOSED_STATUSES).codes
     columns = ["name", "current_status", "change", "status", "reason", "override",
                "override_by", "score", "eligible", "candidate", "failing_periods",
                "over_maximum", "criteria_change", "criteria_status", "criteria_reason",
                "net_revenue", "gross_sales", "cluster_name"]
-    present = [c for c in columns if c in ordered.columns]
-    return ordered[present].astype({"override": bool, "over_maximum": bool,
-                                    "eligible": bool, "candidate": bool})
+    present = frame[[c for c in columns if c in frame.columns]]
+    # by position, only the columns shown: reordering all by id label cost seconds
+    return present.take(np.lexsort((rank, status))).astype(
+        {"override": bool, "over_maximum": bool, "eligible": bool, "candidate": bool})
 
 
 # --- 3. KAM portfolio matrix -------------------------------------------------------
