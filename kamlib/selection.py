@@ -1056,7 +1056,8 @@ def _composite(frame: pd.DataFrame, weights: dict[str, float]) -> pd.Series:
 
 def _zscore(values: pd.Series) -> pd.Series:
     spread = values.std(ddof=0)
-    if values.nunique() < 2 or not spread > 1e-12 * values.abs().max():
+    alike = values.count() == 0 or values.min() == values.max()  # nunique() < 2, unhashed
+    if alike or not spread > 1e-12 * values.abs().max():
         return values.where(values.isna(), 0.0)
     return ((values - values.mean()) / spread).clip(-Z_LIMIT, Z_LIMIT)
 
@@ -1449,11 +1450,10 @@ def serve_long_tail(accounts: pd.DataFrame, key_accounts: Iterable[str] = (),
     ratio = cost / gross.where(gross > 0)
     small = gross < gross.quantile(rules.small_quantile) if len(gross.dropna()) else gross > 0
     costly = (ratio > rules.costly_ratio).fillna(False)
-    model = np.select([small & (revenue < 0), small & costly], [DISTRIBUTOR, SELF_SERVICE],
-                      default=STANDARD)
+    model = np.select([small & (revenue < 0), small & costly], [0, 1], default=2)
     plan = pd.DataFrame({
         "segment": _segments(small, costly),
-        "service_model": pd.Series(model, index=frame.index, dtype="str"),
+        "service_model": _texts(model, (DISTRIBUTOR, SELF_SERVICE, STANDARD), frame.index),
         "gross_sales": gross, "net_revenue": revenue, "cost_to_serve": cost,
         "cost_to_serve_ratio": ratio}, index=frame.index)
     plan["saving"] = _savings(frame, plan, rules)
