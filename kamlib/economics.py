@@ -32,6 +32,7 @@ from datetime import date
 from typing import Literal
 
 import ibis
+import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -254,17 +255,15 @@ def add_ratios(frame: pd.DataFrame) -> pd.DataFrame:
 def group_of(accounts: pd.DataFrame) -> pd.Series:
     """Each account's group: the top of its parent chain (itself when stand-alone).
 
-    The hierarchy is validated acyclic before this runs.
+    The hierarchy is validated acyclic before this runs. Chains are followed on row
+    positions: label lookups on text ids took 14 s at a million accounts.
     """
-    parent = accounts.set_index("account_id")["parent_id"].dropna()
-    parent = parent[parent.isin(accounts["account_id"])]
-    top = pd.Series(accounts["account_id"].to_numpy(), index=accounts["account_id"])
-    while True:
-        step = top.map(parent)
-        moved = step.notna()
-        if not moved.any():
-            return top.rename("group_id")
-        top = top.where(~moved, step)
+    ids = pd.Index(accounts["account_id"])
+    parent = ids.get_indexer(accounts["parent_id"])  # -1: no parent, or not an account
+    top = np.arange(len(ids))
+    while (moved := parent[top] >= 0).any():
+        top = np.where(moved, parent[top], top)
+    return pd.Series(ids.to_numpy()[top], index=ids, name="group_id")
 
 
 def by_group(value: AccountValue, accounts: pd.DataFrame) -> pd.DataFrame:
