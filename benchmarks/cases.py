@@ -260,7 +260,7 @@ def lifetime(folder: str) -> dict:
 def selection(folder: str) -> dict:
     """The key-account selection workbook's decision, stage by stage (as in
     kamlib.workbooks.selection.build; lifetime value, its own case, is set-up here)."""
-    from kamlib.features import account_features, group_features, two_year_value
+    from kamlib.features import account_features, group_features, twelve_month_windows
     from kamlib.segments import AccountSegmentation
     from kamlib.selection import explain_selection, portfolio_matrix, propose_roster
     from kamlib.selection import serve_long_tail
@@ -272,7 +272,7 @@ def selection(folder: str) -> dict:
     accounts = data.tables["accounts"]
     m.start()
     with m.stage("features"):
-        value = two_year_value(tables, quarter)
+        value = twelve_month_windows(tables, quarter)
         by_account = account_features(tables, accounts, quarter, clv, value=value)
         features = (group_features(tables, accounts, quarter, by_account)
                     if data.criteria.select_groups else by_account)

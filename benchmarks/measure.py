@@ -100,9 +100,16 @@ def run_case(case: str, args: dict, timeout: float = 3600) -> dict:
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout,
                           env={**os.environ, "PYTHONWARNINGS": "ignore"})
     if done.returncode != 0 or not out.is_file():
-        tail = "\n".join(done.stderr.strip().splitlines()[-15:])
-        return {"error": f"exit code {done.returncode}: {tail}"}
+        return {"error": f"exit code {done.returncode}: {_cause(done.stderr)}"}
     return json.loads(out.read_text())
+
+
+def _cause(stderr: str) -> str:
+    """The error lines worth keeping: the first exception named (a Java stack trace
+    puts the cause at the top) and the last lines."""
+    lines = stderr.strip().splitlines()
+    named = [line for line in lines if "Exception" in line or "Error" in line][:2]
+    return "\n".join(dict.fromkeys([*named, *lines[-15:]]))
 
 
 def run_command(command: list[str], timeout: float = 3600) -> dict:

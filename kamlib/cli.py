@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import signal
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -218,13 +218,14 @@ def run_command(
     extra = _guarded(lambda: runner.parse_params(param or []))
     signal.signal(signal.SIGTERM, _raise_stopped)
     with _run_display(quiet, len(names)) as progress:
-        results = runner.run_workbooks(names, data=data, out=out_dir, mapping=mapping,
-                                       period=period, engine=engine, params=extra,
-                                       progress=progress)
-        while (result := _guarded(lambda: next(results, None))) is not None:
-            out.print(f"{result.workbook}: report for {result.period} in {result.folder} "
-                      f"({result.seconds:.0f} s): open {result.folder / 'report.html'}",
-                      soft_wrap=True)
+        # closing: the validated data handed to the kernels is removed however the run ends
+        with closing(runner.run_workbooks(names, data=data, out=out_dir, mapping=mapping,
+                                          period=period, engine=engine, params=extra,
+                                          progress=progress)) as results:
+            while (result := _guarded(lambda: next(results, None))) is not None:
+                out.print(f"{result.workbook}: report for {result.period} in "
+                          f"{result.folder} ({result.seconds:.0f} s): open "
+                          f"{result.folder / 'report.html'}", soft_wrap=True)
 
 
 @contextmanager

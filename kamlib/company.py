@@ -6,13 +6,13 @@ they validate, choose the quarter and stage tables the same way.
 Validated once per run: ``kam run`` validates the data folder before any kernel starts
 and hands the validated data to the kernels it runs (:func:`handed_over`), so a
 workbook does not parse and check the same files again. The hand-over is a pickle in a
-private temporary folder, written and read by the same user's processes during one
-run and removed after it; it is used only while every file of the data folder and the
-mapping has the size and modification time it had when validated (and on the same
-day, as validation checks for dates in the future); otherwise the kernel validates
-the data itself. Results the workbooks of a run all need, such as the lifetime-value
-fit, are computed by the first and kept beside the hand-over for the others
-(:func:`computed_once`).
+private folder next to the run's reports, written and read by the same user's
+processes during one run and removed after it; it is used only while every file the
+validation read (the data folder's, the mapping and the files it names) has the size
+and modification time it had before validation (and on the same day, as validation
+checks for dates in the future); otherwise the kernel validates the data itself.
+Results the workbooks of a run all need, such as the lifetime-value fit, are computed
+by the first and kept beside the hand-over for the others (:func:`computed_once`).
 """
 
 from __future__ import annotations
@@ -58,18 +58,24 @@ def load_valid(data_dir: Path, mapping: Path | None = None) -> Dataset:
 
 
 @contextmanager
-def handed_over(data: Dataset, data_dir: Path, mapping: Path | None = None) -> Iterator[Path]:
-    """Offer validated data to the kernels started inside the block (see the module
-    docstring); the hand-over file is removed when the block ends."""
-    folder = Path(tempfile.mkdtemp(prefix="kam-validated-"))  # readable by this user only
-    path = folder / "data.pickle"
-    with path.open("wb") as handle:
-        pickle.dump((_fingerprint(Path(data_dir), mapping), data), handle,
-                    protocol=pickle.HIGHEST_PROTOCOL)
+def handed_over(data_dir: Path, mapping: Path | None, *, beside: Path,
+                prefix: str) -> Iterator[Dataset]:
+    """Validate the data and offer it to the kernels started inside the block (see the
+    module docstring). The hand-over lives in a folder of its own made in ``beside``,
+    named with ``prefix`` (the runner's work-folder names, so that a later run clears
+    it if this one is killed), and is removed when the block ends."""
+    # Fingerprint first: a file rewritten while it is being validated counts as changed.
+    fingerprint = _fingerprint(Path(data_dir), mapping)
+    data = load_valid(data_dir, mapping)
+    beside.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix=prefix, dir=beside))  # readable by this user only
     before = os.environ.get(HANDED_OVER)
-    os.environ[HANDED_OVER] = str(path)
     try:
-        yield path
+        path = folder / "data.pickle"
+        with path.open("wb") as handle:
+            pickle.dump((fingerprint, data), handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.environ[HANDED_OVER] = str(path)
+        yield data
     finally:
         if before is None:
             os.environ.pop(HANDED_OVER, None)
@@ -86,11 +92,11 @@ def _handed_over_data(data_dir: Path, mapping: Path | None) -> Dataset | None:
     try:
         with open(path, "rb") as handle:
             fingerprint, data = pickle.load(handle)
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
-        return None  # gone or unreadable: validate as usual
-    if fingerprint != _fingerprint(data_dir, mapping):
+        if fingerprint != _fingerprint(data_dir, mapping):
+            return None
+    except Exception:  # gone, unreadable, another kamlib: the kernel validates as usual
         return None
-    data.run_folder = Path(path).parent
+    data.handover_folder = Path(path).parent
     return data
 
 
@@ -98,10 +104,10 @@ def computed_once(data: Dataset, name: str, key: tuple, compute: Callable[[], T]
     """``compute()``, once per ``kam run``: a workbook that got the runner's data keeps the
     result for the workbooks after it, which get it for the same name and key (plain
     values the result depends on besides the data); elsewhere simply computed."""
-    if data.run_folder is None:
+    if data.handover_folder is None:
         return compute()
     digest = hashlib.sha256(repr(key).encode()).hexdigest()[:16]
-    path = data.run_folder / f"{name}-{digest}.pickle"
+    path = data.handover_folder / f"{name}-{digest}.pickle"
     if path.is_file():
         with path.open("rb") as handle:
             return pickle.load(handle)
@@ -113,15 +119,27 @@ def computed_once(data: Dataset, name: str, key: tuple, compute: Callable[[], T]
     return result
 
 
-def _fingerprint(data_dir: Path, mapping: Path | None) -> tuple:
-    """What the validation depends on: the files (name, size, modification time), the
-    mapping's too, and the day."""
-    def files(base: Path) -> list[tuple[str, int, int]]:
-        found = sorted(p for p in base.rglob("*") if p.is_file()) if base.is_dir() else [base]
-        return [(str(p), (s := p.stat()).st_size, s.st_mtime_ns) for p in found]
+def data_files(base: Path) -> list[Path]:
+    """Every file in a data folder, linked folders of part files included; or the file."""
+    if not base.is_dir():
+        return [base]
+    return sorted(Path(folder) / name
+                  for folder, _, names in os.walk(base, followlinks=True) for name in names)
 
-    return (str(data_dir.resolve()), files(data_dir.resolve()),
-            files(Path(mapping).resolve()) if mapping else None, date.today())
+
+def _fingerprint(data_dir: Path, mapping: Path | None) -> tuple:
+    """What the validation depends on: the files it reads (name, size, modification
+    time), those of the data folder and those a mapping names outside it, and the day."""
+    root = data_dir.resolve()
+    paths = data_files(root)
+    if mapping:
+        mapping = Path(mapping).resolve()
+        named = [p for rules in read_mapping(mapping).tables.values() if rules.file
+                 for p in sorted(root.glob(rules.file))]
+        paths += [mapping, *(f for p in named if not p.resolve().is_relative_to(root)
+                             for f in data_files(p))]
+    stats = [(str(p), (s := p.stat()).st_size, s.st_mtime_ns) for p in paths if p.exists()]
+    return str(root), stats, date.today()
 
 
 def reporting_quarter(data: Dataset, period: str | None = None) -> Quarter:

@@ -85,7 +85,8 @@ def account_value(tables: dict[str, ibis.Table], *, grain: Grain | Sequence[date
     """Run the waterfall on the engine; only one row per account and period comes back.
 
     grain: calendar months, quarters or years; or the first days of consecutive windows
-    that start on quarters (each runs to the day before the next, the last to ``end``),
+    that start on quarters (each runs to the day before the next, the last to ``end``
+    or, without an end, to the last invoice),
     so that several windows, such as this year's and last year's twelve months, take one
     pass over the lines. A window's figures are the sums of its quarters, as a report
     adding up quarters shows them (a quarter of net refunds carries no receivable);
@@ -95,9 +96,9 @@ def account_value(tables: dict[str, ibis.Table], *, grain: Grain | Sequence[date
     to pandas once (at 100 million invoice lines over a million accounts it is 9 million
     rows; copies of it in pandas were most of the memory).
     """
-    windows = None if isinstance(grain, str) else _quarter_starts(grain)
+    windows = None if isinstance(grain, str) else _quarter_starts(grain, start)
     if windows:
-        start = max(start, windows[0]) if start else windows[0]
+        start = windows[0]
     unit = _TRUNCATE["quarter" if windows else grain]
     pools = _pools(tables)
     totals = _sales_totals(_between(tables["invoice_lines"], "invoice_date", start, end), unit)
@@ -132,9 +133,13 @@ def _fetch(expr: ibis.Table) -> pd.DataFrame:
                                        split_blocks=True)
 
 
-def _quarter_starts(starts: Sequence[date]) -> list[date]:
-    if any(s.day != 1 or s.month % 3 != 1 for s in starts):
-        raise ValueError(f"windows must start on the first day of a quarter. Got {starts}.")
+def _quarter_starts(starts: Sequence[date], start: date | None) -> list[date]:
+    shown = ", ".join(str(s) for s in starts)
+    if not starts or any(s.day != 1 or s.month % 3 != 1 for s in starts):
+        raise ValueError(f"windows must start on the first day of a quarter. Got [{shown}].")
+    if start is not None:
+        raise ValueError("with windows, the first window's start is the start; "
+                         f"give no start. Got start {start} and windows [{shown}].")
     return sorted(starts)
 
 

@@ -2,8 +2,9 @@
 
 Every feature a selection criterion may use (``contract.CRITERION_FEATURES``) is
 computed here, for the twelve months to the end of a quarter, from
-:mod:`kamlib.economics` and :mod:`kamlib.lifetime`; selection and benchmarks never
-recompute them their own way. For a group (a parent with its subsidiaries):
+:mod:`kamlib.economics` (the money: sums of the quarters, as the account value report
+adds them up) and the lifetime values the caller fitted; selection and benchmarks
+never recompute them their own way. For a group (a parent with its subsidiaries):
 
 - money (net revenue, net sales, cost to serve, lifetime value) is summed over the
   members; the wallet over every account of the group, invoiced or not;
@@ -28,7 +29,7 @@ MONEY = ["gross_sales", "net_sales", "cost_to_serve", "net_revenue", "previous_n
 SCORES = ["strategic_fit", "growth_potential"]
 
 
-def two_year_value(tables: dict[str, ibis.Table], quarter: Quarter,
+def twelve_month_windows(tables: dict[str, ibis.Table], quarter: Quarter,
                    settings: ValueSettings = ValueSettings()) -> AccountValue:
     """Each account's waterfall for the 12 months to the quarter's end and the 12 before,
     in one pass over the lines (``period_start`` is each window's first day)."""
@@ -42,10 +43,10 @@ def account_features(tables: dict[str, ibis.Table], accounts: pd.DataFrame, quar
                      value: AccountValue | None = None) -> pd.DataFrame:
     """One row per account invoiced in the 24 months to the quarter's end.
 
-    value: :func:`two_year_value`, when the caller has it already (the selection shares
+    value: :func:`twelve_month_windows`, when the caller has it already (the selection shares
     it with the long tail); computed here otherwise.
     """
-    money = _money(value or two_year_value(tables, quarter, settings), quarter)
+    money = _money(value or twelve_month_windows(tables, quarter, settings), quarter)
     purchases = _purchases(tables, quarter)
     frame = (accounts.set_index("account_id")
              .loc[:, ["account_name", "industry", "country", "estimated_wallet", *SCORES]]
@@ -83,15 +84,15 @@ def group_features(tables: dict[str, ibis.Table], accounts: pd.DataFrame, quarte
 
 
 def _money(value: AccountValue, quarter: Quarter) -> pd.DataFrame:
-    frame = value.frame.set_index("account_id")
-    current = frame["period_start"] == pd.Timestamp(quarter.shift(-3).start)
-    money = frame.loc[current, ["gross_sales", "net_sales", "cost_to_serve", "net_revenue"]]
-    previous = frame.loc[~current, "net_revenue"].rename("previous_net_revenue")
-    return money.join(previous, how="outer").fillna(0.0)  # no sales in a window: zero
+    money = current_window(value, quarter)[["gross_sales", "net_sales", "cost_to_serve",
+                                            "net_revenue"]]
+    previous = current_window(value, quarter.shift(-4))["net_revenue"]
+    return money.join(previous.rename("previous_net_revenue"), how="outer").fillna(0.0)
 
 
 def current_window(value: AccountValue, quarter: Quarter) -> pd.DataFrame:
-    """The 12 months to the quarter's end of :func:`two_year_value`, one row per account."""
+    """The 12 months to the quarter's end of :func:`twelve_month_windows`, one row per account
+    (an account without sales in them has no row: zero, not unknown)."""
     frame = value.frame
     return frame[frame["period_start"] == pd.Timestamp(quarter.shift(-3).start)].set_index(
         "account_id").drop(columns="period_start")
@@ -114,8 +115,8 @@ def _purchases(tables, quarter: Quarter) -> pd.DataFrame:
 def _group_product_lines(tables, quarter: Quarter, group: pd.Series,
                          by_account: pd.DataFrame) -> pd.Series:
     """Distinct product lines any member of each group bought in the 12 months: a
-    stand-alone account's own count; groups of several accounts counted on the engine,
-    which then reads only their lines (most accounts stand alone)."""
+    stand-alone account's own count; only groups of several accounts (a few in a
+    hundred, usually) are counted on the engine."""
     size = group.map(group.value_counts())
     alone = by_account["product_lines"].reindex(group[size == 1].to_numpy()).dropna()
     members = group[size > 1]

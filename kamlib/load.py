@@ -93,7 +93,7 @@ class Dataset:
     notes: list[str] = field(default_factory=list)
     large: dict[str, LargeTable] = field(default_factory=dict)
     """Large Parquet tables kept on disk and checked in DuckDB (see kamlib.large)."""
-    run_folder: Path | None = None
+    handover_folder: Path | None = None
     """Set when the data was handed over by ``kam run``: where the run's workbooks keep
     what they compute once for all of them (kamlib.company.computed_once)."""
 

@@ -166,7 +166,8 @@ class _ReportingManager(NotebookExecutionManager):
         # only when the run has ended, so it is written then, and during long cells every
         # autosave_cell_every seconds, as papermill's autosave does.
         since = (self.now() - self.last_save_time).total_seconds()
-        if self.end_time is not None or since >= self.autosave_cell_every:
+        due = self.autosave_cell_every and since >= self.autosave_cell_every  # 0: never
+        if self.end_time is not None or due:
             super().save(**kwargs)
 
     def cell_start(self, cell: NotebookNode, cell_index: int | None = None, **kwargs) -> None:

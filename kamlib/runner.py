@@ -1,8 +1,9 @@
-"""Run a workbook and publish its report: validated parameters, papermill, safe publishing.
+"""Run workbooks and publish their reports: validated parameters, papermill, safe publishing.
 
-A run, in order: parameters are checked against the workbook's pydantic model
-(before any kernel starts); the data is validated as ``kam validate`` does; the
-notebook runs with papermill in a work folder next to the reports
+A run, in order: parameters are checked against each workbook's pydantic model
+(before any kernel starts); the data is validated once, as ``kam validate`` does, and
+handed to the kernels (:func:`kamlib.company.handed_over`); each notebook runs with
+papermill in a work folder next to the reports
 (``.running-<workbook>-<pid>@<host>-<random>``); the HTML report (no code, charts
 offline), the executed notebook, ``run.log`` and ``manifest.json`` are written there;
 only then the folder is moved to ``<out>/<period>/<workbook>/`` in one rename. An
@@ -26,6 +27,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from importlib.metadata import PackageNotFoundError, version
@@ -36,7 +38,7 @@ from nbconvert import HTMLExporter
 from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
 from pydantic import BaseModel, ValidationError
 
-from kamlib.company import handed_over, load_valid, reporting_quarter
+from kamlib.company import data_files, handed_over, reporting_quarter
 from kamlib.errors import ParameterError, RunError
 from kamlib.periods import Quarter
 from kamlib.progress import ENGINE, RunProgress
@@ -86,12 +88,8 @@ class RunResult:
 def workbook_parameters(workbook: Workbook, given: dict[str, str]) -> BaseModel:
     """Check text parameters (from --param or --data) against the workbook's model."""
     fields = workbook.parameters.model_fields
-    for name in given:
-        if name not in fields:
-            close = difflib.get_close_matches(name, fields, n=1)
-            hint = f" Did you mean '{close[0]}'?" if close else ""
-            raise ParameterError(f"workbook '{workbook.name}' has no parameter '{name}'.{hint} "
-                                 f"Its parameters: {', '.join(fields)}.")
+    _known(given, fields, f"workbook '{workbook.name}' has no", f"Its parameters: "
+           f"{', '.join(fields)}.")
     try:
         return workbook.parameters.model_validate(_input_files(given))
     except ValidationError as exc:
@@ -134,8 +132,10 @@ def run(name: str, *, data: Path, out: Path, mapping: Path | None = None,
     progress: told about the workbook and each cell (see kamlib.progress); None or
     quiet=True shows nothing.
     """
-    return next(run_workbooks([name], data=data, out=out, mapping=mapping, period=period,
-                              engine=engine, params=params, progress=progress, quiet=quiet))
+    with closing(run_workbooks([name], data=data, out=out, mapping=mapping, period=period,
+                               engine=engine, params=params, progress=progress,
+                               quiet=quiet)) as results:
+        return next(results)
 
 
 def run_workbooks(names: list[str], *, data: Path, out: Path, mapping: Path | None = None,
@@ -159,23 +159,31 @@ def run_workbooks(names: list[str], *, data: Path, out: Path, mapping: Path | No
     if period:
         given["period"] = str(Quarter.parse(period))
     checked = [workbook_parameters(w, _own(w, given, workbooks)) for w in workbooks]
-    dataset = load_valid(data, mapping)
-    quarter = str(reporting_quarter(dataset, period))
     shown = RunProgress() if quiet or progress is None else progress
-    with handed_over(dataset, data, mapping):
+    with handed_over(data, mapping, beside=out, prefix=_work_prefix("handover")) as dataset:
+        quarter = str(reporting_quarter(dataset, period))
         for workbook, parameters in zip(workbooks, checked):
             yield _execute(workbook, parameters.model_copy(update={"period": quarter}),
                            quarter, out, shown)
 
 
+def _known(given: dict[str, str], fields, who: str, listed: str) -> None:
+    for name in given:
+        if name not in fields:
+            close = difflib.get_close_matches(name, fields, n=1)
+            hint = f" Did you mean '{close[0]}'?" if close else ""
+            raise ParameterError(f"{who} parameter '{name}'.{hint} {listed}")
+
+
 def _own(workbook: Workbook, given: dict[str, str], workbooks: list[Workbook]) -> dict[str, str]:
-    """The parameters of ``given`` this workbook has, when it runs with others; a name
-    none of them has stays, so that the check names it."""
+    """The parameters of ``given`` this workbook has, when it runs with others; each must
+    belong to one of them."""
     if len(workbooks) == 1:
         return given
-    known = {name for w in workbooks for name in w.parameters.model_fields}
-    return {k: v for k, v in given.items()
-            if k in workbook.parameters.model_fields or k not in known}
+    fields = list(dict.fromkeys(f for w in workbooks for f in w.parameters.model_fields))
+    _known(given, fields, "no workbook has a", f"Their parameters: "
+           f"{', '.join(fields)}.")
+    return {k: v for k, v in given.items() if k in workbook.parameters.model_fields}
 
 
 def _workbook(name: str) -> Workbook:
@@ -274,7 +282,7 @@ def _write_manifest(work: Path, workbook: Workbook, params: BaseModel, period: s
         "period": period,
         "status": "succeeded",
         "parameters": values,
-        "inputs": [_describe(f) for base in inputs for f in _files(base)],
+        "inputs": [_describe(f) for base in inputs for f in data_files(base)],
         "packages": {p: _version(p) for p in PACKAGES},
         "python": platform.python_version(),
         "git_commit": _git_commit(),
@@ -284,10 +292,6 @@ def _write_manifest(work: Path, workbook: Workbook, params: BaseModel, period: s
     }
     (work / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False),
                                         encoding="utf-8")
-
-
-def _files(base: Path) -> list[Path]:
-    return sorted(p for p in base.rglob("*") if p.is_file()) if base.is_dir() else [base]
 
 
 def _describe(path: Path) -> dict:

@@ -14,34 +14,49 @@ from kamlib.errors import DataError, ParameterError
 from kamlib.runner import run_workbooks
 
 
+def hand_over(folder: Path, out: Path):
+    return handed_over(folder, None, beside=out, prefix=".running-handover-test-")
+
+
 def test_handed_over_data_is_used_while_every_file_is_unchanged(tmp_path):
     folder = write_company(tmp_path / "data")
-    validated = load_valid(folder)
-    validated.notes.append("marked by the runner")  # tells the hand-over from a new validation
-    with handed_over(validated, folder) as path:
-        assert os.environ[HANDED_OVER] == str(path)
-        received = load_valid(folder)
-        assert received.notes[-1] == "marked by the runner"
+    with hand_over(folder, tmp_path / "out") as validated:
+        path = Path(os.environ[HANDED_OVER])
+        assert path.parent.parent == tmp_path / "out"
+        received = load_valid(folder)  # what a kernel of the run gets
+        assert received.handover_folder == path.parent
         pd.testing.assert_frame_equal(received.tables["accounts"], validated.tables["accounts"])
 
         accounts = folder / "accounts.csv"
         accounts.write_text(TINY["accounts.csv"] + "00400,Dupont SA,,FR,Retail,EUR,,,\n",
                             encoding="utf-8")
         changed = load_valid(folder)  # a file changed after validation: validated again
-        assert "marked by the runner" not in changed.notes
+        assert changed.handover_folder is None
         assert "00400" in set(changed.tables["accounts"]["account_id"])
     assert HANDED_OVER not in os.environ and not path.parent.exists()
+
+
+def test_files_linked_into_the_data_folder_are_watched_too(tmp_path):
+    exports = write_company(tmp_path / "exports")
+    folder = write_company(tmp_path / "data", drop=("invoice_lines.csv",))
+    (folder / "invoice_lines.csv").symlink_to(exports / "invoice_lines.csv")
+    with hand_over(folder, tmp_path / "out"):
+        assert load_valid(folder).handover_folder is not None
+        (exports / "invoice_lines.csv").write_text(TINY["invoice_lines.csv"].replace(
+            "1000.00", "1100.00"), encoding="utf-8")
+        assert load_valid(folder).handover_folder is None
 
 
 def test_other_folder_or_unreadable_hand_over_is_validated_as_usual(tmp_path, monkeypatch):
     folder = write_company(tmp_path / "data")
     other = write_company(tmp_path / "other")
-    validated = load_valid(folder)
-    validated.notes.append("marked by the runner")
-    with handed_over(validated, folder):
-        assert "marked by the runner" not in load_valid(other).notes
+    with hand_over(folder, tmp_path / "out"):
+        assert load_valid(other).handover_folder is None
     monkeypatch.setenv(HANDED_OVER, str(tmp_path / "gone.pickle"))
-    assert "marked by the runner" not in load_valid(folder).notes
+    assert load_valid(folder).handover_folder is None
+    (tmp_path / "bad.pickle").write_bytes(b"not a pickle")
+    monkeypatch.setenv(HANDED_OVER, str(tmp_path / "bad.pickle"))
+    assert load_valid(folder).handover_folder is None
 
 
 def test_parameters_go_to_the_workbooks_having_them_and_bad_data_stops_every_one(tmp_path):
@@ -53,11 +68,12 @@ def test_parameters_go_to_the_workbooks_having_them_and_bad_data_stops_every_one
         next(run_workbooks(["value", "selection"], data=bad, out=tmp_path / "out",
                            params={"segmentation": "gmm"}))
     assert HANDED_OVER not in os.environ
-    assert not (tmp_path / "out").exists()
+    assert not (tmp_path / "out").exists()  # nothing written before the data is valid
 
 
 def test_a_parameter_no_workbook_has_is_refused_naming_it(tmp_path):
-    with pytest.raises(ParameterError, match="has no parameter 'segmentatoin'"):
+    with pytest.raises(ParameterError, match="no workbook has a parameter 'segmentatoin'. "
+                                             "Did you mean 'segmentation'"):
         next(run_workbooks(["value", "selection"], data=Path(tmp_path), out=tmp_path / "out",
                            params={"segmentatoin": "gmm"}))
 
@@ -71,7 +87,7 @@ def test_a_run_computes_shared_results_once_for_all_its_workbooks(tmp_path):
         return pd.DataFrame({"clv": [len(calls)]})
 
     assert computed_once(load_valid(folder), "fit", (1,), fit).iloc[0, 0] == 1  # no run
-    with handed_over(load_valid(folder), folder):
+    with hand_over(folder, tmp_path / "out"):
         first = load_valid(folder)  # what each kernel of the run gets
         assert computed_once(first, "fit", (1,), fit).iloc[0, 0] == 2
         again = load_valid(folder)

@@ -105,8 +105,10 @@ def test_windows_are_their_quarters_added_up_in_one_pass(tmp_path):
               .groupby(["account_id", "period_start"], as_index=False).sum())
     pd.testing.assert_frame_equal(windows, summed, rtol=1e-12)
     assert (quarterly["net_sales"] < 0).any()  # the case where it matters is there
-    with pytest.raises(ValueError, match="first day of a quarter"):
+    with pytest.raises(ValueError, match=r"first day of a quarter. Got \[2025-11-01\]"):
         account_value(tables, grain=[date(2025, 11, 1)])
+    with pytest.raises(ValueError, match="give no start"):
+        account_value(tables, grain=starts, start=date(2025, 1, 1))
 
 
 def test_ratios_are_undefined_without_positive_net_sales():

@@ -18,7 +18,7 @@ import yaml
 from kamlib.company import load_valid, on_engine, reporting_quarter
 from kamlib.economics import AccountValue, group_of
 from kamlib.errors import ParameterError
-from kamlib.features import account_features, current_window, group_features, two_year_value
+from kamlib.features import account_features, current_window, group_features, twelve_month_windows
 from kamlib.lifetime import account_lifetime_values
 from kamlib.load import Dataset, read_criteria
 from kamlib.periods import Quarter
@@ -68,7 +68,7 @@ def build(params: SelectionParameters) -> SelectionWorkbook:
                              "docs/data-contract.md).")
     quarter = reporting_quarter(data, params.period)
     tables = on_engine(data, params.engine)
-    value = two_year_value(tables, quarter)  # shared by the features and the long tail
+    value = twelve_month_windows(tables, quarter)  # shared by the features and the long tail
     features, by_account = selection_features(
         tables, data, quarter, select_groups=data.criteria.select_groups,
         horizon_years=params.horizon_years, discount_rate=params.discount_rate,
@@ -98,7 +98,7 @@ def selection_features(tables, data: Dataset, quarter: Quarter, *, select_groups
                        value: AccountValue | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The selection features per selection unit (group or account), and per account.
 
-    value: the accounts' :func:`~kamlib.features.two_year_value`, if already computed.
+    value: the accounts' :func:`~kamlib.features.twelve_month_windows`, if already computed.
     """
     lifetime = account_lifetime_values(data, tables, quarter.end, horizon_years=horizon_years,
                                        discount_rate=discount_rate, random_state=random_state)
