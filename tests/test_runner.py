@@ -191,7 +191,7 @@ def test_only_work_folders_of_dead_or_old_runs_are_cleared(tmp_path):
     host = socket.gethostname()
     folders = {name: tmp_path / name for name in (
         f".running-value-{finished.pid}@{host}-dead1", f".running-value-{os.getpid()}@{host}-live1",
-        f".running-value-{finished.pid}@elsewhere-recent1", f".running-value-1@elsewhere-old1",
+        f".running-value-{finished.pid}@elsewhere-recent1", ".running-value-1@elsewhere-old1",
         ".running-value-olderkam1", ".running-value-olderkam2", "2026Q3/value")}
     for folder in folders.values():
         folder.mkdir(parents=True)
