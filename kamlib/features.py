@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from kamlib.economics import AccountValue, ValueSettings, account_value, group_of
+from kamlib.lifetime import purchase_lines
 from kamlib.periods import Quarter
 
 MONEY = ["gross_sales", "net_sales", "cost_to_serve", "net_revenue", "previous_net_revenue"]
@@ -102,8 +103,7 @@ def _purchases(tables, quarter: Quarter) -> pd.DataFrame:
     """Per account, in one pass over the lines: the first purchase (a day with a positive
     line, as lifetime value counts them) and the distinct product lines bought in the
     12 months to the quarter's end."""
-    lines = tables["invoice_lines"]
-    sales = lines.filter([lines.gross_amount > 0, lines.invoice_date <= quarter.end])
+    sales = purchase_lines(tables, quarter.end)
     found = sales.group_by("account_id").aggregate(
         first_purchase=sales.invoice_date.min(),
         product_lines=sales.product_line.nunique(

@@ -39,11 +39,16 @@ class LifetimeValue:
     gamma_gamma: GammaGamma
 
 
+def purchase_lines(tables: dict[str, ibis.Table], end: date) -> ibis.Table:
+    """The invoice lines that make purchases (positive lines) up to ``end``."""
+    lines = tables["invoice_lines"]
+    return lines.filter([lines.gross_amount > 0, lines.invoice_date <= end])
+
+
 def purchase_history(tables: dict[str, ibis.Table], end: date,
                      start: date | None = None) -> pd.DataFrame:
     """First and last purchase day and number of purchase days per account, up to ``end``."""
-    lines = tables["invoice_lines"]
-    sales = lines.filter([lines.gross_amount > 0, lines.invoice_date <= end])
+    sales = purchase_lines(tables, end)
     if start is not None:
         sales = sales.filter(sales.invoice_date >= start)
     days = sales.select("account_id", "invoice_date").distinct()
