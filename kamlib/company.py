@@ -12,7 +12,8 @@ validation read (the data folder's, the mapping and the files it names) has the 
 and modification time it had before validation (and on the same day, as validation
 checks for dates in the future); otherwise the kernel validates the data itself.
 Results the workbooks of a run all need, such as the lifetime-value fit, are computed
-by the first and kept beside the hand-over for the others (:func:`computed_once`).
+by the first and kept beside the hand-over for the others (:func:`computed_once`);
+workbooks running side by side wait for the first rather than compute it again.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import ibis
+from filelock import FileLock
 
 from kamlib.engine import connect, open_tables
 from kamlib.errors import DataError
@@ -108,14 +110,15 @@ def computed_once(data: Dataset, name: str, key: tuple, compute: Callable[[], T]
         return compute()
     digest = hashlib.sha256(repr(key).encode()).hexdigest()[:16]
     path = data.handover_folder / f"{name}-{digest}.pickle"
-    if path.is_file():
-        with path.open("rb") as handle:
-            return pickle.load(handle)
-    result = compute()
-    partial = path.with_suffix(".partial")
-    with partial.open("wb") as handle:
-        pickle.dump(result, handle, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(partial, path)  # whole or absent, even if this kernel is killed
+    with FileLock(path.with_suffix(".lock")):  # released by the system if a kernel dies
+        if path.is_file():
+            with path.open("rb") as handle:
+                return pickle.load(handle)
+        result = compute()
+        partial = path.with_suffix(".partial")
+        with partial.open("wb") as handle:
+            pickle.dump(result, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(partial, path)  # whole or absent, even if this kernel is killed
     return result
 
 

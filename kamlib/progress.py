@@ -7,8 +7,10 @@ own output (its start-up warnings, the "KeyboardInterrupt caught in kernel" that
 jupyter_client's interrupt-before-shutdown provokes, Spark's JVM logs) to the run's
 log file instead of the user's terminal.
 
-Displays: :class:`RichDisplay` (a live bar per workbook and per cell, for people) and
-:class:`PlainDisplay` (timestamped lines, for schedulers and ``--quiet``).
+Displays: :class:`RichDisplay` (a live bar over the workbooks and one per running
+workbook over its cells, for people) and :class:`PlainDisplay` (timestamped lines, for
+schedulers and ``--quiet``). Every event names its workbook, as workbooks may run side by
+side (``kam run all --jobs``), each in its own thread.
 """
 
 from __future__ import annotations
@@ -40,18 +42,19 @@ SLOW_CELL_SECONDS = 10.0
 
 
 class RunProgress:
-    """What the runner reports while it works; this base shows nothing."""
+    """What the runner reports while it works; this base shows nothing. Events of
+    workbooks running side by side come from their own threads."""
 
     def workbook_started(self, workbook: str, title: str) -> None:
         """A workbook's run begins (before its kernel starts)."""
 
-    def cell_started(self, index: int, total: int, section: str) -> None:
+    def cell_started(self, workbook: str, index: int, total: int, section: str) -> None:
         """Cell ``index`` (from 0) of ``total`` starts; ``section`` is its heading."""
 
-    def cell_finished(self, index: int, seconds: float) -> None:
+    def cell_finished(self, workbook: str, index: int, seconds: float) -> None:
         """Cell ``index`` has finished, successfully or not."""
 
-    def stage(self, text: str) -> None:
+    def stage(self, workbook: str, text: str) -> None:
         """The workbook's run moves to a step outside the notebook ("writing the report")."""
 
     def workbook_finished(self, workbook: str, seconds: float, ok: bool) -> None:
@@ -66,23 +69,22 @@ class PlainDisplay(RunProgress):
 
     def __init__(self, console: Console):
         self.console = console
-        self.workbook = ""
-        self.section = ""
+        self.sections: dict[str, str] = {}
 
     def _line(self, text: str) -> None:
         self.console.print(f"{datetime.now():%Y-%m-%d %H:%M:%S} {text}", markup=False,
                            highlight=False, soft_wrap=True)
 
     def workbook_started(self, workbook: str, title: str) -> None:
-        self.workbook = workbook
         self._line(f"{workbook}: started ({title})")
 
-    def cell_started(self, index: int, total: int, section: str) -> None:
-        self.section = section
+    def cell_started(self, workbook: str, index: int, total: int, section: str) -> None:
+        self.sections[workbook] = section
 
-    def cell_finished(self, index: int, seconds: float) -> None:
+    def cell_finished(self, workbook: str, index: int, seconds: float) -> None:
         if seconds >= SLOW_CELL_SECONDS:
-            self._line(f"{self.workbook}: cell {index + 1} ({self.section}) took {seconds:.0f} s")
+            self._line(f"{workbook}: cell {index + 1} ({self.sections[workbook]}) took "
+                       f"{seconds:.0f} s")
 
     def workbook_finished(self, workbook: str, seconds: float, ok: bool) -> None:
         self._line(f"{workbook}: {'finished' if ok else 'failed'} after {seconds:.0f} s")
@@ -92,7 +94,7 @@ class PlainDisplay(RunProgress):
 
 
 class RichDisplay(RunProgress):
-    """A live display: one bar over the workbooks, one over the current workbook's cells.
+    """A live display: one bar over the workbooks, one over each running workbook's cells.
 
     Use as a context manager around the whole ``kam run``; it draws on ``console``
     (stderr, so stdout keeps only the results).
@@ -102,8 +104,8 @@ class RichDisplay(RunProgress):
         self.progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
                                  MofNCompleteColumn(), TimeElapsedColumn(), console=console)
         self.overall = self.progress.add_task("Workbooks", total=workbooks)
-        self.cells: TaskID | None = None
-        self.title = ""
+        self.cells: dict[str, TaskID] = {}
+        self.titles: dict[str, str] = {}
 
     def __enter__(self) -> RichDisplay:
         self.progress.start()
@@ -113,23 +115,26 @@ class RichDisplay(RunProgress):
         self.progress.stop()
 
     def workbook_started(self, workbook: str, title: str) -> None:
-        self.title = title
-        self.cells = self.progress.add_task(f"  {title}: starting the kernel", total=None)
+        self.titles[workbook] = title
+        self.cells[workbook] = self.progress.add_task(f"  {title}: starting the kernel",
+                                                      total=None)
 
-    def cell_started(self, index: int, total: int, section: str) -> None:
-        self.progress.update(self.cells, total=total, completed=index,
-                             description=f"  {self.title}: {_short(section)}")
+    def cell_started(self, workbook: str, index: int, total: int, section: str) -> None:
+        self.progress.update(self.cells[workbook], total=total, completed=index,
+                             description=f"  {self.titles[workbook]}: {_short(section)}")
 
-    def cell_finished(self, index: int, seconds: float) -> None:
-        self.progress.update(self.cells, completed=index + 1)
+    def cell_finished(self, workbook: str, index: int, seconds: float) -> None:
+        self.progress.update(self.cells[workbook], completed=index + 1)
 
-    def stage(self, text: str) -> None:
-        self.progress.update(self.cells, description=f"  {self.title}: {text}")
+    def stage(self, workbook: str, text: str) -> None:
+        self.progress.update(self.cells[workbook],
+                             description=f"  {self.titles[workbook]}: {text}")
 
     def workbook_finished(self, workbook: str, seconds: float, ok: bool) -> None:
         done = "published" if ok else "[red]failed[/]"
-        self.progress.update(self.cells, description=f"  {self.title}: {done}")
-        self.progress.stop_task(self.cells)
+        self.progress.update(self.cells[workbook],
+                             description=f"  {self.titles[workbook]}: {done}")
+        self.progress.stop_task(self.cells[workbook])
         self.progress.advance(self.overall)
 
     def note(self, message: str) -> None:
@@ -155,9 +160,10 @@ def cell_sections(nb: NotebookNode) -> list[str]:
 class _ReportingManager(NotebookExecutionManager):
     """papermill's execution manager (metadata, autosave) that also reports each cell."""
 
-    def __init__(self, nb: NotebookNode, progress: RunProgress, **kwargs):
+    def __init__(self, nb: NotebookNode, progress: RunProgress, workbook: str, **kwargs):
         super().__init__(nb, progress_bar=False, **kwargs)
         self.progress = progress
+        self.workbook = workbook
         self.sections = cell_sections(nb)
 
     def save(self, **kwargs) -> None:
@@ -172,28 +178,32 @@ class _ReportingManager(NotebookExecutionManager):
 
     def cell_start(self, cell: NotebookNode, cell_index: int | None = None, **kwargs) -> None:
         super().cell_start(cell, cell_index, **kwargs)
-        self.progress.cell_started(cell_index, len(self.nb.cells), self.sections[cell_index])
+        self.progress.cell_started(self.workbook, cell_index, len(self.nb.cells),
+                                   self.sections[cell_index])
 
     def cell_complete(self, cell: NotebookNode, cell_index: int | None = None,
                       **kwargs) -> None:
         super().cell_complete(cell, cell_index, **kwargs)
-        self.progress.cell_finished(cell_index, cell.metadata.papermill.get("duration") or 0.0)
+        self.progress.cell_finished(self.workbook, cell_index,
+                                    cell.metadata.papermill.get("duration") or 0.0)
 
 
 class KamEngine(NBClientEngine):
     """papermill's nbclient engine, reporting cells and keeping kernel output in the log.
 
     Extra keyword arguments of ``papermill.execute_notebook``: ``progress`` (a
-    :class:`RunProgress`) and ``kernel_log`` (an open file for the kernel process's
-    stdout and stderr).
+    :class:`RunProgress`), ``workbook`` (the name its events carry) and ``kernel_log``
+    (an open file for the kernel process's stdout and stderr).
     """
 
     @classmethod
     def execute_notebook(cls, nb, kernel_name, output_path=None, progress_bar=False,
                          log_output=False, autosave_cell_every=30,
-                         progress: RunProgress | None = None, **kwargs):
+                         progress: RunProgress | None = None, workbook: str = "",
+                         **kwargs):
         # Engine.execute_notebook with our manager in place of papermill's (and its tqdm bar).
-        manager = _ReportingManager(nb, progress or RunProgress(), output_path=output_path,
+        manager = _ReportingManager(nb, progress or RunProgress(), workbook,
+                                    output_path=output_path,
                                     log_output=log_output,
                                     autosave_cell_every=autosave_cell_every)
         manager.notebook_start()

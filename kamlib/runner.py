@@ -6,7 +6,9 @@ handed to the kernels (:func:`kamlib.company.handed_over`); each notebook runs w
 papermill in a work folder next to the reports
 (``.running-<workbook>-<pid>@<host>-<random>``); the HTML report (no code, charts
 offline), the executed notebook, ``run.log`` and ``manifest.json`` are written there;
-only then the folder is moved to ``<out>/<period>/<workbook>/`` in one rename. An
+only then the folder is moved to ``<out>/<period>/<workbook>/`` in one rename. Several
+workbooks run one after the other or, with ``jobs`` above 1, side by side in threads
+(:mod:`kamlib.side_by_side`; each waits on its own kernel process). An
 earlier report of the same period is kept as ``<workbook>.<its finish time>``; a failed
 or interrupted run leaves the published reports untouched, and the next run removes
 the work folders that killed runs left behind (see :func:`clear_stale_work`).
@@ -25,6 +27,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import closing
@@ -42,6 +45,7 @@ from kamlib.company import data_files, handed_over, reporting_quarter
 from kamlib.errors import ParameterError, RunError
 from kamlib.periods import Quarter
 from kamlib.progress import ENGINE, RunProgress
+from kamlib.side_by_side import SideBySide
 from kamlib.workbooks.parameters import (
     AccountValueParameters,
     BenchmarkParameters,
@@ -141,14 +145,17 @@ def run(name: str, *, data: Path, out: Path, mapping: Path | None = None,
 def run_workbooks(names: list[str], *, data: Path, out: Path, mapping: Path | None = None,
                   period: str | None = None, engine: str | None = None,
                   params: dict[str, str] | None = None, progress: RunProgress | None = None,
-                  quiet: bool = False) -> Iterator[RunResult]:
-    """Run workbooks one after the other, yielding each result as it is published.
+                  quiet: bool = False, jobs: int = 1) -> Iterator[RunResult]:
+    """Run workbooks, yielding each result as it is published.
 
     Every workbook's parameters are checked, and the data validated, before the first
     kernel starts; the data is validated once and handed to every kernel (see
     kamlib.company). With several workbooks, a parameter goes to the workbooks that
-    have it and must belong to at least one.
+    have it and must belong to at least one. Up to ``jobs`` workbooks run side by side;
+    the first that fails, or an interrupt, stops the others (none of them is published).
     """
+    if jobs < 1:
+        raise ParameterError(f"jobs must be 1 or more. Got {jobs}.")
     workbooks = [_workbook(name) for name in names]
     out = out.resolve()  # the kernel runs in notebooks/, so every path it gets is absolute
     given = {**(params or {}), "data_dir": str(data.resolve())}
@@ -161,10 +168,20 @@ def run_workbooks(names: list[str], *, data: Path, out: Path, mapping: Path | No
     checked = [workbook_parameters(w, _own(w, given, workbooks)) for w in workbooks]
     shown = RunProgress() if quiet or progress is None else progress
     with handed_over(data, mapping, beside=out, prefix=_work_prefix("handover")) as dataset:
+        for stale in clear_stale_work(out):  # out exists once the data is valid
+            shown.note(f"Removed {stale.name}, left in {out} by a run that was killed.")
         quarter = str(reporting_quarter(dataset, period))
-        for workbook, parameters in zip(workbooks, checked):
-            yield _execute(workbook, parameters.model_copy(update={"period": quarter}),
-                           quarter, out, shown)
+        runs = [(workbook, parameters.model_copy(update={"period": quarter}))
+                for workbook, parameters in zip(workbooks, checked)]
+        if jobs == 1 or len(runs) == 1:
+            for workbook, parameters in runs:
+                yield _execute(workbook, parameters, quarter, out, shown)
+            return
+        side_by_side = SideBySide(jobs)
+        for workbook, parameters in runs:
+            side_by_side.submit(lambda w=workbook, p=parameters: _execute(w, p, quarter, out,
+                                                                          shown))
+        yield from side_by_side.results()
 
 
 def _known(given: dict[str, str], fields, who: str, listed: str) -> None:
@@ -194,9 +211,6 @@ def _workbook(name: str) -> Workbook:
 
 def _execute(workbook: Workbook, params: BaseModel, period: str, out: Path,
              progress: RunProgress) -> RunResult:
-    out.mkdir(parents=True, exist_ok=True)
-    for stale in clear_stale_work(out):
-        progress.note(f"Removed {stale.name}, left in {out} by a run that was killed.")
     work = Path(tempfile.mkdtemp(prefix=_work_prefix(workbook.name), dir=out))
     started, clock = datetime.now(timezone.utc), time.monotonic()
     executed = work / workbook.notebook
@@ -206,7 +220,7 @@ def _execute(workbook: Workbook, params: BaseModel, period: str, out: Path,
     progress.workbook_started(workbook.name, workbook.title)
     try:
         _papermill(workbook, parameters, executed, work / "run.log", progress)
-        progress.stage("writing the report")
+        progress.stage(workbook.name, "writing the report")
         (work / "report.html").write_text(render_html(executed), encoding="utf-8")
         seconds = time.monotonic() - clock
         _write_manifest(work, workbook, params, period, started, seconds)
@@ -222,6 +236,10 @@ def _execute(workbook: Workbook, params: BaseModel, period: str, out: Path,
 def _papermill(workbook: Workbook, parameters: dict, executed: Path, log: Path,
                progress: RunProgress) -> None:
     handler = logging.FileHandler(log, encoding="utf-8")
+    # The logger is papermill's, shared by workbooks running side by side: this log
+    # takes the records of the thread running this workbook.
+    thread = threading.get_ident()
+    handler.addFilter(lambda record: record.thread == thread)
     logger = logging.getLogger("papermill")
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
@@ -232,7 +250,8 @@ def _papermill(workbook: Workbook, parameters: dict, executed: Path, log: Path,
         pm.execute_notebook(NOTEBOOKS / workbook.notebook, executed, parameters=parameters,
                             engine_name=ENGINE, kernel_name=KERNEL, cwd=str(NOTEBOOKS),
                             log_output=True, execution_timeout=CELL_TIMEOUT,
-                            progress_bar=False, progress=progress, kernel_log=kernel_log)
+                            progress_bar=False, progress=progress, workbook=workbook.name,
+                            kernel_log=kernel_log)
     except pm.PapermillExecutionError as exc:
         kept = _keep_failed(executed, workbook.name)
         raise RunError(workbook.name, str(exc.exec_count), f"{exc.ename}: {exc.evalue}",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -97,3 +99,31 @@ def test_a_run_computes_shared_results_once_for_all_its_workbooks(tmp_path):
         changed = load_valid(folder)  # validated again: nothing of the run is reused
         assert computed_once(changed, "fit", (1,), fit).iloc[0, 0] == 4
     assert len(calls) == 4
+
+
+SIDE_BY_SIDE_KERNEL = """
+import sys, time
+from pathlib import Path
+from kamlib.company import computed_once, load_valid
+
+def fit():
+    with open(sys.argv[2], "a") as log:
+        log.write("fitted\\n")
+    time.sleep(1)  # the other kernel asks meanwhile
+    return 42
+
+print(computed_once(load_valid(Path(sys.argv[1])), "fit", (1,), fit))
+"""
+
+
+def test_workbooks_side_by_side_wait_for_the_first_to_compute(tmp_path):
+    """Two kernels of one run ask at the same time: one computes, the other waits."""
+    folder = write_company(tmp_path / "data")
+    log = tmp_path / "fits.log"
+    with hand_over(folder, tmp_path / "out"):
+        kernels = [subprocess.Popen([sys.executable, "-c", SIDE_BY_SIDE_KERNEL, str(folder),
+                                     str(log)], stdout=subprocess.PIPE, text=True)
+                   for _ in range(2)]
+        outputs = [kernel.communicate(timeout=120)[0].strip() for kernel in kernels]
+    assert outputs == ["42", "42"]
+    assert log.read_text() == "fitted\n"

@@ -27,10 +27,10 @@ def test_plain_log_names_the_workbook_slow_cells_and_the_outcome():
     buffer = io.StringIO()
     display = PlainDisplay(Console(file=buffer, width=200))
     display.workbook_started("value", "Account value")
-    display.cell_started(3, 26, "1. From gross sales to net revenue")
-    display.cell_finished(3, SLOW_CELL_SECONDS + 2)
-    display.cell_started(4, 26, "2. Cost to serve by pool")
-    display.cell_finished(4, 0.5)  # quick cells stay out of the log
+    display.cell_started("value", 3, 26, "1. From gross sales to net revenue")
+    display.cell_finished("value", 3, SLOW_CELL_SECONDS + 2)
+    display.cell_started("value", 4, 26, "2. Cost to serve by pool")
+    display.cell_finished("value", 4, 0.5)  # quick cells stay out of the log
     display.workbook_finished("value", 42.4, ok=False)
     lines = [re.sub(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d ", "", line)
              for line in buffer.getvalue().splitlines()]
@@ -58,3 +58,21 @@ def test_the_executed_notebook_is_written_once_when_the_run_ends(tmp_path, monke
     assert writes == [str(executed)]
     cells = nbformat.read(executed, as_version=4).cells
     assert all(c.metadata.papermill.status == "completed" for c in cells)
+
+
+def test_live_display_keeps_a_bar_per_workbook_running_side_by_side():
+    from kamlib.progress import RichDisplay
+
+    buffer = io.StringIO()
+    with RichDisplay(Console(file=buffer, width=120), workbooks=2) as display:
+        display.workbook_started("value", "Account value")
+        display.workbook_started("selection", "Key account selection")
+        display.cell_started("selection", 2, 20, "3. Segments")
+        display.cell_started("value", 5, 26, "2. Cost to serve by pool")
+        display.cell_finished("value", 5, 0.1)
+        display.workbook_finished("selection", 8.0, ok=False)
+        display.stage("value", "writing the report")
+        tasks = {t.description.strip(): (t.completed, t.total)
+                 for t in display.progress.tasks}
+    assert tasks == {"Workbooks": (1, 2), "Account value: writing the report": (6, 26),
+                     "Key account selection: [red]failed[/]": (2, 20)}

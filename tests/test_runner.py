@@ -49,8 +49,9 @@ def test_success_publishes_report_notebook_log_and_manifest(sample_run):
 def test_quiet_prints_plain_log_lines_and_no_kernel_noise(sample_run):
     out, result = sample_run.out, sample_run.result
     stamp = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d"
-    lines = result.stdout.splitlines()
-    assert re.fullmatch(rf"{stamp} value: started \(Account value\)", lines[0])
+    lines = result.stdout.splitlines()  # the workbooks run side by side: lines interleave
+    assert any(re.fullmatch(rf"{stamp} value: started \(Account value\)", line)
+               for line in lines)
     finished = next(i for i, line in enumerate(lines) if " value: finished" in line)
     assert re.fullmatch(rf"{stamp} value: finished after \d+ s", lines[finished])
     assert lines[finished + 1].startswith("value: report for 2026Q3")
@@ -181,6 +182,69 @@ def test_interrupted_run_cleans_up_and_keeps_the_earlier_report(published, stop,
     assert "value: failed after" in stdout
     assert not list(out.glob(".running-*"))
     assert {p: p.stat().st_mtime for p in (out / "2026Q3").rglob("*")} == before
+
+
+def _kernels(pid: int) -> set[int]:
+    """The kernels a run started, from /proc; none once it has ended."""
+    try:
+        children = {child for task in Path(f"/proc/{pid}/task").iterdir()
+                    for child in (task / "children").read_text().split()}
+        return {int(c) for c in children
+                if b"ipykernel" in Path(f"/proc/{c}/cmdline").read_bytes()}
+    except OSError:
+        return set()
+
+
+def _gone(pids: set[int], seconds: float = 30) -> bool:
+    deadline = time.monotonic() + seconds
+    while any(Path(f"/proc/{p}").exists() for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return not any(Path(f"/proc/{p}").exists() for p in pids)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("stop", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_workbooks_side_by_side_all_stop_and_clean_up(published, stop, code):
+    """Three kernels at once: a stop reaches every one, and every work folder goes."""
+    out, _ = published
+    before = {p: p.stat().st_mtime for p in (out / "2026Q3").rglob("*")}
+    process = subprocess.Popen([str(KAM), "run", "all", "--jobs", "3", "--data", str(SAMPLE),
+                                "--out", str(out), "--quiet"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while len(list(out.glob(".running-*"))) < 4 and time.monotonic() < deadline:
+        time.sleep(0.2)  # the hand-over and one work folder per workbook
+    time.sleep(3)  # the kernels are executing cells now
+    kernels = _kernels(process.pid)
+    assert len(kernels) == 3
+    process.send_signal(stop)
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == code, stderr
+    assert "before finishing" in stderr and "Traceback" not in stderr
+    assert sorted(re.findall(r"(\w+): failed after", stdout)) == ["benchmark", "selection",
+                                                                  "value"]
+    assert _gone(kernels)
+    assert not list(out.glob(".running-*"))
+    assert {p: p.stat().st_mtime for p in (out / "2026Q3").rglob("*")} == before
+
+
+@pytest.mark.slow
+def test_a_failing_workbook_stops_those_beside_it(published):
+    out, _ = published
+    process = subprocess.Popen([str(KAM), "run", "all", "--jobs", "3", "--data", str(SAMPLE),
+                                "--out", str(out), "--quiet", "--param",
+                                "focus=NO-SUCH-ACCOUNT"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    kernels: set[int] = set()
+    while process.poll() is None:  # every kernel this run started, until it ends
+        kernels |= _kernels(process.pid)
+        time.sleep(0.1)
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 3, stderr
+    assert "workbook 'value' failed in cell" in stderr
+    assert "focus must be an account or group id" in stderr
+    assert len(kernels) == 3 and _gone(kernels)
+    assert not list(out.glob(".running-*"))
 
 
 def test_only_work_folders_of_dead_or_old_runs_are_cleared(tmp_path):
