@@ -204,9 +204,12 @@ def runner_case(suite: Suite) -> None:
 
     count = len(runner.WORKBOOKS)
     out = suite.work / "reports"
+    kam = [str(Path(PYTHON).with_name("kam")), "run", "all", "--data", "data/sample", "--out",
+           str(out), "--quiet"]
     suite.command("runner", f"kam run all ({count} workbooks: {', '.join(runner.WORKBOOKS)})",
-                  "data/sample", [str(Path(PYTHON).with_name("kam")), "run", "all", "--data",
-                                  "data/sample", "--out", str(out), "--quiet"])
+                  "data/sample", kam)
+    suite.command("runner", "kam run all --jobs 1 (the workbooks in turn, for reference)",
+                  "data/sample", [*kam, "--jobs", "1"])
     suite.command("runner", f"floor: {count} empty notebooks with papermill", "data/sample",
                   [PYTHON, "-m", "benchmarks.floor", str(count), str(suite.work / "floor")])
 

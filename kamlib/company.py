@@ -28,16 +28,17 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-import ibis
 from filelock import FileLock
 
-from kamlib.engine import connect, open_tables
 from kamlib.errors import DataError
 from kamlib.load import Dataset
 from kamlib.mapping import read_mapping
 from kamlib.periods import Quarter
+
+if TYPE_CHECKING:
+    import ibis
 
 T = TypeVar("T")
 
@@ -154,6 +155,9 @@ def reporting_quarter(data: Dataset, period: str | None = None) -> Quarter:
 
 def on_engine(data: Dataset, engine: str = "duckdb") -> dict[str, ibis.Table]:
     """The tables on the engine; staged copies are removed when the process ends."""
+    # Imported here: ibis is a second `kam run` would spend before validating.
+    from kamlib.engine import connect, open_tables
+
     staging = Path(tempfile.mkdtemp(prefix="kam-staging-"))
     atexit.register(shutil.rmtree, staging, ignore_errors=True)
     return open_tables(data, connect(engine), staging)

@@ -37,8 +37,6 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import papermill as pm
-from nbconvert import HTMLExporter
-from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
 from pydantic import BaseModel, ValidationError
 
 from kamlib.company import data_files, handed_over, reporting_quarter
@@ -272,6 +270,9 @@ def _keep_failed(executed: Path, name: str) -> Path:
 
 def render_html(notebook: Path) -> str:
     """The report: outputs only, no code, nothing fetched from the network."""
+    # Imported here, when the first workbook has run, not before the data is validated.
+    from nbconvert import HTMLExporter
+
     exporter = HTMLExporter(template_name="kam_report", extra_template_basedirs=[str(TEMPLATES)],
                             exclude_input=True, exclude_input_prompt=True,
                             exclude_output_prompt=True)
@@ -286,6 +287,8 @@ def markdown_output(source: str) -> str:
     nbconvert passes raw HTML in Markdown through (right for the notebook's own cells);
     outputs quote the data, where an account named "<img onerror=...>" must stay a name.
     """
+    from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
+
     renderer = IPythonRenderer(escape=True, allow_harmful_protocols=False)
     return MarkdownWithMath(renderer=renderer).render(source)
 

@@ -6,13 +6,15 @@ importing what the workbooks compute with (scikit-learn, SciPy, plotly).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from kamlib.economics import ValueSettings
 from kamlib.managers import ROLE_SKILL_LEVEL
 from kamlib.sponsorship import CONTACT_EVERY_DAYS
+
+if TYPE_CHECKING:  # economics brings ibis: a second before `kam run` validates anything
+    from kamlib.economics import ValueSettings
 
 
 class CompanyParameters(BaseModel):
@@ -42,6 +44,8 @@ class AccountValueParameters(CompanyParameters):
 
     @property
     def settings(self) -> ValueSettings:
+        from kamlib.economics import ValueSettings
+
         return ValueSettings(cost_of_capital=self.cost_of_capital,
                              default_payment_days=self.default_payment_days,
                              cost_to_serve_fallback_share=self.cost_to_serve_fallback_share)
