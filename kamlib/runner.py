@@ -150,7 +150,8 @@ def run_workbooks(names: list[str], *, data: Path, out: Path, mapping: Path | No
     kernel starts; the data is validated once and handed to every kernel (see
     kamlib.company). With several workbooks, a parameter goes to the workbooks that
     have it and must belong to at least one. Up to ``jobs`` workbooks run side by side;
-    the first that fails, or an interrupt, stops the others (none of them is published).
+    the first that fails, or an interrupt, stops those still running (they are not
+    published).
     """
     if jobs < 1:
         raise ParameterError(f"jobs must be 1 or more. Got {jobs}.")
