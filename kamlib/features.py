@@ -55,8 +55,9 @@ def account_features(tables: dict[str, ibis.Table], accounts: pd.DataFrame, quar
              .loc[:, ["account_name", "industry", "country", "estimated_wallet", *SCORES]]
              .rename(columns={"account_name": "name"})
              .join(money, how="inner"))
-    frame["product_lines"] = purchases["product_lines"].reindex(frame.index).fillna(0).astype(int)
-    frame["first_purchase"] = purchases["first_purchase"].reindex(frame.index)
+    purchases = purchases.reindex(frame.index)  # the ids looked up once for both columns
+    frame["product_lines"] = purchases["product_lines"].fillna(0).astype(int)
+    frame["first_purchase"] = purchases["first_purchase"]
     frame["lifetime_value"] = (lifetime_value.reindex(frame.index)
                                if lifetime_value is not None else np.nan)
     return _ratios(frame, quarter).rename_axis("account_id")
