@@ -24,7 +24,7 @@ import ibis
 import numpy as np
 import pandas as pd
 
-from kamlib.economics import AccountValue, ValueSettings, account_value, group_of
+from kamlib.economics import AccountValue, ValueSettings, account_value, group_of, positions
 from kamlib.lifetime import purchase_lines
 from kamlib.periods import Quarter
 
@@ -55,10 +55,10 @@ def account_features(tables: dict[str, ibis.Table], accounts: pd.DataFrame, quar
              .loc[:, ["account_name", "industry", "country", "estimated_wallet", *SCORES]]
              .rename(columns={"account_name": "name"})
              .join(money, how="inner"))
-    purchases = purchases.reindex(frame.index)  # the ids looked up once for both columns
+    purchases = _aligned(purchases, frame.index)
     frame["product_lines"] = purchases["product_lines"].fillna(0).astype(int)
     frame["first_purchase"] = purchases["first_purchase"]
-    frame["lifetime_value"] = (lifetime_value.reindex(frame.index)
+    frame["lifetime_value"] = (_aligned(lifetime_value.to_frame(), frame.index).iloc[:, 0]
                                if lifetime_value is not None else np.nan)
     return _ratios(frame, quarter).rename_axis("account_id")
 
@@ -90,7 +90,7 @@ class GroupCodes:
     def members(self, by_account: pd.DataFrame) -> pd.DataFrame:
         """The account features with their group's code (``group_code``), numbered by
         position; accounts not in the accounts table belong to no group and are left out."""
-        row = self.account_ids.get_indexer(by_account.index)
+        row = positions(by_account.index, self.account_ids)
         known = row >= 0
         members = by_account.iloc[known] if not known.all() else by_account
         return members.reset_index(drop=True).assign(group_code=self.code[row[known]])
@@ -126,6 +126,14 @@ def group_features(tables: dict[str, ibis.Table], accounts: pd.DataFrame, quarte
             _weighted_mean(members, code, score))
     frame.index = groups.ids[present]
     return _ratios(frame, quarter).rename_axis("group_id")
+
+
+def _aligned(found: pd.DataFrame, index: pd.Index) -> pd.DataFrame:
+    """found.reindex(index) (empty where an id is not found), the ids matched once, by
+    :func:`~kamlib.economics.positions`."""
+    at = positions(index, found.index)
+    return pd.DataFrame({c: pd.api.extensions.take(found[c].array, at, allow_fill=True)
+                         for c in found.columns}, index=index)
 
 
 def _money(value: AccountValue, quarter: Quarter) -> pd.DataFrame:
