@@ -1516,7 +1516,7 @@ def _service_reasons(plan: pd.DataFrame, small: np.ndarray, costly: np.ndarray,
     ratio = _each_formatted(plan["cost_to_serve_ratio"].to_numpy()[self_service], "{:.0%}")
     moved = ("Small and costly to serve (cost to serve " + ratio + " of gross sales, above "
              f"{rules.costly_ratio:.0%}): orders and service move to digital self-service.")
-    return reasons.mask(self_service, moved.set_axis(plan.index[self_service]))
+    return _replaced(reasons, self_service, moved)
 
 
 def long_tail_summary(plan: pd.DataFrame) -> pd.DataFrame:
