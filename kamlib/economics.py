@@ -284,6 +284,7 @@ def positions(labels: pd.Index | pd.Series, ids: pd.Index | pd.Series) -> np.nda
 
 
 def _arrow_text(values: pd.Index | pd.Series) -> pa.Array:
+    """The texts as one Arrow array of one type: index_in matches like with like."""
     array = pa.array(values.array)
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks()
