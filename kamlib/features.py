@@ -18,11 +18,13 @@ A feature the data cannot give (no wallet estimate, no scores) is empty, never z
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import ibis
 import numpy as np
 import pandas as pd
 
-from kamlib.economics import AccountValue, ValueSettings, account_value, group_of
+from kamlib.economics import AccountValue, ValueSettings, account_value, group_of, positions
 from kamlib.lifetime import purchase_lines
 from kamlib.periods import Quarter
 
@@ -53,35 +55,85 @@ def account_features(tables: dict[str, ibis.Table], accounts: pd.DataFrame, quar
              .loc[:, ["account_name", "industry", "country", "estimated_wallet", *SCORES]]
              .rename(columns={"account_name": "name"})
              .join(money, how="inner"))
-    frame["product_lines"] = purchases["product_lines"].reindex(frame.index).fillna(0).astype(int)
-    frame["first_purchase"] = purchases["first_purchase"].reindex(frame.index)
-    frame["lifetime_value"] = (lifetime_value.reindex(frame.index)
+    purchases = _aligned(purchases, frame.index)
+    frame["product_lines"] = purchases["product_lines"].fillna(0).astype(int)
+    frame["first_purchase"] = purchases["first_purchase"]
+    frame["lifetime_value"] = (_aligned(lifetime_value.to_frame(), frame.index).iloc[:, 0]
                                if lifetime_value is not None else np.nan)
     return _ratios(frame, quarter).rename_axis("account_id")
 
 
+@dataclass(frozen=True)
+class GroupCodes:
+    """Each account's group (:func:`~kamlib.economics.group_of`) as an integer code,
+    codes numbered in group-id order: grouping on them gives the groups in the order a
+    group-by on the text ids would, without hashing a million ids at every step."""
+
+    ids: pd.Index
+    """The group ids, sorted: code c is group ids[c]."""
+    code: np.ndarray
+    """Per account (row of the accounts table), the code of its group."""
+    top: np.ndarray
+    """Per code, the row of the group's top account (its id is the group id)."""
+    account_ids: pd.Index
+    """The accounts' ids, in the accounts table's order."""
+
+    @classmethod
+    def of(cls, accounts: pd.DataFrame) -> GroupCodes:
+        groups = group_of(accounts)
+        code, ids = pd.factorize(groups, sort=True)
+        at_top = np.flatnonzero(groups.to_numpy() == groups.index.to_numpy())
+        top = np.empty(len(ids), dtype="int64")
+        top[code[at_top]] = at_top
+        return cls(pd.Index(ids, name="group_id"), code, top, groups.index)
+
+    def members(self, by_account: pd.DataFrame) -> pd.DataFrame:
+        """The account features with their group's code (``group_code``), numbered by
+        position; accounts not in the accounts table belong to no group and are left out."""
+        row = positions(by_account.index, self.account_ids)
+        known = row >= 0
+        members = by_account.iloc[known] if not known.all() else by_account
+        return members.reset_index(drop=True).assign(group_code=self.code[row[known]])
+
+
 def group_features(tables: dict[str, ibis.Table], accounts: pd.DataFrame, quarter: Quarter,
                    by_account: pd.DataFrame) -> pd.DataFrame:
-    """The same features per group, from the account features (see the module docstring)."""
-    groups = group_of(accounts)
-    members = by_account.assign(group_id=groups.reindex(by_account.index).to_numpy())
-    summed = members.groupby("group_id")[[*MONEY, "lifetime_value"]].sum(min_count=1)
-    top = accounts.set_index("account_id").reindex(summed.index)
+    """The same features per group, from the account features (see the module docstring).
+
+    Grouped on integer group codes, the ids looked up once: pandas turns text ids into
+    Python strings again at every group-by and reindex (seconds each at a million).
+    """
+    groups = GroupCodes.of(accounts)
+    members = groups.members(by_account)
+    code = members["group_code"].to_numpy()
+    summed = members.groupby(code)[[*MONEY, "lifetime_value"]].sum(min_count=1)
+    present = summed.index.to_numpy()  # the codes of groups with an invoiced member
+    top = accounts.iloc[groups.top[present]]  # the group's top account
     # The wallet of every account in the group, invoiced or not (holdings often are not).
-    wallet = accounts.groupby(groups.reindex(accounts["account_id"]).to_numpy())[
-        "estimated_wallet"].sum(min_count=1)
+    wallet = accounts["estimated_wallet"].groupby(groups.code).sum(min_count=1)
     frame = summed.assign(
-        estimated_wallet=wallet.reindex(summed.index),
-        name=top["account_name"], industry=top["industry"], country=top["country"],
-        first_purchase=members.groupby("group_id")["first_purchase"].min(),
-        product_lines=_group_product_lines(tables, quarter, groups, by_account)
-        .reindex(summed.index)
-        .fillna(0).astype(int),
-        members=members.groupby("group_id").size(),
+        estimated_wallet=wallet.to_numpy()[present],
+        name=top["account_name"].set_axis(summed.index),
+        industry=top["industry"].set_axis(summed.index),
+        country=top["country"].set_axis(summed.index),
+        first_purchase=members.groupby(code)["first_purchase"].min(),
+        product_lines=_group_product_lines(tables, quarter, groups, members)
+        .reindex(summed.index).fillna(0).astype(int),
+        members=members.groupby(code).size(),
     )
     for score in SCORES:
-        frame[score] = top[score].fillna(_weighted_mean(members, score))
+        frame[score] = top[score].set_axis(summed.index).fillna(
+            _weighted_mean(members, code, score))
+    frame.index = groups.ids[present]
     return _ratios(frame, quarter).rename_axis("group_id")
+
+
+def _aligned(found: pd.DataFrame, index: pd.Index) -> pd.DataFrame:
+    """found.reindex(index) (empty where an id is not found), the ids matched once, by
+    :func:`~kamlib.economics.positions`."""
+    at = positions(index, found.index)
+    return pd.DataFrame({c: pd.api.extensions.take(found[c].array, at, allow_fill=True)
+                         for c in found.columns}, index=index)
 
 
 def _money(value: AccountValue, quarter: Quarter) -> pd.DataFrame:
@@ -112,30 +164,32 @@ def _purchases(tables, quarter: Quarter) -> pd.DataFrame:
     return found.set_index("account_id")
 
 
-def _group_product_lines(tables, quarter: Quarter, group: pd.Series,
-                         by_account: pd.DataFrame) -> pd.Series:
-    """Distinct product lines any member of each group bought in the 12 months: a
-    stand-alone account's own count; only groups of several accounts (a few in a
+def _group_product_lines(tables, quarter: Quarter, groups: GroupCodes,
+                         members: pd.DataFrame) -> pd.Series:
+    """Distinct product lines any member of each group bought in the 12 months, by group
+    code: a stand-alone account's own count; only groups of several accounts (a few in a
     hundred, usually) are counted on the engine."""
-    size = group.map(group.value_counts())
-    alone = by_account["product_lines"].reindex(group[size == 1].to_numpy()).dropna()
-    members = group[size > 1]
-    if members.empty:
-        return alone
+    size = np.bincount(groups.code, minlength=len(groups.ids))  # accounts per group
+    alone = size[members["group_code"].to_numpy()] == 1
+    counts = members.loc[alone, ["group_code", "product_lines"]].set_index("group_code")[
+        "product_lines"]
+    several = size[groups.code] > 1
+    if not several.any():
+        return counts
     lines = tables["invoice_lines"]
     window = lines.filter([lines.invoice_date >= quarter.shift(-3).start,
                            lines.invoice_date <= quarter.end, lines.gross_amount > 0])
-    mapping = ibis.memtable(pd.DataFrame({"account_id": members.index.astype(str),
-                                          "group_id": members.to_numpy().astype(str)}))
+    mapping = ibis.memtable(pd.DataFrame({"account_id": groups.account_ids[several].astype(str),
+                                          "group_code": groups.code[several]}))
     window = window.join(mapping, "account_id")
-    counts = window.group_by("group_id").aggregate(product_lines=window.product_line.nunique())
-    return pd.concat([alone, counts.to_pandas().set_index("group_id")["product_lines"]])
+    found = window.group_by("group_code").aggregate(product_lines=window.product_line.nunique())
+    return pd.concat([counts, found.to_pandas().set_index("group_code")["product_lines"]])
 
 
-def _weighted_mean(members: pd.DataFrame, column: str) -> pd.Series:
+def _weighted_mean(members: pd.DataFrame, code: np.ndarray, column: str) -> pd.Series:
     weight = members["net_sales"].clip(lower=0).where(members[column].notna(), 0)
-    total = (members[column].fillna(0) * weight).groupby(members["group_id"]).sum()
-    return total / weight.groupby(members["group_id"]).sum().replace(0, np.nan)
+    total = (members[column].fillna(0) * weight).groupby(code).sum()
+    return total / weight.groupby(code).sum().replace(0, np.nan)
 
 
 def _ratios(frame: pd.DataFrame, quarter: Quarter) -> pd.DataFrame:

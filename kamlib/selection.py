@@ -854,14 +854,19 @@ def _decide_newcomers(scores: pd.DataFrame, period: str | None,
 
 def rank_order(frame: pd.DataFrame) -> pd.Index:
     """Ids from best to worst: higher score, then higher net revenue, then lower id."""
+    return frame.index[_rank_positions(frame)]
+
+
+def _rank_positions(frame: pd.DataFrame) -> np.ndarray:
+    """The rows of rank_order, best first, as positions in the frame."""
     revenue = (pd.to_numeric(frame["net_revenue"], errors="coerce") if "net_revenue" in frame
                else pd.Series(np.nan, index=frame.index))
     order = pd.DataFrame({"score": frame["score"].to_numpy(),
                           "revenue": revenue.to_numpy(dtype="float64", na_value=np.nan),
-                          "id": frame.index.astype(str)}, index=frame.index)
+                          "id": frame.index.astype(str)})
     order = order.sort_values("id").sort_values(["score", "revenue"], ascending=False,
                                                  kind="stable", na_position="last")
-    return order.index
+    return order.index.to_numpy()
 
 
 def _trim_to_maximum(frame: pd.DataFrame, maximum: int) -> pd.DataFrame:
@@ -933,12 +938,13 @@ def _override_target(frame: pd.DataFrame, record: Override, history: _History
 def _note_lapsed_overrides(frame: pd.DataFrame, history: _History) -> pd.DataFrame:
     """Say so when an account was on the roster by override and the override lapsed."""
     earlier = frame.index.isin(history.current.index[history.current["override"]])
-    lapsed = earlier & ~frame["override"] & (frame["status"] != "key")
+    lapsed = (earlier & ~frame["override"] & (frame["status"] != "key")).to_numpy(dtype=bool)
     if not lapsed.any():
         return frame
-    return frame.assign(reason=frame["reason"].where(
-        ~lapsed, frame["reason"] + f". It was on the {history.period} roster by management "
-        "override; the override was not renewed"))
+    # only the few lapsed rows are reworded: adding text to a million reasons took seconds
+    noted = (frame["reason"][lapsed] + f". It was on the {history.period} roster by "
+             "management override; the override was not renewed")
+    return frame.assign(reason=_replaced(frame["reason"], lapsed, noted))
 
 
 def check_portfolio_size(key_accounts: int, size: PortfolioSize, overridden: int = 0
@@ -968,7 +974,7 @@ def check_portfolio_size(key_accounts: int, size: PortfolioSize, overridden: int
 
 def _in_report_order(frame: pd.DataFrame) -> pd.DataFrame:
     rank = np.empty(len(frame), dtype="int64")
-    rank[frame.index.get_indexer(rank_order(frame))] = np.arange(len(frame))
+    rank[_rank_positions(frame)] = np.arange(len(frame))
     status = pd.Categorical(frame["status"], categories=PROPOSED_STATUSES).codes
     columns = ["name", "current_status", "change", "status", "reason", "override",
                "override_by", "score", "eligible", "candidate", "failing_periods",
@@ -1020,19 +1026,28 @@ def portfolio_matrix(features: pd.DataFrame,
     attractiveness = _weights(attractiveness or ATTRACTIVENESS, "attractiveness")
     strength = _weights(strength or STRENGTH, "strength")
     frame = _checked_features(features, [*attractiveness, *strength, "net_revenue"])
-    matrix = pd.DataFrame({"attractiveness": _composite(frame, attractiveness),
-                           "strength": _composite(frame, strength)}, index=frame.index)
-    high_a, high_s = _split_points(matrix, split)
-    placed = matrix.notna().all(axis=1)
-    quadrant = [QUADRANTS[(a >= high_a - TOLERANCE, s >= high_s - TOLERANCE)] if ok
-                else NOT_PLACED
-                for a, s, ok in zip(matrix["attractiveness"], matrix["strength"], placed)]
-    revenue = _numbers(frame["net_revenue"], "net_revenue")
+    # by position, the ids put back at the end: pandas copies a text index into Python
+    # strings at every slice of a Series carrying it (seconds at a million candidates)
+    figures = frame.reset_index(drop=True)
+    matrix = pd.DataFrame({"attractiveness": _composite(figures, attractiveness),
+                           "strength": _composite(figures, strength)})
+    revenue = _numbers(figures["net_revenue"], "net_revenue")
+    matrix = matrix.assign(quadrant=_quadrants(matrix, *_split_points(matrix, split)),
+                           net_revenue=revenue, bubble_size=revenue.abs().fillna(0.0),
+                           loss_making=(revenue < 0).to_numpy())
     described = frame.loc[:, [c for c in ("name", "cluster_name") if c in frame.columns]]
-    return described.join(matrix.assign(
-        quadrant=pd.Series(quadrant, index=frame.index, dtype="str"),
-        net_revenue=revenue, bubble_size=revenue.abs().fillna(0.0),
-        loss_making=(revenue < 0).to_numpy()))
+    return described.join(matrix.set_axis(frame.index))
+
+
+def _quadrants(matrix: pd.DataFrame, high_a: float, high_s: float) -> pd.Series:
+    """Each candidate's quadrant (see :data:`QUADRANTS`), NOT_PLACED without coordinates."""
+    high = (matrix["attractiveness"].to_numpy() >= high_a - TOLERANCE,
+            matrix["strength"].to_numpy() >= high_s - TOLERANCE)
+    names = (*(QUADRANTS[q] for q in ((True, True), (True, False), (False, True),
+                                      (False, False))), NOT_PLACED)
+    codes = np.select([high[0] & high[1], high[0], high[1]], [0, 1, 2], 3)
+    codes[~matrix[["attractiveness", "strength"]].notna().all(axis=1).to_numpy()] = 4
+    return _texts(codes, names, matrix.index)
 
 
 def _weights(weights: Mapping[str, float], axis: str) -> dict[str, float]:
@@ -1443,7 +1458,10 @@ def serve_long_tail(accounts: pd.DataFrame, key_accounts: Iterable[str] = (),
     """
     rules = rules or LongTailRules()
     frame = _checked_features(accounts, ["net_revenue", "gross_sales", "cost_to_serve"])
-    frame = frame[~frame.index.isin(list(key_accounts))].rename_axis("account_id")
+    frame = frame[~frame.index.isin(list(key_accounts))]
+    # planned by position, the ids put back at the end: pandas copies a text index into
+    # Python strings at every slice of a Series carrying it (seconds at a million accounts)
+    ids, frame = frame.index.rename("account_id"), frame.reset_index(drop=True)
     gross = _numbers(frame["gross_sales"], "gross_sales")
     cost = _numbers(frame["cost_to_serve"], "cost_to_serve")
     revenue = _numbers(frame["net_revenue"], "net_revenue")
@@ -1459,7 +1477,7 @@ def serve_long_tail(accounts: pd.DataFrame, key_accounts: Iterable[str] = (),
     plan["saving"] = _savings(frame, plan, rules)
     plan["reason"] = _service_reasons(plan, small.to_numpy(dtype=bool),
                                       costly.to_numpy(dtype=bool), rules)
-    return plan.assign(net_revenue_after=plan["net_revenue"] + plan["saving"])
+    return plan.assign(net_revenue_after=plan["net_revenue"] + plan["saving"]).set_axis(ids)
 
 
 def _segments(small: pd.Series, costly: pd.Series) -> pd.Series:
@@ -1498,7 +1516,7 @@ def _service_reasons(plan: pd.DataFrame, small: np.ndarray, costly: np.ndarray,
     ratio = _each_formatted(plan["cost_to_serve_ratio"].to_numpy()[self_service], "{:.0%}")
     moved = ("Small and costly to serve (cost to serve " + ratio + " of gross sales, above "
              f"{rules.costly_ratio:.0%}): orders and service move to digital self-service.")
-    return reasons.mask(self_service, moved.set_axis(plan.index[self_service]))
+    return _replaced(reasons, self_service, moved)
 
 
 def long_tail_summary(plan: pd.DataFrame) -> pd.DataFrame:

@@ -10,7 +10,7 @@ import pytest
 
 from support import write_company
 from kamlib.economics import (ValueSettings, account_value, add_ratios, by_group,
-                              company_total, group_of)
+                              company_total, group_of, positions)
 from kamlib.engine import connect, open_tables
 from kamlib.validate import validate_folder
 
@@ -154,3 +154,12 @@ def test_an_empty_window_gives_an_empty_typed_frame(tiny, tmp_path):
     empty = account_value(tables, start=pd.Timestamp("2030-01-01").date())
     assert empty.frame.empty
     assert (empty.frame[empty.measures].dtypes == "float64").all()
+
+
+@pytest.mark.parametrize("dtype", ["str", object])
+def test_positions_are_those_get_indexer_gives(dtype):
+    ids = pd.Index(["00101", "00200", "00300", "0101"], dtype=dtype)
+    labels = pd.Series(["00300", "101", None, "00101", "00300", "0101"], dtype=dtype)
+    found = positions(labels, ids)
+    assert found.tolist() == [2, -1, -1, 0, 2, 3]  # leading zeros count; no id: -1
+    assert found.tolist() == ids.get_indexer(labels).tolist()

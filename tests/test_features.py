@@ -8,7 +8,7 @@ import pytest
 from kamlib.contract import CRITERION_FEATURES
 from kamlib.economics import account_value, group_of
 from kamlib.engine import connect, open_tables
-from kamlib.features import account_features, group_features
+from kamlib.features import GroupCodes, account_features, group_features
 from kamlib.periods import Quarter
 from kamlib.validate import validate_folder
 from support import SAMPLE
@@ -95,3 +95,24 @@ def test_first_purchase_and_product_lines_match_the_invoice_lines(sample_feature
     shared = window.groupby(window["account_id"].map(group))["product_line"].nunique()
     assert (by_group["members"] > 1).sum() >= 10  # groups of several accounts are covered
     assert (by_group["product_lines"] == shared.reindex(by_group.index).fillna(0)).all()
+
+
+def test_group_codes_number_groups_in_id_order(company):
+    accounts = validate_folder(company).data.tables["accounts"]
+    groups = GroupCodes.of(accounts)
+    expected = group_of(accounts)
+    assert groups.ids.tolist() == sorted(set(expected))
+    assert groups.ids[groups.code].tolist() == expected.tolist()  # each account's own group
+    top_ids = accounts["account_id"].to_numpy()[groups.top].tolist()
+    assert top_ids == groups.ids.tolist()  # a group's top account carries the group's id
+    assert groups.ids[groups.code[accounts["account_id"].tolist().index("00101")]] == "00100"
+
+
+def test_group_codes_leave_unknown_accounts_out_of_the_members(company):
+    accounts = validate_folder(company).data.tables["accounts"]
+    groups = GroupCodes.of(accounts)
+    by_account = pd.DataFrame({"net_sales": [1.0, 2.0, 3.0]},
+                              index=pd.Index(["00101", "99999", "00200"], name="account_id"))
+    members = groups.members(by_account)
+    assert members["net_sales"].tolist() == [1.0, 3.0]
+    assert groups.ids[members["group_code"]].tolist() == ["00100", "00200"]
