@@ -3,8 +3,8 @@
 Every feature a selection criterion may use (``contract.CRITERION_FEATURES``) is
 computed here, for the twelve months to the end of a quarter, from
 :mod:`kamlib.economics` (the money: sums of the quarters, as the account value report
-adds them up) and the lifetime values the caller fitted; selection and benchmarks
-never recompute them their own way. For a group (a parent with its subsidiaries):
+adds them up) and the lifetime values (fitted once per run, :mod:`kamlib.lifetime`);
+selection and benchmarks never recompute them their own way. For a group (a parent with its subsidiaries):
 
 - money (net revenue, net sales, cost to serve, lifetime value) is summed over the
   members; the wallet over every account of the group, invoiced or not;
@@ -25,7 +25,8 @@ import numpy as np
 import pandas as pd
 
 from kamlib.economics import AccountValue, ValueSettings, account_value, group_of, positions
-from kamlib.lifetime import purchase_lines
+from kamlib.lifetime import account_lifetime_values, purchase_lines
+from kamlib.load import Dataset
 from kamlib.periods import Quarter
 
 MONEY = ["gross_sales", "net_sales", "cost_to_serve", "net_revenue", "previous_net_revenue"]
@@ -204,3 +205,22 @@ def _ratios(frame: pd.DataFrame, quarter: Quarter) -> pd.DataFrame:
         share_of_wallet=frame["net_sales"].clip(lower=0) / wallet,
         relationship_years=(end - frame["first_purchase"]).dt.days / 365.25,
     )
+
+
+def selection_features(tables: dict[str, ibis.Table], data: Dataset, quarter: Quarter, *,
+                       select_groups: bool, horizon_years: float, discount_rate: float,
+                       random_state: int, value: AccountValue | None = None,
+                       ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The selection features per selection unit (group or account), and per account, as
+    the selection and the benchmark workbooks use them.
+
+    value: the accounts' :func:`twelve_month_windows`, if already computed.
+    """
+    lifetime = account_lifetime_values(data, tables, quarter.end, horizon_years=horizon_years,
+                                       discount_rate=discount_rate, random_state=random_state)
+    accounts = data.tables["accounts"]
+    by_account = account_features(tables, accounts, quarter, lifetime.frame["clv"],
+                                  value=value)
+    if select_groups:
+        return group_features(tables, accounts, quarter, by_account), by_account
+    return by_account, by_account

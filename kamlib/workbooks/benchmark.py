@@ -23,13 +23,13 @@ from kamlib.company import load_valid, on_engine, reporting_quarter
 from kamlib.describe import missing_tables
 from kamlib.economics import ValueSettings, account_value, group_of
 from kamlib.errors import ParameterError
+from kamlib.features import selection_features
 from kamlib.labels import label, money, percent
 from kamlib.load import Dataset, read_criteria
 from kamlib.managers import manager_of, scorecards, skills_gaps
 from kamlib.periods import Quarter
 from kamlib.selection import ON_ROSTER, Proposal, neutralise_formulas, propose_roster
 from kamlib.workbooks.parameters import BenchmarkParameters
-from kamlib.workbooks.selection import selection_features
 
 
 @dataclass

@@ -18,8 +18,7 @@ import yaml
 from kamlib.company import load_valid, on_engine, reporting_quarter
 from kamlib.economics import AccountValue, group_of
 from kamlib.errors import ParameterError
-from kamlib.features import account_features, current_window, group_features, twelve_month_windows
-from kamlib.lifetime import account_lifetime_values
+from kamlib.features import current_window, selection_features, twelve_month_windows
 from kamlib.load import Dataset, read_criteria
 from kamlib.periods import Quarter
 from kamlib.segments import AccountSegmentation
@@ -91,23 +90,6 @@ def build(params: SelectionParameters) -> SelectionWorkbook:
     if params.approve_as:
         workbook.approved_rows = approve(workbook, params.approve_as)
     return workbook
-
-
-def selection_features(tables, data: Dataset, quarter: Quarter, *, select_groups: bool,
-                       horizon_years: float, discount_rate: float, random_state: int,
-                       value: AccountValue | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The selection features per selection unit (group or account), and per account.
-
-    value: the accounts' :func:`~kamlib.features.twelve_month_windows`, if already computed.
-    """
-    lifetime = account_lifetime_values(data, tables, quarter.end, horizon_years=horizon_years,
-                                       discount_rate=discount_rate, random_state=random_state)
-    accounts = data.tables["accounts"]
-    by_account = account_features(tables, accounts, quarter, lifetime.frame["clv"],
-                                  value=value)
-    if select_groups:
-        return group_features(tables, accounts, quarter, by_account), by_account
-    return by_account, by_account
 
 
 def _overrides(path: str | None):
