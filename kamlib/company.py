@@ -22,6 +22,7 @@ import atexit
 import hashlib
 import os
 import pickle
+import secrets
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
@@ -49,8 +50,10 @@ HANDED_OVER = "KAM_VALIDATED_DATA"
 def load_valid(data_dir: Path, mapping: Path | None = None) -> Dataset:
     """The validated data, or a DataError listing every problem (file, rows, column)."""
     handed = _handed_over_data(Path(data_dir), mapping)
-    if handed is not None:
-        return handed
+    return handed if handed is not None else _validated(data_dir, mapping)
+
+
+def _validated(data_dir: Path, mapping: Path | None) -> Dataset:
     # Imported here: pandera (which loads PySpark when installed) is a second per kernel.
     from kamlib.validate import validate_folder
 
@@ -61,23 +64,31 @@ def load_valid(data_dir: Path, mapping: Path | None = None) -> Dataset:
 
 
 @contextmanager
-def handed_over(data_dir: Path, mapping: Path | None, *, beside: Path,
-                prefix: str) -> Iterator[Dataset]:
+def handed_over(data_dir: Path, mapping: Path | None, *, beside: Path, prefix: str,
+                meanwhile: Callable[[], None] | None = None) -> Iterator[Dataset]:
     """Validate the data and offer it to the kernels started inside the block (see the
     module docstring). The hand-over lives in a folder of its own made in ``beside``,
     named with ``prefix`` (the runner's work-folder names, so that a later run clears
-    it if this one is killed), and is removed when the block ends."""
+    it if this one is killed), and is removed when the block ends.
+
+    meanwhile: called before validating, once processes started from then on know
+    where the hand-over will be (the runner starts its kernels there); nothing is
+    written to ``beside`` before the data is found valid.
+    """
     # Fingerprint first: a file rewritten while it is being validated counts as changed.
     fingerprint = _fingerprint(Path(data_dir), mapping)
-    data = load_valid(data_dir, mapping)
-    beside.mkdir(parents=True, exist_ok=True)
-    folder = Path(tempfile.mkdtemp(prefix=prefix, dir=beside))  # readable by this user only
+    folder = beside / f"{prefix}{secrets.token_hex(6)}"
+    path = folder / "data.pickle"
     before = os.environ.get(HANDED_OVER)
+    os.environ[HANDED_OVER] = str(path)
     try:
-        path = folder / "data.pickle"
+        if meanwhile is not None:
+            meanwhile()
+        data = _validated(data_dir, mapping)
+        beside.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(mode=0o700)  # readable by this user only
         with path.open("wb") as handle:
             pickle.dump((fingerprint, data), handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.environ[HANDED_OVER] = str(path)
         yield data
     finally:
         if before is None:

@@ -227,7 +227,10 @@ class KamEngine(NBClientEngine):
             startup_timeout=start_timeout, kernel_name=kernel_name, log=logger,
             log_output=log_output, stdout_file=stdout_file, stderr_file=stderr_file)
         launch = {"stdout": kernel_log, "stderr": kernel_log} if kernel_log else {}
-        return PapermillNotebookClient(nb_man, **final_kwargs).execute(**launch)
+        # cleanup_kc: a kernel given to papermill (km, see kamlib.kernels) is shut down
+        # at the end too, as one papermill starts itself is.
+        return PapermillNotebookClient(nb_man, **final_kwargs).execute(cleanup_kc=True,
+                                                                      **launch)
 
 
 papermill_engines.register(ENGINE, KamEngine)

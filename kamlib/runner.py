@@ -41,6 +41,7 @@ from pydantic import BaseModel, ValidationError
 
 from kamlib.company import data_files, handed_over, reporting_quarter
 from kamlib.errors import ParameterError, RunError
+from kamlib.kernels import StartedKernel
 from kamlib.periods import Quarter
 from kamlib.progress import ENGINE, RunProgress
 from kamlib.side_by_side import SideBySide
@@ -68,14 +69,17 @@ class Workbook:
     notebook: str
     title: str
     parameters: type[BaseModel]
+    module: str
+    """The kamlib module behind the notebook: a kernel started early imports it."""
 
 
 WORKBOOKS: dict[str, Workbook] = {
-    "value": Workbook("value", "account_value.ipynb", "Account value", AccountValueParameters),
+    "value": Workbook("value", "account_value.ipynb", "Account value", AccountValueParameters,
+                      "kamlib.workbooks.account_value"),
     "selection": Workbook("selection", "key_account_selection.ipynb", "Key account selection",
-                          SelectionParameters),
+                          SelectionParameters, "kamlib.workbooks.selection"),
     "benchmark": Workbook("benchmark", "kam_benchmark.ipynb", "Quarterly KAM benchmark",
-                          BenchmarkParameters),
+                          BenchmarkParameters, "kamlib.workbooks.benchmark"),
 }
 
 
@@ -164,23 +168,76 @@ def run_workbooks(names: list[str], *, data: Path, out: Path, mapping: Path | No
         given["engine"] = engine
     if period:
         given["period"] = str(Quarter.parse(period))
-    checked = [workbook_parameters(w, _own(w, given, workbooks)) for w in workbooks]
+    runs = list(zip(workbooks, [workbook_parameters(w, _own(w, given, workbooks))
+                                for w in workbooks]))
     shown = RunProgress() if quiet or progress is None else progress
+    if jobs > 1 and len(runs) > 1:
+        yield from _side_by_side(runs, jobs, data, mapping, period, out, shown)
+        return
     with handed_over(data, mapping, beside=out, prefix=_work_prefix("handover")) as dataset:
-        for stale in clear_stale_work(out):  # out exists once the data is valid
-            shown.note(f"Removed {stale.name}, left in {out} by a run that was killed.")
-        quarter = str(reporting_quarter(dataset, period))
-        runs = [(workbook, parameters.model_copy(update={"period": quarter}))
-                for workbook, parameters in zip(workbooks, checked)]
-        if jobs == 1 or len(runs) == 1:
-            for workbook, parameters in runs:
-                yield _execute(workbook, parameters, quarter, out, shown)
-            return
-        side_by_side = SideBySide(jobs)
+        quarter = _reporting_quarter(dataset, period, out, shown)
         for workbook, parameters in runs:
-            side_by_side.submit(lambda w=workbook, p=parameters: _execute(w, p, quarter, out,
-                                                                          shown))
-        yield from side_by_side.results()
+            yield _execute(workbook, parameters.model_copy(update={"period": quarter}),
+                           quarter, out, shown)
+
+
+def _side_by_side(runs: list[tuple[Workbook, BaseModel]], jobs: int, data: Path,
+                  mapping: Path | None, period: str | None, out: Path,
+                  progress: RunProgress) -> Iterator[RunResult]:
+    """The workbooks side by side, their kernels started while the data is validated."""
+    validated = _Validated()
+    tasks = SideBySide(jobs)
+
+    def start_kernels() -> None:
+        for workbook, parameters in runs:
+            tasks.submit(lambda w=workbook, p=parameters: _when_validated(w, p, validated, out,
+                                                                          progress))
+
+    try:
+        with handed_over(data, mapping, beside=out, prefix=_work_prefix("handover"),
+                         meanwhile=start_kernels) as dataset:
+            validated.set(_reporting_quarter(dataset, period, out, progress))
+            yield from tasks.results()
+    except BaseException:
+        tasks.stop()  # the data was unusable, or the run was stopped: so are the kernels
+        raise
+
+
+class _Validated:
+    """The reporting quarter, once the data has been validated."""
+
+    def __init__(self):
+        self.event = threading.Event()
+        self.quarter = ""
+
+    def set(self, quarter: str) -> None:
+        self.quarter = quarter
+        self.event.set()
+
+    def wait(self) -> str:
+        while not self.event.wait(0.1):  # short waits: SideBySide.stop() interrupts between
+            pass
+        return self.quarter
+
+
+def _when_validated(workbook: Workbook, parameters: BaseModel, validated: _Validated,
+                    out: Path, progress: RunProgress) -> RunResult:
+    kernel = StartedKernel.start(KERNEL, [workbook.module, "kamlib.charts"], NOTEBOOKS)
+    try:
+        quarter = validated.wait()
+    except BaseException:
+        kernel.close()
+        raise
+    return _execute(workbook, parameters.model_copy(update={"period": quarter}), quarter,
+                    out, progress, kernel)
+
+
+def _reporting_quarter(dataset, period: str | None, out: Path, progress: RunProgress) -> str:
+    """The quarter the run reports, once the data is valid; work folders that killed
+    runs left in ``out`` are cleared first."""
+    for stale in clear_stale_work(out):  # out exists once the data is valid
+        progress.note(f"Removed {stale.name}, left in {out} by a run that was killed.")
+    return str(reporting_quarter(dataset, period))
 
 
 def _known(given: dict[str, str], fields, who: str, listed: str) -> None:
@@ -209,7 +266,7 @@ def _workbook(name: str) -> Workbook:
 
 
 def _execute(workbook: Workbook, params: BaseModel, period: str, out: Path,
-             progress: RunProgress) -> RunResult:
+             progress: RunProgress, kernel: StartedKernel | None = None) -> RunResult:
     work = Path(tempfile.mkdtemp(prefix=_work_prefix(workbook.name), dir=out))
     started, clock = datetime.now(timezone.utc), time.monotonic()
     executed = work / workbook.notebook
@@ -218,7 +275,7 @@ def _execute(workbook: Workbook, params: BaseModel, period: str, out: Path,
         parameters["output_dir"] = str(work)
     progress.workbook_started(workbook.name, workbook.title)
     try:
-        _papermill(workbook, parameters, executed, work / "run.log", progress)
+        _papermill(workbook, parameters, executed, work / "run.log", progress, kernel)
         progress.stage(workbook.name, "writing the report")
         (work / "report.html").write_text(render_html(executed), encoding="utf-8")
         seconds = time.monotonic() - clock
@@ -233,7 +290,8 @@ def _execute(workbook: Workbook, params: BaseModel, period: str, out: Path,
 
 
 def _papermill(workbook: Workbook, parameters: dict, executed: Path, log: Path,
-               progress: RunProgress) -> None:
+               progress: RunProgress, kernel: StartedKernel | None = None) -> None:
+    """Execute the notebook in ``kernel`` if one was started for it, else in a new one."""
     handler = logging.FileHandler(log, encoding="utf-8")
     # The logger is papermill's, shared by workbooks running side by side: this log
     # takes the records of the thread running this workbook.
@@ -245,12 +303,13 @@ def _papermill(workbook: Workbook, parameters: dict, executed: Path, log: Path,
     # Append mode on both sides: the kernel process writes to run.log through its own
     # file descriptor while papermill's logger writes cell output through another.
     kernel_log = log.open("a", encoding="utf-8")
+    given = {"km": kernel.manager} if kernel else {"kernel_log": kernel_log}
     try:
         pm.execute_notebook(NOTEBOOKS / workbook.notebook, executed, parameters=parameters,
                             engine_name=ENGINE, kernel_name=KERNEL, cwd=str(NOTEBOOKS),
                             log_output=True, execution_timeout=CELL_TIMEOUT,
                             progress_bar=False, progress=progress, workbook=workbook.name,
-                            kernel_log=kernel_log)
+                            **given)
     except pm.PapermillExecutionError as exc:
         kept = _keep_failed(executed, workbook.name)
         raise RunError(workbook.name, str(exc.exec_count), f"{exc.ename}: {exc.evalue}",
@@ -258,6 +317,8 @@ def _papermill(workbook: Workbook, parameters: dict, executed: Path, log: Path,
     finally:
         logger.removeHandler(handler)
         handler.close()
+        if kernel:
+            kernel.close(log=kernel_log)
         kernel_log.close()
 
 

@@ -120,6 +120,23 @@ def test_bad_data_is_refused_with_file_row_column(tmp_path):
     assert "Traceback" not in result.stderr
 
 
+def test_bad_data_stops_the_kernels_started_while_validating(tmp_path):
+    """`kam run all` starts the kernels while it validates: unusable data stops them,
+    and nothing is written to the reports folder."""
+    bad = write_company(tmp_path / "data", {"invoice_lines.csv": TINY["invoice_lines.csv"]
+                                            .replace("2026-03-10", "2026-13-10")})
+    process = subprocess.Popen([str(KAM), "run", "all", "--data", str(bad), "--out",
+                                str(tmp_path / "out"), "--quiet"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    kernels = _kernels_until_done(process)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 1, stderr
+    assert "invoice_lines.csv, column 'invoice_date', row 6" in stderr
+    assert "Traceback" not in stderr and "started" not in stdout
+    assert kernels and _gone(kernels)
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.mark.slow
 def test_failing_cell_exits_3_keeps_the_notebook_and_earlier_reports(published):
     out, _ = published
@@ -195,6 +212,15 @@ def _kernels(pid: int) -> set[int]:
         return set()
 
 
+def _kernels_until_done(process: subprocess.Popen) -> set[int]:
+    """Every kernel the run started, watched until it ends."""
+    kernels: set[int] = set()
+    while process.poll() is None:
+        kernels |= _kernels(process.pid)
+        time.sleep(0.05)
+    return kernels
+
+
 def _gone(pids: set[int], seconds: float = 30) -> bool:
     deadline = time.monotonic() + seconds
     while any(Path(f"/proc/{p}").exists() for p in pids) and time.monotonic() < deadline:
@@ -235,10 +261,7 @@ def test_a_failing_workbook_stops_those_beside_it(published):
                                 "--out", str(out), "--quiet", "--param",
                                 "focus=NO-SUCH-ACCOUNT"], stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
-    kernels: set[int] = set()
-    while process.poll() is None:  # every kernel this run started, until it ends
-        kernels |= _kernels(process.pid)
-        time.sleep(0.1)
+    kernels = _kernels_until_done(process)
     stdout, stderr = process.communicate(timeout=120)
     assert process.returncode == 3, stderr
     assert "workbook 'value' failed in cell" in stderr
