@@ -23,20 +23,19 @@ MISSES: dict[str, str] = {
         "columns reuse, and sort per account block on the engine side only when the "
         "report needs order."),
     "value_peak": (
-        "**Value aggregation, peak memory at 100M lines.** Cause: the result itself, "
-        "while DuckDB still holds its memory. 100M lines over a million accounts are about "
-        "9 million account-quarters, which kamlib returns as one pandas table of 16 "
-        "columns (1.2 GB); the set-up figure (the loaded million accounts) comes on top. "
-        "DuckDB works within its 1 GB limit, spilling the rest to disk (it never failed), "
-        "but its allocator hands that memory back to the system only about 10 s after "
-        "the query ends: measured with the result written to Parquet first, the process "
-        "still held 1.06 GB right after the query and 0.21 GB 12 s later, so the table "
-        "built in that time comes on top of it. Fixed in this issue: the result is "
-        "streamed from DuckDB in Arrow batches and converted column by column (4.5 GB "
-        "before). Plan: let economics return only the figures a workbook shows (the value "
-        "workbook keeps 4 of 12 quarters; features and lifetime value need one row per "
-        "account, as the selection now gets them), so that a table of that size never "
-        "reaches pandas."),
+        "**Value aggregation, peak memory at 100M lines.** Cause: the result itself. 100M "
+        "lines over a million accounts are about 9 million account-quarters, which kamlib "
+        "returns as one pandas table of 16 columns (1.2 GB); the set-up figure (the loaded "
+        "million accounts, 0.6 GB) comes on top, which leaves about 0.2 GB of the 2 GB. "
+        "DuckDB works within its 1 GB limit, spilling the rest to disk (it never failed). "
+        "Fixed in this issue: the result was first streamed from DuckDB and converted "
+        "column by column (4.5 GB before, 3.1 GB after), but it still sat beside the memory "
+        "DuckDB held until the last row; now DuckDB writes it to a temporary Parquet file "
+        "and hands its memory back (its idle threads, within a second) while the file is "
+        "read column by column, each column converted to its type as it arrives (1.9 GB). Plan: let economics return "
+        "only the figures a workbook shows (the value workbook keeps 4 of 12 quarters; "
+        "features and lifetime value need one row per account, as the selection now gets "
+        "them), so that a table of that size never reaches pandas."),
     "selection_s": (
         "**Selection at a million accounts.** Cause, profiled at a million accounts: "
         "the engine passes over the 100M invoice lines take about 30 s on 2 cores (both "
