@@ -38,7 +38,9 @@ class StartedKernel:
 
     def close(self, log: IO[str] | None = None) -> None:
         """Shut the kernel down unless papermill already has, and add its output to
-        ``log``."""
+        ``log``; once closed, closing again does nothing."""
+        if self.output.closed:
+            return
         if run_sync(self.manager.is_alive)():
             run_sync(self.manager.shutdown_kernel)(now=True)
         if log is not None:

@@ -42,6 +42,7 @@ from pydantic import BaseModel, ValidationError
 from kamlib.company import data_files, handed_over, reporting_quarter
 from kamlib.errors import ParameterError, RunError
 from kamlib.kernels import StartedKernel
+from kamlib.load import Dataset
 from kamlib.periods import Quarter
 from kamlib.progress import ENGINE, RunProgress
 from kamlib.side_by_side import SideBySide
@@ -225,14 +226,14 @@ def _when_validated(workbook: Workbook, parameters: BaseModel, validated: _Valid
     kernel = StartedKernel.start(KERNEL, [workbook.module, "kamlib.charts"], NOTEBOOKS)
     try:
         quarter = validated.wait()
-    except BaseException:
-        kernel.close()
-        raise
-    return _execute(workbook, parameters.model_copy(update={"period": quarter}), quarter,
-                    out, progress, kernel)
+        return _execute(workbook, parameters.model_copy(update={"period": quarter}), quarter,
+                        out, progress, kernel)
+    finally:
+        kernel.close()  # stopped before its notebook ran; else papermill has closed it
 
 
-def _reporting_quarter(dataset, period: str | None, out: Path, progress: RunProgress) -> str:
+def _reporting_quarter(dataset: Dataset, period: str | None, out: Path,
+                       progress: RunProgress) -> str:
     """The quarter the run reports, once the data is valid; work folders that killed
     runs left in ``out`` are cleared first."""
     for stale in clear_stale_work(out):  # out exists once the data is valid
