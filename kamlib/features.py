@@ -4,7 +4,8 @@ Every feature a selection criterion may use (``contract.CRITERION_FEATURES``) is
 computed here, for the twelve months to the end of a quarter, from
 :mod:`kamlib.economics` (the money: sums of the quarters, as the account value report
 adds them up) and the lifetime values (fitted once per run, :mod:`kamlib.lifetime`);
-selection and benchmarks never recompute them their own way. For a group (a parent with its subsidiaries):
+selection and benchmarks never recompute them their own way. For a group (a parent
+with its subsidiaries):
 
 - money (net revenue, net sales, cost to serve, lifetime value) is summed over the
   members; the wallet over every account of the group, invoiced or not;
