@@ -262,8 +262,12 @@ def selection(folder: str) -> dict:
     kamlib.workbooks.selection.build; lifetime value, its own case, is set-up here)."""
     from kamlib.features import account_features, group_features, twelve_month_windows
     from kamlib.segments import AccountSegmentation
-    from kamlib.selection import explain_selection, portfolio_matrix, propose_roster
-    from kamlib.selection import serve_long_tail
+    from kamlib.selection import (
+        explain_selection,
+        portfolio_matrix,
+        propose_roster,
+        serve_long_tail,
+    )
     from kamlib.workbooks.selection import SEGMENT_FEATURES, _key_members, long_tail_input
 
     m = Measurement()
