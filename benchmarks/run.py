@@ -208,6 +208,8 @@ def runner_case(suite: Suite) -> None:
            str(out), "--quiet"]
     suite.command("runner", f"kam run all ({count} workbooks: {', '.join(runner.WORKBOOKS)})",
                   "data/sample", kam)
+    suite.command("runner", f"kam run all --jobs {count} (a kernel per workbook, for reference)",
+                  "data/sample", [*kam, "--jobs", str(count)])
     suite.command("runner", "kam run all --jobs 1 (the workbooks in turn, for reference)",
                   "data/sample", [*kam, "--jobs", "1"])
     suite.command("runner", f"floor: {count} empty notebooks with papermill", "data/sample",

@@ -1,9 +1,11 @@
 """Plotly charts for the workbooks, drawn the same way in every report.
 
 In a kernel plotly renders only its JSON mimetype by default, which nbconvert drops
-silently from HTML. :func:`use_offline_renderer` sets the ``notebook`` renderer
-explicitly: plotly.js is embedded once per notebook (no network needed to read the
-report) and every figure is written as HTML that draws with it.
+silently from HTML. :func:`use_offline_renderer` makes every figure an output with
+both: plotly's JSON (which Jupyter draws itself) and HTML that draws the figure with a
+plotly.js already on the page. The library itself, 4.6 MB, is not in the notebook: the
+runner puts it once into each report (:func:`plotly_library`), so a report opens
+without the network and the notebook kernels and papermill do not carry it around.
 
 Text from the data (account names, cost pools, titles that quote them) may hold
 characters that plotly reads as its HTML-like markup and pandas' table HTML passes
@@ -12,31 +14,37 @@ through; :func:`plain` and :func:`table` make them show as written.
 
 from __future__ import annotations
 
-import re
 from html import escape
 
 import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
-from plotly.io.base_renderers import NotebookRenderer
+from plotly.io.base_renderers import MimetypeRenderer, PlotlyRenderer
+from plotly.offline import get_plotlyjs
 
 from kamlib.labels import label
 
 POSITIVE, NEGATIVE, TOTAL, NEUTRAL = "#2a7f62", "#c0392b", "#34495e", "#7f8c8d"
-_MATHJAX_CDN = re.compile(r'<script src="https://[^"]*mathjax[^"]*"></script>')
 
 
-class OfflineNotebookRenderer(NotebookRenderer):
-    """plotly's notebook renderer without its MathJax script from a CDN.
+class ReportRenderer(MimetypeRenderer):
+    """plotly's JSON for Jupyter and, for the report, HTML drawing with the page's plotly.js.
 
-    plotly hard-codes ``include_mathjax="cdn"`` in this renderer; our charts use no
-    LaTeX, and a report must open without the network.
+    As plotly's ``plotly_mimetype+notebook`` renderers, without the ``notebook``
+    renderer's copy of plotly.js and MathJax from a CDN: our charts use no LaTeX.
     """
 
-    def to_mimebundle(self, fig_dict):
-        bundle = super().to_mimebundle(fig_dict)
-        bundle["text/html"] = _MATHJAX_CDN.sub("", bundle["text/html"])
-        return bundle
+    def to_mimebundle(self, fig_dict: dict) -> dict:
+        html = pio.to_html(fig_dict, include_plotlyjs=False, include_mathjax=False,
+                           full_html=False, default_width="100%", default_height=525,
+                           validate=False)
+        return {**PlotlyRenderer().to_mimebundle(fig_dict), "text/html": html}
+
+
+def plotly_library() -> str:
+    """plotly.js with the settings plotly puts before it, for a report's head."""
+    return ("<script>window.PlotlyConfig = {MathJaxConfig: 'local'};</script>\n"
+            f"<script>{get_plotlyjs()}</script>")
 
 
 def plain(text: object) -> str:
@@ -50,8 +58,8 @@ def _plain_all(values: pd.Series) -> pd.Series:
 
 
 def use_offline_renderer() -> None:
-    pio.renderers["kam_offline"] = OfflineNotebookRenderer()
-    pio.renderers.default = "kam_offline"
+    pio.renderers["kam_report"] = ReportRenderer()
+    pio.renderers.default = "kam_report"
     pio.templates.default = "plotly_white"
 
 

@@ -211,17 +211,18 @@ def run_command(
         "--quiet", help="No live progress display: plain timestamped lines, for schedulers.")]
     = False,
     jobs: Annotated[int | None, typer.Option(
-        min=1, help="How many workbooks of 'all' run side by side; default: all of them. "
-        "Each holds its own data in memory: use 1 on a large company when memory is "
-        "short.")] = None,
+        min=1, help="How many workbooks of 'all' run side by side; default: one per core, "
+        "up to all of them. Each holds its own data in memory: use 1 on a large company "
+        "when memory is short.")] = None,
 ) -> None:
     """Run workbooks and publish their reports into OUT/<period>/<workbook>/."""
     from kamlib import runner
 
     names = list(runner.WORKBOOKS) if workbook == "all" else [workbook]
-    # All at once by default: a workbook's kernel computes in one thread most of the time
-    # and waits on its engine, so three side by side beat two even on 2 cores (measured).
-    jobs = jobs or len(names)
+    # One kernel per core by default: a kernel that has published its workbook runs the
+    # next one without starting and importing again (kamlib.kernels), which on 2 cores
+    # beats a third kernel competing for them (measured, BENCHMARKS.md).
+    jobs = jobs or min(len(names), _cores())
     extra = _guarded(lambda: runner.parse_params(param or []))
     signal.signal(signal.SIGTERM, _raise_stopped)
     with _run_display(quiet, len(names)) as progress:
@@ -245,3 +246,11 @@ def _run_display(quiet: bool, workbooks: int):
         return
     with RichDisplay(err, workbooks) as display:
         yield display
+
+
+def _cores() -> int:
+    """The cores this process may use (fewer than the machine's in a container or a job)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1

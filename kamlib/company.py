@@ -11,9 +11,10 @@ processes during one run and removed after it; it is used only while every file 
 validation read (the data folder's, the mapping and the files it names) has the size
 and modification time it had before validation (and on the same day, as validation
 checks for dates in the future); otherwise the kernel validates the data itself.
-Results the workbooks of a run all need, such as the lifetime-value fit, are computed
-by the first and kept beside the hand-over for the others (:func:`computed_once`);
-workbooks running side by side wait for the first rather than compute it again.
+Results the workbooks of a run all need, such as the lifetime-value fit and the tables
+staged for the engine, are computed by the first and kept beside the hand-over for the
+others (:func:`computed_once`, :func:`on_engine`); workbooks running side by side wait for
+the first rather than compute them again.
 """
 
 from __future__ import annotations
@@ -165,10 +166,17 @@ def reporting_quarter(data: Dataset, period: str | None = None) -> Quarter:
 
 
 def on_engine(data: Dataset, engine: str = "duckdb") -> dict[str, ibis.Table]:
-    """The tables on the engine; staged copies are removed when the process ends."""
+    """The tables on the engine. Tables not read from Parquet are staged as Parquet once
+    per ``kam run``, beside the hand-over (removed with it); elsewhere in a folder removed
+    when the process ends."""
     # Imported here: ibis is a second `kam run` would spend before validating.
     from kamlib.engine import connect, open_tables
 
-    staging = Path(tempfile.mkdtemp(prefix="kam-staging-"))
-    atexit.register(shutil.rmtree, staging, ignore_errors=True)
-    return open_tables(data, connect(engine), staging)
+    con = connect(engine)
+    if data.handover_folder is None:
+        staging = Path(tempfile.mkdtemp(prefix="kam-staging-"))
+        atexit.register(shutil.rmtree, staging, ignore_errors=True)
+        return open_tables(data, con, staging)
+    staging = data.handover_folder / "staged"
+    with FileLock(staging.with_suffix(".lock")):  # the first workbook stages, others wait
+        return open_tables(data, con, staging)

@@ -160,13 +160,16 @@ def arrow_schema(table: Table) -> pa.Schema:
 
 
 def stage(data: Dataset, folder: Path) -> dict[str, Path]:
-    """Write each loaded table as typed Parquet in ``folder``; return the paths."""
+    """Write each loaded table as typed Parquet in ``folder`` unless it is there already
+    (whole: each file is written under another name first); return the paths."""
     folder.mkdir(parents=True, exist_ok=True)
     paths = {}
     for name, frame in data.tables.items():
-        path = folder / f"{name}.parquet"
-        pq.write_table(_to_arrow(frame, TABLES[name]), path)
-        paths[name] = path
+        path = paths[name] = folder / f"{name}.parquet"
+        if not path.is_file():
+            partial = path.with_suffix(".partial")
+            pq.write_table(_to_arrow(frame, TABLES[name]), partial)
+            os.replace(partial, path)
     return paths
 
 

@@ -446,7 +446,9 @@ def parse_dates(values: pd.Series, date_format: str | None = None) -> tuple[pd.S
     if pd.api.types.is_datetime64_any_dtype(values):
         parsed = values.dt.tz_localize(None) if values.dt.tz else values
         return parsed.dt.normalize().astype("datetime64[ns]"), _none(values)
-    text = values.map(_date_text, na_action="ignore").astype("string").str.strip()
+    if values.dtype == object:  # Excel's cells may hold dates and times; text has none
+        values = values.map(_date_text, na_action="ignore")
+    text = values.astype("string").str.strip()
     if date_format:
         parsed = pd.to_datetime(text, format=date_format, errors="coerce")
     else:

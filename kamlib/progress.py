@@ -15,10 +15,12 @@ side (``kam run all --jobs``), each in its own thread.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import datetime
 from typing import IO
 
+from jupyter_core.utils import ensure_event_loop
 from nbformat import NotebookNode
 from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import NBClientEngine, NotebookExecutionManager, papermill_engines
@@ -167,8 +169,8 @@ class _ReportingManager(NotebookExecutionManager):
         self.sections = cell_sections(nb)
 
     def save(self, **kwargs) -> None:
-        # papermill writes the whole notebook whenever a cell starts or ends: once a chart
-        # has embedded plotly.js, 5 MB each time, seconds per workbook. The runner reads it
+        # papermill writes the whole notebook whenever a cell starts or ends: with the
+        # charts' data, half a megabyte each time, 60 times a workbook. The runner reads it
         # only when the run has ended, so it is written then, and during long cells every
         # autosave_cell_every seconds, as papermill's autosave does.
         since = (self.now() - self.last_save_time).total_seconds()
@@ -227,10 +229,26 @@ class KamEngine(NBClientEngine):
             startup_timeout=start_timeout, kernel_name=kernel_name, log=logger,
             log_output=log_output, stdout_file=stdout_file, stderr_file=stderr_file)
         launch = {"stdout": kernel_log, "stderr": kernel_log} if kernel_log else {}
-        # cleanup_kc: a kernel given to papermill (km, see kamlib.kernels) is shut down
-        # at the end too, as one papermill starts itself is.
-        return PapermillNotebookClient(nb_man, **final_kwargs).execute(cleanup_kc=True,
-                                                                      **launch)
+        client = PapermillNotebookClient(nb_man, **final_kwargs)
+        try:
+            return client.execute(**launch)
+        except BaseException:
+            # Stopped or failed mid-cell (kamlib.side_by_side): the client's tasks are
+            # cancelled now, rather than fail later against a kernel shut down meanwhile.
+            _cancel_pending(ensure_event_loop())
+            raise
+        finally:
+            # A kernel given to papermill (km, see kamlib.kernels) stays for the next
+            # workbook; only the client's channels to it close.
+            if client.kc is not None:
+                client.kc.stop_channels()
+
+
+def _cancel_pending(loop: asyncio.AbstractEventLoop) -> None:
+    pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+    for task in pending:
+        task.cancel()
+    loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
 
 
 papermill_engines.register(ENGINE, KamEngine)

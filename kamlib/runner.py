@@ -17,6 +17,7 @@ the work folders that killed runs left behind (see :func:`clear_stale_work`).
 from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
 import json
 import logging
@@ -41,7 +42,7 @@ from pydantic import BaseModel, ValidationError
 
 from kamlib.company import data_files, handed_over, reporting_quarter
 from kamlib.errors import ParameterError, RunError
-from kamlib.kernels import StartedKernel
+from kamlib.kernels import KernelPerThread, StartedKernel
 from kamlib.load import Dataset
 from kamlib.periods import Quarter
 from kamlib.progress import ENGINE, RunProgress
@@ -54,6 +55,7 @@ from kamlib.workbooks.parameters import (
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 TEMPLATES = Path(__file__).with_name("templates")
+PLOTLY_PLACE = "<!-- kam: plotly.js -->"  # in the report template's head
 KERNEL = "kam-workbooks"
 CELL_TIMEOUT = 1800
 """Seconds a single cell may run before the run fails (papermill has no limit by default)."""
@@ -151,12 +153,13 @@ def run_workbooks(names: list[str], *, data: Path, out: Path, mapping: Path | No
                   quiet: bool = False, jobs: int = 1) -> Iterator[RunResult]:
     """Run workbooks, yielding each result as it is published.
 
-    Every workbook's parameters are checked, and the data validated, before the first
-    kernel starts; the data is validated once and handed to every kernel (see
-    kamlib.company). With several workbooks, a parameter goes to the workbooks that
-    have it and must belong to at least one. Up to ``jobs`` workbooks run side by side;
-    the first that fails, or an interrupt, stops those still running (they are not
-    published).
+    Every workbook's parameters are checked before anything starts, and the data is
+    validated before any notebook runs (several workbooks' kernels start meanwhile); it is
+    validated once and handed to every kernel (see kamlib.company). With several
+    workbooks, a parameter goes to the workbooks that have it and must belong to at least
+    one. Up to ``jobs`` workbooks run side by side, each kernel taking the next workbook
+    when its own is published (kamlib.kernels); the first that fails, or an interrupt,
+    stops those still running (they are not published).
     """
     if jobs < 1:
         raise ParameterError(f"jobs must be 1 or more. Got {jobs}.")
@@ -172,7 +175,7 @@ def run_workbooks(names: list[str], *, data: Path, out: Path, mapping: Path | No
     runs = list(zip(workbooks, [workbook_parameters(w, _own(w, given, workbooks))
                                 for w in workbooks]))
     shown = RunProgress() if quiet or progress is None else progress
-    if jobs > 1 and len(runs) > 1:
+    if len(runs) > 1:
         yield from _side_by_side(runs, jobs, data, mapping, period, out, shown)
         return
     with handed_over(data, mapping, beside=out, prefix=_work_prefix("handover")) as dataset:
@@ -188,10 +191,12 @@ def _side_by_side(runs: list[tuple[Workbook, BaseModel]], jobs: int, data: Path,
     """The workbooks side by side, their kernels started while the data is validated."""
     validated = _Validated()
     tasks = SideBySide(jobs)
+    kernels = KernelPerThread(KERNEL, NOTEBOOKS)
 
     def start_kernels() -> None:
         for workbook, parameters in runs:
-            tasks.submit(lambda w=workbook, p=parameters: _when_validated(w, p, validated, out,
+            tasks.submit(lambda w=workbook, p=parameters: _when_validated(w, p, validated,
+                                                                          kernels, out,
                                                                           progress))
 
     try:
@@ -202,6 +207,8 @@ def _side_by_side(runs: list[tuple[Workbook, BaseModel]], jobs: int, data: Path,
     except BaseException:
         tasks.stop()  # the data was unusable, or the run was stopped: so are the kernels
         raise
+    finally:
+        kernels.close()
 
 
 class _Validated:
@@ -222,14 +229,15 @@ class _Validated:
 
 
 def _when_validated(workbook: Workbook, parameters: BaseModel, validated: _Validated,
-                    out: Path, progress: RunProgress) -> RunResult:
-    kernel = StartedKernel.start(KERNEL, [workbook.module, "kamlib.charts"], NOTEBOOKS)
+                    kernels: KernelPerThread, out: Path, progress: RunProgress) -> RunResult:
+    kernel = kernels.get([workbook.module, "kamlib.charts"])
     try:
         quarter = validated.wait()
         return _execute(workbook, parameters.model_copy(update={"period": quarter}), quarter,
                         out, progress, kernel)
-    finally:
-        kernel.close()  # stopped before its notebook ran; else papermill has closed it
+    except BaseException:
+        kernels.discard()  # failed or stopped: the kernel may be mid-cell
+        raise
 
 
 def _reporting_quarter(dataset: Dataset, period: str | None, out: Path,
@@ -292,7 +300,8 @@ def _execute(workbook: Workbook, params: BaseModel, period: str, out: Path,
 
 def _papermill(workbook: Workbook, parameters: dict, executed: Path, log: Path,
                progress: RunProgress, kernel: StartedKernel | None = None) -> None:
-    """Execute the notebook in ``kernel`` if one was started for it, else in a new one."""
+    """Execute the notebook in ``kernel`` if one was started for it (whoever started it
+    shuts it down), else in a new one."""
     handler = logging.FileHandler(log, encoding="utf-8")
     # The logger is papermill's, shared by workbooks running side by side: this log
     # takes the records of the thread running this workbook.
@@ -319,7 +328,7 @@ def _papermill(workbook: Workbook, parameters: dict, executed: Path, log: Path,
         logger.removeHandler(handler)
         handler.close()
         if kernel:
-            kernel.close(log=kernel_log)
+            kernel.log_output(kernel_log)
         kernel_log.close()
 
 
@@ -333,6 +342,22 @@ def _keep_failed(executed: Path, name: str) -> Path:
 
 def render_html(notebook: Path) -> str:
     """The report: outputs only, no code, nothing fetched from the network."""
+    from kamlib.charts import plotly_library
+
+    with _EXPORTING:  # one exporter for the run's reports; it is not for two threads at once
+        html, _ = _report_exporter().from_filename(str(notebook))
+    # plotly.js goes in after the export, whose HTML clean-up would parse its 4.6 MB.
+    library = plotly_library() if "Plotly.newPlot(" in html else ""
+    return html.replace(PLOTLY_PLACE, library, 1)
+
+
+_EXPORTING = threading.Lock()
+
+
+@functools.cache
+def _report_exporter():
+    """nbconvert's HTML exporter with our template, made once: it compiles the templates,
+    most of a second per report otherwise."""
     # Imported here, when the first workbook has run, not before the data is validated.
     from nbconvert import HTMLExporter
 
@@ -340,8 +365,7 @@ def render_html(notebook: Path) -> str:
                             exclude_input=True, exclude_input_prompt=True,
                             exclude_output_prompt=True)
     exporter.register_filter("markdown_output", markdown_output)
-    html, _ = exporter.from_filename(str(notebook))
-    return html
+    return exporter
 
 
 def markdown_output(source: str) -> str:

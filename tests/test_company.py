@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from support import TINY, write_company
 
-from kamlib.company import HANDED_OVER, computed_once, handed_over, load_valid
+from kamlib.company import HANDED_OVER, computed_once, handed_over, load_valid, on_engine
 from kamlib.errors import DataError, ParameterError
 from kamlib.runner import run_workbooks
 
@@ -127,3 +127,18 @@ def test_workbooks_side_by_side_wait_for_the_first_to_compute(tmp_path):
         outputs = [kernel.communicate(timeout=120)[0].strip() for kernel in kernels]
     assert outputs == ["42", "42"]
     assert log.read_text() == "fitted\n"
+
+
+def test_a_run_stages_its_tables_once_for_all_its_workbooks(tmp_path):
+    """Each workbook opens the tables on the engine; the Parquet is written by the first."""
+    folder = write_company(tmp_path / "data")
+    with hand_over(folder, tmp_path / "out"):
+        first = on_engine(load_valid(folder))
+        staged = load_valid(folder).handover_folder / "staged"
+        written = {p.name: p.stat().st_mtime_ns for p in staged.iterdir()}
+        second = on_engine(load_valid(folder))
+        assert {p.name: p.stat().st_mtime_ns for p in staged.iterdir()} == written
+        assert "accounts.parquet" in written and not list(staged.glob("*.partial"))
+        pd.testing.assert_frame_equal(second["accounts"].to_pandas(),
+                                      first["accounts"].to_pandas())
+    assert not staged.exists()  # removed with the hand-over

@@ -40,8 +40,8 @@ def test_plain_log_names_the_workbook_slow_cells_and_the_outcome():
 
 
 def test_the_executed_notebook_is_written_once_when_the_run_ends(tmp_path, monkeypatch):
-    """Not at every cell start and end as papermill does: with plotly.js in the outputs
-    that is 5 MB per write. A real kernel runs the notebook."""
+    """Not at every cell start and end as papermill does: with the charts' data in the
+    outputs that is half a megabyte per write. A real kernel runs the notebook."""
     import papermill as pm
     import papermill.engines
 

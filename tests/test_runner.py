@@ -70,6 +70,10 @@ def test_report_has_charts_no_code_and_nothing_from_the_network(sample_run):
     assert "av.build(" not in html and "import " not in html.split("<body", 1)[1][:20000]
     assert not re.findall(r'<script[^>]+src="https?://', html)
     assert len(html.encode()) < 8_000_000
+    # plotly.js is put into the report once, and is not carried in the executed notebook.
+    assert html.count("* plotly.js v") == 1
+    notebook = (out / "2026Q3" / "value" / "account_value.ipynb").read_text(encoding="utf-8")
+    assert "* plotly.js v" not in notebook and len(notebook.encode()) < 2_000_000
 
 
 @pytest.mark.slow

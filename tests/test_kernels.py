@@ -1,0 +1,77 @@
+"""A kernel kept for a thread's next workbook: the second notebook sees a new kernel's
+namespace and warnings, and the modules the first imported. Real kernels, real papermill."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import papermill as pm
+
+from kamlib import runner
+from kamlib.kernels import KernelPerThread
+from kamlib.progress import ENGINE
+
+WARNER = '''import warnings
+
+
+def warn():
+    warnings.warn("shown in every workbook")
+'''
+
+
+def _run(kernel, cells: list[str], folder: Path, name: str) -> list[str]:
+    """The notebook's outputs, one text per code cell."""
+    source, executed = folder / f"{name}.ipynb", folder / f"{name}-out.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c)
+                                                   for c in cells]), source)
+    pm.execute_notebook(source, executed, engine_name=ENGINE, kernel_name=runner.KERNEL,
+                        km=kernel.manager, progress_bar=False, cwd=str(folder))
+    return ["".join(o.get("text", "") for o in cell.outputs)
+            for cell in nbformat.read(executed, as_version=4).cells]
+
+
+def test_the_next_workbook_gets_a_fresh_namespace_in_the_same_kernel(tmp_path):
+    (tmp_path / "warner.py").write_text(WARNER)
+    kernels = KernelPerThread(runner.KERNEL, tmp_path)
+    try:
+        first = kernels.get(["json"])
+        pid = first.manager.provisioner.process.pid
+        before = _run(first, ["print(get_ipython().execution_count)",
+                              "import warner\nwarner.warn()\nleft_behind = 1"], tmp_path,
+                      "first")
+        assert "shown in every workbook" in before[1]
+        second = kernels.get(["json"])
+        assert second is first and second.manager.provisioner.process.pid == pid
+        outputs = _run(second, [
+            "print(get_ipython().execution_count)",
+            "print('left_behind' in globals(), 'json' in __import__('sys').modules)",
+            "import warner\nwarner.warn()"], tmp_path, "second")
+        assert outputs[0] == before[0]  # counted from the start again: a new session
+        assert outputs[1].strip() == "False True"
+        assert "shown in every workbook" in outputs[2]  # not "already shown" by the first
+    finally:
+        kernels.close()
+    assert not Path(f"/proc/{pid}").exists() or _zombie(pid)
+    assert first.output.closed
+
+
+def test_a_discarded_kernel_is_shut_down_and_the_thread_gets_a_new_one(tmp_path):
+    kernels = KernelPerThread(runner.KERNEL, tmp_path)
+    try:
+        first = kernels.get(["json"])
+        kernels.discard()
+        assert first.output.closed and not first.manager.has_kernel
+        second = kernels.get(["json"])
+        assert second is not first
+        assert _run(second, ["print(1 + 1)"], tmp_path, "after")[0].strip() == "2"
+    finally:
+        kernels.close()
+    assert all(k.output.closed for k in kernels.started)
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
+    except FileNotFoundError:
+        return True
