@@ -66,8 +66,9 @@ import os
 import re
 import tempfile
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Literal, NamedTuple
 
@@ -86,6 +87,7 @@ from kamlib.contract import (
     PortfolioSize,
     SelectionCriteria,
 )
+from kamlib.economics import positions
 from kamlib.errors import KamError
 from kamlib.labels import label
 from kamlib.periods import Quarter
@@ -307,18 +309,40 @@ def _count(number: int, word: str) -> str:
 # --- 1. Criteria scoring ---------------------------------------------------------------
 
 
+_Assessed = dict[str, np.ndarray | pd.Series]
+"""One criterion for every candidate (see _assess): value, met, no_data, margin,
+margin_ratio, phrase."""
+
+
 @dataclass(frozen=True)
 class Scorecard:
     """How each candidate fares against each agreed criterion."""
 
-    criteria: pd.DataFrame
-    """Long table, one row per candidate and criterion: candidate, order, criterion,
-    label, direction, threshold, weight, must_have, value, met, no_data, margin
-    (feature units), margin_ratio (of the threshold), phrase."""
     scores: pd.DataFrame
     """One row per candidate (index ``candidate``): score, criteria_met,
     criteria_total, no_data, must_have_missed, eligible, excluded, exclusion_reason,
     candidate, summary, plus the descriptive columns the features gave."""
+    agreed: tuple[Criterion, ...]
+    """The criteria, in their agreed order."""
+    assessed: list[_Assessed] = field(repr=False)
+    """Per criterion, its columns for every candidate, in the order of ``scores``."""
+
+    @cached_property
+    def criteria(self) -> pd.DataFrame:
+        """Long table, one row per candidate and criterion: candidate, order, criterion,
+        label, direction, threshold, weight, must_have, value, met, no_data, margin
+        (feature units), margin_ratio (of the threshold), phrase.
+
+        Laid out when first asked for: at a million candidates it is millions of rows,
+        and the selection itself needs only the rows of the accounts it explains
+        (:meth:`criteria_of`)."""
+        return _long_table(self.scores.index, self.agreed, self.assessed)
+
+    def criteria_of(self, candidates: pd.Index) -> pd.DataFrame:
+        """The rows of :attr:`criteria` for these candidates, in their order (each
+        candidate's criteria in criterion order); ids not scored are left out."""
+        at = positions(pd.Index(candidates), self.scores.index)
+        return _long_table(self.scores.index, self.agreed, self.assessed, at[at >= 0])
 
 
 def score_candidates(features: pd.DataFrame, criteria: SelectionCriteria) -> Scorecard:
@@ -329,11 +353,10 @@ def score_candidates(features: pd.DataFrame, criteria: SelectionCriteria) -> Sco
         raise SelectionError("The criteria weights must add up to more than 0. "
                              f"Got {total_weight:g}.")
     assessed = [_assess(frame, criterion) for criterion in criteria.criteria]
-    long = _long_table(frame, criteria.criteria, assessed)
     exclusions = _exclusion_reasons(frame, criteria.exclusions)
-    scores = _summarise(frame, long, criteria.criteria, assessed, exclusions,
+    scores = _summarise(frame, criteria.criteria, assessed, exclusions,
                         criteria.score_threshold, total_weight)
-    return Scorecard(criteria=long, scores=scores)
+    return Scorecard(scores=scores, agreed=criteria.criteria, assessed=assessed)
 
 
 def _checked_features(features: pd.DataFrame, needed: list[str]) -> pd.DataFrame:
@@ -375,7 +398,7 @@ def _numbers(values: pd.Series, name: str) -> pd.Series:
                      index=values.index, name=name)
 
 
-def _assess(frame: pd.DataFrame, criterion: Criterion) -> dict[str, np.ndarray | pd.Series]:
+def _assess(frame: pd.DataFrame, criterion: Criterion) -> _Assessed:
     """One criterion for every candidate: value, met, no_data, margin, margin_ratio, phrase."""
     values = _numbers(frame[criterion.feature], criterion.feature).to_numpy()
     if criterion.direction == "at_least":
@@ -390,24 +413,36 @@ def _assess(frame: pd.DataFrame, criterion: Criterion) -> dict[str, np.ndarray |
             "margin_ratio": ratio, "phrase": _phrases(criterion, values)}
 
 
-def _long_table(frame: pd.DataFrame, criteria: tuple[Criterion, ...],
-                assessed: list[dict[str, np.ndarray | pd.Series]]) -> pd.DataFrame:
-    """One row per candidate and criterion: candidate by candidate in id order (the
-    frame's), each in criterion order. Laid out so directly, not sorted: sorting
-    millions of rows of text took seconds."""
-    rows, each = len(frame) * len(criteria), np.tile(np.arange(len(criteria)), len(frame))
+def _long_table(ids: pd.Index, criteria: tuple[Criterion, ...], assessed: list[_Assessed],
+                rows: np.ndarray | None = None) -> pd.DataFrame:
+    """One row per candidate and criterion: candidate by candidate (all in id order, the
+    frame's, or those at the positions ``rows`` in that order), each in criterion order.
+    Laid out so directly, not sorted: sorting millions of rows of text took seconds."""
+    if rows is None:
+        def column_of(a: _Assessed, column: str) -> np.ndarray:
+            return a[column]
+
+        phrases = [_arrow(a["phrase"]) for a in assessed]
+        count = len(ids)
+    else:
+        def column_of(a: _Assessed, column: str) -> np.ndarray:
+            return a[column][rows]
+
+        phrases = [_arrow(a["phrase"]).take(rows) for a in assessed]
+        count = len(rows)
+    each = np.tile(np.arange(len(criteria)), count)
 
     def constant(values: list) -> np.ndarray:
         return np.array(values)[each]
 
     def by_row(column: str) -> np.ndarray:
-        return np.column_stack([a[column] for a in assessed]).ravel()
+        return np.column_stack([column_of(a, column) for a in assessed]).ravel()
 
-    ids = pa.array(frame.index.astype(str), pa.large_string())
-    turns = np.arange(rows).reshape(len(criteria), -1).T.ravel()
+    texts = pa.array(ids.astype(str), pa.large_string())
+    candidates = np.arange(count) if rows is None else rows
+    turns = np.arange(count * len(criteria)).reshape(len(criteria), -1).T.ravel()
     return pd.DataFrame({
-        "candidate": pd.Series(ids.take(np.repeat(np.arange(len(frame)), len(criteria))),
-                               dtype="str"),
+        "candidate": pd.Series(texts.take(np.repeat(candidates, len(criteria))), dtype="str"),
         "order": each + 1,
         "criterion": _texts(each, tuple(c.feature for c in criteria)),
         "label": _texts(each, tuple(feature_label(c.feature) for c in criteria)),
@@ -417,8 +452,7 @@ def _long_table(frame: pd.DataFrame, criteria: tuple[Criterion, ...],
         "must_have": constant([c.must_have for c in criteria]),
         **{column: by_row(column) for column in ("value", "met", "no_data", "margin",
                                                  "margin_ratio")},
-        "phrase": pd.Series(pa.concat_arrays([_arrow(a["phrase"]) for a in assessed])
-                            .take(turns), dtype="str"),
+        "phrase": pd.Series(pa.concat_arrays(phrases).take(turns), dtype="str"),
     })
 
 
@@ -445,8 +479,8 @@ def _matches(frame: pd.DataFrame, column: str, wanted: tuple[str, ...], reason: 
     return (values.isin(keys) & frame[column].notna()).to_numpy()
 
 
-def _summarise(frame: pd.DataFrame, long: pd.DataFrame, criteria: tuple[Criterion, ...],
-               assessed: list[dict[str, np.ndarray | pd.Series]], exclusions: pd.Series,
+def _summarise(frame: pd.DataFrame, criteria: tuple[Criterion, ...],
+               assessed: list[_Assessed], exclusions: pd.Series,
                threshold: float, total_weight: float) -> pd.DataFrame:
     """One row per candidate, from the criteria assessed column by column."""
     met = np.column_stack([a["met"] for a in assessed])
@@ -455,7 +489,8 @@ def _summarise(frame: pd.DataFrame, long: pd.DataFrame, criteria: tuple[Criterio
     # the weights met are added up by groupby, as before: its compensated sum can differ
     # in the last digit from a plain row sum, and the score decides at the threshold
     candidate_of = np.repeat(np.arange(len(frame)), len(assessed))
-    met_weight = (long["weight"] * long["met"]).groupby(candidate_of).sum()
+    weights = np.array([float(c.weight) for c in criteria])
+    met_weight = pd.Series((met * weights).ravel()).groupby(candidate_of).sum()
     scores = pd.DataFrame({
         "criteria_met": met.sum(axis=1).astype("int64"),
         "criteria_total": np.full(len(frame), len(assessed), dtype="int64"),
@@ -1167,14 +1202,9 @@ def _sentence(account: str, name, reason: str, quadrant, cluster, gross_sales_ra
 
 
 def _criteria_table(proposal: Proposal, accounts: pd.Index) -> pd.DataFrame:
-    long = proposal.scorecard.criteria
-    position = pd.Series(np.arange(len(accounts)), index=accounts)
-    chosen = long[long["candidate"].isin(accounts)]
-    chosen = chosen.assign(_at=chosen["candidate"].map(position)).sort_values(
-        ["_at", "order"], kind="stable")
     columns = ["candidate", "criterion", "label", "value", "threshold", "direction", "met",
                "margin", "margin_ratio", "must_have", "weight", "phrase"]
-    return chosen[columns].reset_index(drop=True)
+    return proposal.scorecard.criteria_of(accounts)[columns]
 
 
 # --- 5. New roster rows and appending them -----------------------------------------
