@@ -196,18 +196,29 @@ def _phrases(criterion: Criterion, values: np.ndarray) -> pd.Series:
     """criterion_phrase of each value (float64, NaN for no data), as text.
 
     Worded column by column: a million values take under a second, where wording them
-    one by one took about ten.
+    one by one took about ten. Only the values there are are worded: a score management
+    gave for a few accounts leaves a million that all read "no data".
     """
     name = feature_label(criterion.feature)
     threshold = criterion.threshold
     threshold_text = _threshold_text(criterion.feature, threshold)
     limit = "threshold" if criterion.direction == "at_least" else "maximum"
-    relation = _texts(np.select([values > threshold, values < threshold], [0, 1], 2),
+    known = ~np.isnan(values)
+    given = values[known] if not known.all() else values
+    relation = _texts(np.select([given > threshold, given < threshold], [0, 1], 2),
                       (" above", " below", " at"))
-    texts = _value_texts(criterion.feature, values, threshold, threshold_text)  # NaN: no data
+    texts = _value_texts(criterion.feature, given, threshold, threshold_text)
     phrases = _concatenated(f"{name} ", _arrow(texts), _arrow(relation),
                             f" the {threshold_text} {limit}")
-    return pd.Series(pc.fill_null(phrases, f"{name}: no data"), dtype="str")
+    return pd.Series(pc.fill_null(_spread(phrases, known), f"{name}: no data"), dtype="str")
+
+
+def _spread(texts: pa.Array, known: np.ndarray) -> pa.Array:
+    """The texts of the rows where ``known`` holds, in their order, null at the others."""
+    if known.all():
+        return texts
+    at = np.cumsum(known) - 1
+    return texts.take(pa.array(at, mask=~known))
 
 
 def _value_texts(feature: str, values: np.ndarray, threshold: float,
@@ -295,7 +306,12 @@ def _concatenated(*parts: pa.Array | str) -> pa.Array | pa.Scalar:
 def _texts(codes: np.ndarray, choices: tuple[str, ...], index: pd.Index | None = None
            ) -> pd.Series:
     """choices[code] for each code, as text (Arrow's take: ten times pandas')."""
-    return pd.Series(pa.array(choices, pa.large_string()).take(codes), index=index, dtype="str")
+    return pd.Series(_choices(codes, choices), index=index, dtype="str")
+
+
+def _choices(codes: np.ndarray, choices: tuple[str, ...]) -> pa.Array:
+    """choices[code] for each code, as Arrow text."""
+    return pa.array(choices, pa.large_string()).take(codes)
 
 
 _PLURALS = {"criterion": "criteria"}
@@ -475,8 +491,11 @@ def _matches(frame: pd.DataFrame, column: str, wanted: tuple[str, ...], reason: 
         raise SelectionError(f"features must have a '{column}' column to apply the exclusion "
                              f"'{reason}'. Got columns: {', '.join(map(str, frame.columns))}.")
     keys = {w.strip().casefold() for w in wanted}
-    values = frame[column].astype("str").str.strip().str.casefold()
-    return (values.isin(keys) & frame[column].notna()).to_numpy()
+    # each distinct value compared once: industries and countries are a few dozen texts
+    # over a million candidates
+    codes, distinct = pd.factorize(frame[column])  # code -1: empty, never excluded
+    hit = pd.Index(distinct).astype("str").str.strip().str.casefold().isin(keys)
+    return np.append(hit, False)[codes]
 
 
 def _summarise(frame: pd.DataFrame, criteria: tuple[Criterion, ...],
@@ -516,14 +535,24 @@ def _summarise(frame: pd.DataFrame, criteria: tuple[Criterion, ...],
 
 
 def _joined(texts: list[pd.Series], present: list[np.ndarray], rows: int) -> pd.Series:
-    """Per row, the texts present there joined by '; ' in list order; '' where none is."""
-    if not texts:
+    """Per row, the texts present there joined by '; ' in list order; '' where none is.
+
+    Joined in one pass: each text where present (else ''), with '; ' before it where an
+    earlier one is present too; a text present nowhere is left out."""
+    empty = pa.scalar("", pa.large_string())
+    parts: list[pa.Array] = []
+    before = np.zeros(rows, dtype=bool)  # some text present in an earlier column
+    for text, shown in zip(texts, present):
+        shown = np.asarray(shown, dtype=bool)
+        if not shown.any():
+            continue
+        if parts:
+            parts.append(_choices((before & shown).astype("int64"), ("", "; ")))
+        parts.append(pc.if_else(pa.array(shown, pa.bool_()), _arrow(text), empty))
+        before |= shown
+    if not parts:
         return pd.Series("", index=range(rows), dtype="str")
-    pieces = [pc.if_else(pa.array(shown, pa.bool_()), _concatenated(_arrow(text), "; "),
-                         pa.scalar("", pa.large_string()))
-              for text, shown in zip(texts, present)]
-    joined = _concatenated(*pieces)
-    return pd.Series(pc.utf8_slice_codeunits(joined, 0, -2), dtype="str")  # the last "; "
+    return pd.Series(_concatenated(*parts), dtype="str")
 
 
 def _summaries(scores: pd.DataFrame, total: int) -> pd.Series:
