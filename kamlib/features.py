@@ -57,10 +57,10 @@ def account_features(tables: dict[str, ibis.Table], accounts: pd.DataFrame, quar
              .loc[:, ["account_name", "industry", "country", "estimated_wallet", *SCORES]]
              .rename(columns={"account_name": "name"})
              .join(money, how="inner"))
-    purchases = _aligned(purchases, frame.index)
+    purchases = aligned(purchases, frame.index)
     frame["product_lines"] = purchases["product_lines"].fillna(0).astype(int)
     frame["first_purchase"] = purchases["first_purchase"]
-    frame["lifetime_value"] = (_aligned(lifetime_value.to_frame(), frame.index).iloc[:, 0]
+    frame["lifetime_value"] = (aligned(lifetime_value.to_frame(), frame.index).iloc[:, 0]
                                if lifetime_value is not None else np.nan)
     return _ratios(frame, quarter).rename_axis("account_id")
 
@@ -130,7 +130,7 @@ def group_features(tables: dict[str, ibis.Table], accounts: pd.DataFrame, quarte
     return _ratios(frame, quarter).rename_axis("group_id")
 
 
-def _aligned(found: pd.DataFrame, index: pd.Index) -> pd.DataFrame:
+def aligned(found: pd.DataFrame, index: pd.Index) -> pd.DataFrame:
     """found.reindex(index) (empty where an id is not found), the ids matched once, by
     :func:`~kamlib.economics.positions`."""
     at = positions(index, found.index)

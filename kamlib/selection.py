@@ -1534,7 +1534,7 @@ def serve_long_tail(accounts: pd.DataFrame, key_accounts: Iterable[str] = (),
         "gross_sales": gross, "net_revenue": revenue, "cost_to_serve": cost,
         "cost_to_serve_ratio": ratio}, index=frame.index)
     plan["saving"] = _savings(frame, plan, rules)
-    plan["reason"] = _service_reasons(plan, small.to_numpy(dtype=bool),
+    plan["reason"] = _service_reasons(plan, model, small.to_numpy(dtype=bool),
                                       costly.to_numpy(dtype=bool), rules)
     return plan.assign(net_revenue_after=plan["net_revenue"] + plan["saving"]).set_axis(ids)
 
@@ -1559,11 +1559,11 @@ def _savings(frame: pd.DataFrame, plan: pd.DataFrame, rules: LongTailRules) -> p
     return saving
 
 
-def _service_reasons(plan: pd.DataFrame, small: np.ndarray, costly: np.ndarray,
-                     rules: LongTailRules) -> pd.Series:
-    """Why each account gets its service model, in words."""
-    model = plan["service_model"].to_numpy()
-    distributor, self_service = model == DISTRIBUTOR, model == SELF_SERVICE
+def _service_reasons(plan: pd.DataFrame, model: np.ndarray, small: np.ndarray,
+                     costly: np.ndarray, rules: LongTailRules) -> pd.Series:
+    """Why each account gets its service model, in words (model: 0 through a distributor,
+    1 digital self-service, 2 standard, as serve_long_tail chose them)."""
+    distributor, self_service = model == 0, model == 1
     to_distributor = ("Small and loses money after cost to serve: a distributor can serve it "
                       "at its own cost.")
     to_review = ("Larger account, costly to serve: keep the standard service and review what "
@@ -1572,10 +1572,36 @@ def _service_reasons(plan: pd.DataFrame, small: np.ndarray, costly: np.ndarray,
                      (to_distributor, to_review, "Standard service."), plan.index)
     if not self_service.any():
         return reasons
-    ratio = _each_formatted(plan["cost_to_serve_ratio"].to_numpy()[self_service], "{:.0%}")
-    moved = ("Small and costly to serve (cost to serve " + ratio + " of gross sales, above "
-             f"{rules.costly_ratio:.0%}): orders and service move to digital self-service.")
-    return _replaced(reasons, self_service, moved)
+    ratio = _percents(plan["cost_to_serve_ratio"].to_numpy()[self_service])
+    moved = _concatenated("Small and costly to serve (cost to serve ", ratio,
+                          f" of gross sales, above {rules.costly_ratio:.0%}): orders and "
+                          "service move to digital self-service.")
+    return _replaced(reasons, self_service, pd.Series(moved, dtype="str"))
+
+
+_WHOLE_BELOW = 1e15
+"""_percents words numbers whose percentage is below this in size as integers; the others
+(and those not finite) as Python does, one by one."""
+
+
+def _percents(numbers: np.ndarray) -> pa.Array:
+    """f"{number:.0%}" of each number, as Arrow text.
+
+    Python's '%' multiplies the float by 100 and rounds that product, exactly, half to
+    even, to a whole number: what rint does to the same product. The sign is the
+    rounded product's, so a small negative share reads -0%, as in Python.
+    """
+    with np.errstate(invalid="ignore", over="ignore"):
+        product = numbers.astype("float64") * 100
+        settled = np.abs(product) < _WHOLE_BELOW  # False for NaN and infinities
+    whole = np.rint(np.where(settled, product, 0.0))
+    texts = _concatenated(_choices(np.signbit(whole).astype("int64"), ("", "-")),
+                          pc.cast(pa.array(np.abs(whole).astype("int64")), pa.large_string()),
+                          "%")
+    if settled.all():
+        return texts
+    return pc.replace_with_mask(texts, pa.array(~settled, pa.bool_()), pa.array(
+        [f"{n:.0%}" for n in numbers[~settled].tolist()], pa.large_string()))
 
 
 def long_tail_summary(plan: pd.DataFrame) -> pd.DataFrame:

@@ -168,3 +168,18 @@ def test_every_outcome_in_one_proposal_gets_its_own_decision_and_words():
     assert proposal.notes == (("1 account on the 2026Q2 roster has no figures this period and "
                               "counts as failing every criterion: 006."),)
     assert proposal.key_accounts == ["001", "002", "007"]
+
+
+def test_long_tail_percentages_read_as_python_formats_them():
+    """The self-service reasons word a million cost-to-serve ratios in columns; each must
+    read as f"{ratio:.0%}" does: ties, shares that round to a negative zero, huge and
+    not finite ratios."""
+    from kamlib.selection import _percents
+
+    hard = [0.125, 0.005, 0.015, 0.025, 2.675, 1.005, -0.003, -0.0, 0.0, 0.00499999, 9.99e12,
+            1e13, 1e300, math.inf, -math.inf, math.nan, 5e-324]
+    rng = np.random.default_rng(11)
+    values = np.concatenate([hard, rng.lognormal(-2, 2, 3000), -rng.lognormal(-2, 2, 300),
+                             np.round(rng.normal(0, 1, 3000), 3) + 0.005,
+                             np.arange(-1000, 1000) / 200])
+    assert _percents(values).to_pylist() == [f"{v:.0%}" for v in values.tolist()]
