@@ -505,11 +505,8 @@ def _summarise(frame: pd.DataFrame, criteria: tuple[Criterion, ...],
     met = np.column_stack([a["met"] for a in assessed])
     missed = [~a["met"] for a in assessed]
     must = [m & c.must_have for m, c in zip(missed, criteria)]
-    # the weights met are added up by groupby, as before: its compensated sum can differ
-    # in the last digit from a plain row sum, and the score decides at the threshold
-    candidate_of = np.repeat(np.arange(len(frame)), len(assessed))
     weights = np.array([float(c.weight) for c in criteria])
-    met_weight = pd.Series((met * weights).ravel()).groupby(candidate_of).sum()
+    met_weight = _weights_met(met, weights)
     scores = pd.DataFrame({
         "criteria_met": met.sum(axis=1).astype("int64"),
         "criteria_total": np.full(len(frame), len(assessed), dtype="int64"),
@@ -517,8 +514,6 @@ def _summarise(frame: pd.DataFrame, criteria: tuple[Criterion, ...],
             "int64"),
         "score": (met_weight / total_weight).to_numpy(dtype="float64"),
         "must_have_missed": _joined([a["phrase"] for a in assessed], must, len(frame)),
-        "missing": _joined([a["phrase"] + (" (must-have)" if c.must_have else "")
-                            for a, c in zip(assessed, criteria)], missed, len(frame)),
     }).set_axis(frame.index.astype(str).rename("candidate"))
     eligible = (scores["must_have_missed"] == "") & (exclusions.to_numpy() == "")
     scores = scores.assign(
@@ -527,46 +522,77 @@ def _summarise(frame: pd.DataFrame, criteria: tuple[Criterion, ...],
         exclusion_reason=exclusions.to_numpy(),
         candidate=(eligible & (scores["score"] >= threshold - TOLERANCE)).to_numpy(),
     )
-    scores["summary"] = _summaries(scores, len(assessed))
+    scores["summary"] = _summaries(scores, criteria, [a["phrase"] for a in assessed], missed)
     described = frame.loc[:, [c for c in _DESCRIPTIVE if c in frame.columns]]
     columns = ["score", "criteria_met", "criteria_total", "no_data", "must_have_missed",
                "eligible", "excluded", "exclusion_reason", "candidate", "summary"]
     return scores[columns].join(described.set_axis(scores.index))
 
 
-def _joined(texts: list[pd.Series], present: list[np.ndarray], rows: int) -> pd.Series:
-    """Per row, the texts present there joined by '; ' in list order; '' where none is.
+def _weights_met(met: np.ndarray, weights: np.ndarray) -> pd.Series:
+    """Per candidate (row of ``met``, one column per criterion), the weights of the
+    criteria met, added up as groupby adds them: its compensated sum can differ in the
+    last digit from a plain row sum, and the score decides at the threshold. Whole
+    weights (the usual 1, 2, 3) add up exactly in any order, so a row sum gives the
+    same; other weights go through groupby, as before (seconds at a million)."""
+    met_weights = met * weights
+    if np.all(weights == np.round(weights)) and weights.sum() < 2.0**52:
+        return pd.Series(met_weights.sum(axis=1))
+    candidate_of = np.repeat(np.arange(len(met)), met.shape[1])
+    return pd.Series(met_weights.ravel()).groupby(candidate_of).sum()
 
-    Joined in one pass: each text where present (else ''), with '; ' before it where an
-    earlier one is present too; a text present nowhere is left out."""
+
+def _joined(texts: list[pd.Series], present: list[np.ndarray], rows: int) -> pd.Series:
+    """Per row, the texts present there joined by '; ' in list order; '' where none is."""
+    parts = _joined_parts(texts, present, rows)
+    if not parts:
+        return pd.Series("", index=range(rows), dtype="str")
+    return pd.Series(_concatenated(*parts), dtype="str")
+
+
+def _joined_parts(texts: list[pd.Series], present: list[np.ndarray], rows: int,
+                  suffixes: list[str] | None = None) -> list[pa.Array]:
+    """The parts that, concatenated, give _joined (with each text's suffix after it):
+    each text where present (else ''), with '; ' before it where an earlier one is
+    present too; a text present nowhere is left out. Joined so in one pass, instead of
+    a concatenation per text."""
     empty = pa.scalar("", pa.large_string())
     parts: list[pa.Array] = []
     before = np.zeros(rows, dtype=bool)  # some text present in an earlier column
-    for text, shown in zip(texts, present):
+    for text, shown, suffix in zip(texts, present, suffixes or [""] * len(texts)):
         shown = np.asarray(shown, dtype=bool)
         if not shown.any():
             continue
         if parts:
             parts.append(_choices((before & shown).astype("int64"), ("", "; ")))
         parts.append(pc.if_else(pa.array(shown, pa.bool_()), _arrow(text), empty))
+        if suffix:
+            parts.append(_choices(shown.astype("int64"), ("", suffix)))
         before |= shown
-    if not parts:
-        return pd.Series("", index=range(rows), dtype="str")
-    return pd.Series(_concatenated(*parts), dtype="str")
+    return parts
 
 
-def _summaries(scores: pd.DataFrame, total: int) -> pd.Series:
-    """'Meets 5 of 6 criteria (score 0.83); missing: share of wallet 12% below ...'."""
+def _summaries(scores: pd.DataFrame, criteria: tuple[Criterion, ...], phrases: list[pd.Series],
+               missed: list[np.ndarray]) -> pd.Series:
+    """'Meets 5 of 6 criteria (score 0.83); missing: share of wallet 12% below ...';
+    'Meets all 6 criteria (score 1.00)'; 'No data for any of the 6 criteria (score 0.00)'.
+
+    Each summary is put together in one concatenation: at a million candidates every
+    intermediate text column is a few hundred megabytes to write."""
+    total = len(criteria)
     met = scores["criteria_met"].to_numpy()
-    score = " (score " + _each_formatted(scores["score"].to_numpy(), "{:.2f}") + ")"
-    some = ("Meets " + _texts(met, tuple(map(str, range(total + 1))))
-            + f" of {_count(total, 'criterion')}" + score + "; missing: "
-            + scores["missing"].reset_index(drop=True))
-    every = ((f"Meets all {total} criteria" if total > 1 else "Meets the criterion") + score)
-    no_data = f"No data for any of the {_count(total, 'criterion')}" + score
-    summaries = (some.where(met != total, every)
-                 .where(scores["no_data"].to_numpy() != total, no_data))
-    return summaries.set_axis(scores.index)
+    no_data = scores["no_data"].to_numpy() == total  # says no more than that
+    lead = np.where(no_data, total + 1, met)  # met == total: meets all
+    leads = (*(f"Meets {k} of {_count(total, 'criterion')}" for k in range(total)),
+             f"Meets all {total} criteria" if total > 1 else "Meets the criterion",
+             f"No data for any of the {_count(total, 'criterion')}")
+    missing = _joined_parts(phrases, [m & ~no_data for m in missed], len(scores),
+                            [" (must-have)" if c.must_have else "" for c in criteria])
+    summaries = _concatenated(
+        _choices(lead, leads), _arrow(_each_formatted(scores["score"].to_numpy(),
+                                                      " (score {:.2f})")),
+        _choices((lead < total).astype("int64"), ("", "; missing: ")), *missing)
+    return pd.Series(summaries, index=scores.index, dtype="str")
 
 
 def _each_formatted(numbers: np.ndarray, template: str) -> pd.Series:
@@ -820,7 +846,8 @@ def _with_roster_accounts(features: pd.DataFrame, history: _History
 class _Decision(NamedTuple):
     change: Change
     status: str
-    reason: str
+    lead: str
+    """The reason's words before the candidate's summary (they end with a space)."""
     failing_periods: int = 0
 
 
@@ -840,13 +867,16 @@ def _decide_all(scores: pd.DataFrame, history: _History,
             columns=list(_Decision._fields))
         decided = decided.assign(
             **{c: _replaced(decided[c], members, decisions[c]) for c in ("change", "status",
-                                                                         "reason")},
+                                                                         "lead")},
             failing_periods=decided["failing_periods"].mask(
                 members, pd.Series(decisions["failing_periods"].to_numpy(),
                                    index=scores.index[members])))
     return scores.assign(current_status=current, change=decided["change"].astype("str"),
                          status=decided["status"].astype("str"),
-                         reason=decided["reason"].astype("str"),
+                         # the long texts written once, after the roster's few leads
+                         reason=pd.Series(_concatenated(_arrow(decided["lead"]),
+                                                        _arrow(scores["summary"])),
+                                          index=scores.index, dtype="str"),
                          failing_periods=decided["failing_periods"].astype("int64"),
                          over_maximum=False)
 
@@ -864,30 +894,31 @@ def _current_status(index: pd.Index, history: _History) -> pd.Series:
 
 def _decide_member(row, current: str, watch_streak: int,
                    criteria: SelectionCriteria) -> _Decision:
-    """An account on the roster: stays while it passes, hysteresis when it fails."""
-    summary = row.summary
+    """An account on the roster: stays while it passes, hysteresis when it fails. The
+    reason is the decision's lead followed by the candidate's summary."""
     if row.excluded:
         return _Decision("leave", "removed", f"Leaves: excluded by the agreed criteria "
-                                             f"({row.exclusion_reason}). {summary}")
+                                             f"({row.exclusion_reason}). ")
     if row.candidate:
         lead = "Stays key" if current == "key" else "Back above the criteria"
-        return _Decision("stay", "key", f"{lead}. {summary}")
+        return _Decision("stay", "key", f"{lead}. ")
     failing = 1 + watch_streak
     limit = criteria.hysteresis.exit_after_periods
     why = ("misses a must-have" if not row.eligible else
            f"score {row.score:.2f} below the {criteria.score_threshold:.2f} threshold")
     if failing >= limit:
-        reason = (f"Leaves: has failed the criteria {_count(failing, 'period')} in a row, the "
-                  f"agreed limit is {limit} ({why}). {summary}")
-        return _Decision("leave", "removed", reason, failing)
-    reason = (f"Watch: fails the criteria ({why}), failing period {failing} of {limit} before "
-              f"it leaves. {summary}")
-    return _Decision("watch", "watch", reason, failing)
+        lead = (f"Leaves: has failed the criteria {_count(failing, 'period')} in a row, the "
+                f"agreed limit is {limit} ({why}). ")
+        return _Decision("leave", "removed", lead, failing)
+    lead = (f"Watch: fails the criteria ({why}), failing period {failing} of {limit} before "
+            "it leaves. ")
+    return _Decision("watch", "watch", lead, failing)
 
 
 def _decide_newcomers(scores: pd.DataFrame, period: str | None,
                       criteria: SelectionCriteria) -> pd.DataFrame:
-    """Every candidate as if not on the roster: enters only over the entry bar.
+    """Every candidate as if not on the roster: enters only over the entry bar. The
+    reason's lead, before the candidate's summary, is in ``lead``.
 
     Decided column by column: the candidates off the roster can be a million.
     """
@@ -908,11 +939,14 @@ def _decide_newcomers(scores: pd.DataFrame, period: str | None,
     leads = _texts(outcome, ("", "Not eligible: misses a must-have criterion. ", enters,
                              not_added, f"Not a candidate (threshold {threshold:.2f}). "),
                    scores.index)
-    leads = leads.mask(excluded, "Not eligible: excluded (" + scores["exclusion_reason"] + "). ")
+    if excluded.any():  # only the excluded candidates' reasons worded
+        leads = _replaced(leads, excluded, pd.Series(_concatenated(
+            "Not eligible: excluded (",
+            _arrow(scores["exclusion_reason"]).filter(pa.array(excluded, pa.bool_())), "). ")))
     return pd.DataFrame({
         "change": _texts(outcome, ("none", "none", "enter", "none", "none"), scores.index),
         "status": _texts(outcome, ("none", "none", "key", "none", "none"), scores.index),
-        "reason": leads + scores["summary"],
+        "lead": leads,
         "failing_periods": np.zeros(len(scores), dtype="int64")}, index=scores.index)
 
 
@@ -925,12 +959,21 @@ def _rank_positions(frame: pd.DataFrame) -> np.ndarray:
     """The rows of rank_order, best first, as positions in the frame."""
     revenue = (pd.to_numeric(frame["net_revenue"], errors="coerce") if "net_revenue" in frame
                else pd.Series(np.nan, index=frame.index))
+    ids = frame.index.astype(str)
     order = pd.DataFrame({"score": frame["score"].to_numpy(),
                           "revenue": revenue.to_numpy(dtype="float64", na_value=np.nan),
-                          "id": frame.index.astype(str)})
-    order = order.sort_values("id").sort_values(["score", "revenue"], ascending=False,
-                                                 kind="stable", na_position="last")
+                          "id": ids})
+    if not _strictly_increasing(ids):  # candidates come sorted by id: no need to sort
+        order = order.sort_values("id")
+    order = order.sort_values(["score", "revenue"], ascending=False, kind="stable",
+                              na_position="last")
     return order.index.to_numpy()
+
+
+def _strictly_increasing(ids: pd.Index) -> bool:
+    """Whether each id comes after the one before, as sorting text compares them."""
+    texts = _arrow(pd.Series(ids.array))
+    return len(texts) < 2 or pc.all(pc.less(texts[:-1], texts[1:])).as_py()
 
 
 def _trim_to_maximum(frame: pd.DataFrame, maximum: int) -> pd.DataFrame:
