@@ -259,7 +259,8 @@ def group_of(accounts: pd.DataFrame) -> pd.Series:
     top = np.arange(len(ids))
     while (moved := parent[top] >= 0).any():
         top = np.where(moved, parent[top], top)
-    return pd.Series(ids.to_numpy()[top], index=ids, name="group_id")
+    # taken as Arrow text: ids.to_numpy() made a Python string of every id
+    return pd.Series(ids.array.take(top), index=ids, name="group_id")
 
 
 def positions(labels: pd.Index | pd.Series, ids: pd.Index | pd.Series) -> np.ndarray:

@@ -66,8 +66,9 @@ import os
 import re
 import tempfile
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Literal, NamedTuple
 
@@ -86,6 +87,7 @@ from kamlib.contract import (
     PortfolioSize,
     SelectionCriteria,
 )
+from kamlib.economics import positions
 from kamlib.errors import KamError
 from kamlib.labels import label
 from kamlib.periods import Quarter
@@ -194,18 +196,29 @@ def _phrases(criterion: Criterion, values: np.ndarray) -> pd.Series:
     """criterion_phrase of each value (float64, NaN for no data), as text.
 
     Worded column by column: a million values take under a second, where wording them
-    one by one took about ten.
+    one by one took about ten. Only the values there are are worded: a score management
+    gave for a few accounts leaves a million that all read "no data".
     """
     name = feature_label(criterion.feature)
     threshold = criterion.threshold
     threshold_text = _threshold_text(criterion.feature, threshold)
     limit = "threshold" if criterion.direction == "at_least" else "maximum"
-    relation = _texts(np.select([values > threshold, values < threshold], [0, 1], 2),
+    known = ~np.isnan(values)
+    given = values[known] if not known.all() else values
+    relation = _texts(np.select([given > threshold, given < threshold], [0, 1], 2),
                       (" above", " below", " at"))
-    texts = _value_texts(criterion.feature, values, threshold, threshold_text)  # NaN: no data
+    texts = _value_texts(criterion.feature, given, threshold, threshold_text)
     phrases = _concatenated(f"{name} ", _arrow(texts), _arrow(relation),
                             f" the {threshold_text} {limit}")
-    return pd.Series(pc.fill_null(phrases, f"{name}: no data"), dtype="str")
+    return pd.Series(pc.fill_null(_spread(phrases, known), f"{name}: no data"), dtype="str")
+
+
+def _spread(texts: pa.Array, known: np.ndarray) -> pa.Array:
+    """The texts of the rows where ``known`` holds, in their order, null at the others."""
+    if known.all():
+        return texts
+    at = np.cumsum(known) - 1
+    return texts.take(pa.array(at, mask=~known))
 
 
 def _value_texts(feature: str, values: np.ndarray, threshold: float,
@@ -293,7 +306,12 @@ def _concatenated(*parts: pa.Array | str) -> pa.Array | pa.Scalar:
 def _texts(codes: np.ndarray, choices: tuple[str, ...], index: pd.Index | None = None
            ) -> pd.Series:
     """choices[code] for each code, as text (Arrow's take: ten times pandas')."""
-    return pd.Series(pa.array(choices, pa.large_string()).take(codes), index=index, dtype="str")
+    return pd.Series(_choices(codes, choices), index=index, dtype="str")
+
+
+def _choices(codes: np.ndarray, choices: tuple[str, ...]) -> pa.Array:
+    """choices[code] for each code, as Arrow text."""
+    return pa.array(choices, pa.large_string()).take(codes)
 
 
 _PLURALS = {"criterion": "criteria"}
@@ -307,18 +325,40 @@ def _count(number: int, word: str) -> str:
 # --- 1. Criteria scoring ---------------------------------------------------------------
 
 
+_Assessed = dict[str, np.ndarray | pd.Series]
+"""One criterion for every candidate (see _assess): value, met, no_data, margin,
+margin_ratio, phrase."""
+
+
 @dataclass(frozen=True)
 class Scorecard:
     """How each candidate fares against each agreed criterion."""
 
-    criteria: pd.DataFrame
-    """Long table, one row per candidate and criterion: candidate, order, criterion,
-    label, direction, threshold, weight, must_have, value, met, no_data, margin
-    (feature units), margin_ratio (of the threshold), phrase."""
     scores: pd.DataFrame
     """One row per candidate (index ``candidate``): score, criteria_met,
     criteria_total, no_data, must_have_missed, eligible, excluded, exclusion_reason,
     candidate, summary, plus the descriptive columns the features gave."""
+    agreed: tuple[Criterion, ...]
+    """The criteria, in their agreed order."""
+    assessed: list[_Assessed] = field(repr=False)
+    """Per criterion, its columns for every candidate, in the order of ``scores``."""
+
+    @cached_property
+    def criteria(self) -> pd.DataFrame:
+        """Long table, one row per candidate and criterion: candidate, order, criterion,
+        label, direction, threshold, weight, must_have, value, met, no_data, margin
+        (feature units), margin_ratio (of the threshold), phrase.
+
+        Laid out when first asked for: at a million candidates it is millions of rows,
+        and the selection itself needs only the rows of the accounts it explains
+        (:meth:`criteria_of`)."""
+        return _long_table(self.scores.index, self.agreed, self.assessed)
+
+    def criteria_of(self, candidates: pd.Index) -> pd.DataFrame:
+        """The rows of :attr:`criteria` for these candidates, in their order (each
+        candidate's criteria in criterion order); ids not scored are left out."""
+        at = positions(pd.Index(candidates), self.scores.index)
+        return _long_table(self.scores.index, self.agreed, self.assessed, at[at >= 0])
 
 
 def score_candidates(features: pd.DataFrame, criteria: SelectionCriteria) -> Scorecard:
@@ -329,11 +369,10 @@ def score_candidates(features: pd.DataFrame, criteria: SelectionCriteria) -> Sco
         raise SelectionError("The criteria weights must add up to more than 0. "
                              f"Got {total_weight:g}.")
     assessed = [_assess(frame, criterion) for criterion in criteria.criteria]
-    long = _long_table(frame, criteria.criteria, assessed)
     exclusions = _exclusion_reasons(frame, criteria.exclusions)
-    scores = _summarise(frame, long, criteria.criteria, assessed, exclusions,
+    scores = _summarise(frame, criteria.criteria, assessed, exclusions,
                         criteria.score_threshold, total_weight)
-    return Scorecard(criteria=long, scores=scores)
+    return Scorecard(scores=scores, agreed=criteria.criteria, assessed=assessed)
 
 
 def _checked_features(features: pd.DataFrame, needed: list[str]) -> pd.DataFrame:
@@ -375,7 +414,7 @@ def _numbers(values: pd.Series, name: str) -> pd.Series:
                      index=values.index, name=name)
 
 
-def _assess(frame: pd.DataFrame, criterion: Criterion) -> dict[str, np.ndarray | pd.Series]:
+def _assess(frame: pd.DataFrame, criterion: Criterion) -> _Assessed:
     """One criterion for every candidate: value, met, no_data, margin, margin_ratio, phrase."""
     values = _numbers(frame[criterion.feature], criterion.feature).to_numpy()
     if criterion.direction == "at_least":
@@ -390,24 +429,36 @@ def _assess(frame: pd.DataFrame, criterion: Criterion) -> dict[str, np.ndarray |
             "margin_ratio": ratio, "phrase": _phrases(criterion, values)}
 
 
-def _long_table(frame: pd.DataFrame, criteria: tuple[Criterion, ...],
-                assessed: list[dict[str, np.ndarray | pd.Series]]) -> pd.DataFrame:
-    """One row per candidate and criterion: candidate by candidate in id order (the
-    frame's), each in criterion order. Laid out so directly, not sorted: sorting
-    millions of rows of text took seconds."""
-    rows, each = len(frame) * len(criteria), np.tile(np.arange(len(criteria)), len(frame))
+def _long_table(ids: pd.Index, criteria: tuple[Criterion, ...], assessed: list[_Assessed],
+                rows: np.ndarray | None = None) -> pd.DataFrame:
+    """One row per candidate and criterion: candidate by candidate (all in id order, the
+    frame's, or those at the positions ``rows`` in that order), each in criterion order.
+    Laid out so directly, not sorted: sorting millions of rows of text took seconds."""
+    if rows is None:
+        def column_of(a: _Assessed, column: str) -> np.ndarray:
+            return a[column]
+
+        phrases = [_arrow(a["phrase"]) for a in assessed]
+        count = len(ids)
+    else:
+        def column_of(a: _Assessed, column: str) -> np.ndarray:
+            return a[column][rows]
+
+        phrases = [_arrow(a["phrase"]).take(rows) for a in assessed]
+        count = len(rows)
+    each = np.tile(np.arange(len(criteria)), count)
 
     def constant(values: list) -> np.ndarray:
         return np.array(values)[each]
 
     def by_row(column: str) -> np.ndarray:
-        return np.column_stack([a[column] for a in assessed]).ravel()
+        return np.column_stack([column_of(a, column) for a in assessed]).ravel()
 
-    ids = pa.array(frame.index.astype(str), pa.large_string())
-    turns = np.arange(rows).reshape(len(criteria), -1).T.ravel()
+    texts = pa.array(ids.astype(str), pa.large_string())
+    candidates = np.arange(count) if rows is None else rows
+    turns = np.arange(count * len(criteria)).reshape(len(criteria), -1).T.ravel()
     return pd.DataFrame({
-        "candidate": pd.Series(ids.take(np.repeat(np.arange(len(frame)), len(criteria))),
-                               dtype="str"),
+        "candidate": pd.Series(texts.take(np.repeat(candidates, len(criteria))), dtype="str"),
         "order": each + 1,
         "criterion": _texts(each, tuple(c.feature for c in criteria)),
         "label": _texts(each, tuple(feature_label(c.feature) for c in criteria)),
@@ -417,8 +468,7 @@ def _long_table(frame: pd.DataFrame, criteria: tuple[Criterion, ...],
         "must_have": constant([c.must_have for c in criteria]),
         **{column: by_row(column) for column in ("value", "met", "no_data", "margin",
                                                  "margin_ratio")},
-        "phrase": pd.Series(pa.concat_arrays([_arrow(a["phrase"]) for a in assessed])
-                            .take(turns), dtype="str"),
+        "phrase": pd.Series(pa.concat_arrays(phrases).take(turns), dtype="str"),
     })
 
 
@@ -441,21 +491,22 @@ def _matches(frame: pd.DataFrame, column: str, wanted: tuple[str, ...], reason: 
         raise SelectionError(f"features must have a '{column}' column to apply the exclusion "
                              f"'{reason}'. Got columns: {', '.join(map(str, frame.columns))}.")
     keys = {w.strip().casefold() for w in wanted}
-    values = frame[column].astype("str").str.strip().str.casefold()
-    return (values.isin(keys) & frame[column].notna()).to_numpy()
+    # each distinct value compared once: industries and countries are a few dozen texts
+    # over a million candidates
+    codes, distinct = pd.factorize(frame[column])  # code -1: empty, never excluded
+    hit = pd.Index(distinct).astype("str").str.strip().str.casefold().isin(keys)
+    return np.append(hit, False)[codes]
 
 
-def _summarise(frame: pd.DataFrame, long: pd.DataFrame, criteria: tuple[Criterion, ...],
-               assessed: list[dict[str, np.ndarray | pd.Series]], exclusions: pd.Series,
+def _summarise(frame: pd.DataFrame, criteria: tuple[Criterion, ...],
+               assessed: list[_Assessed], exclusions: pd.Series,
                threshold: float, total_weight: float) -> pd.DataFrame:
     """One row per candidate, from the criteria assessed column by column."""
     met = np.column_stack([a["met"] for a in assessed])
     missed = [~a["met"] for a in assessed]
     must = [m & c.must_have for m, c in zip(missed, criteria)]
-    # the weights met are added up by groupby, as before: its compensated sum can differ
-    # in the last digit from a plain row sum, and the score decides at the threshold
-    candidate_of = np.repeat(np.arange(len(frame)), len(assessed))
-    met_weight = (long["weight"] * long["met"]).groupby(candidate_of).sum()
+    weights = np.array([float(c.weight) for c in criteria])
+    met_weight = _weights_met(met, weights)
     scores = pd.DataFrame({
         "criteria_met": met.sum(axis=1).astype("int64"),
         "criteria_total": np.full(len(frame), len(assessed), dtype="int64"),
@@ -463,8 +514,6 @@ def _summarise(frame: pd.DataFrame, long: pd.DataFrame, criteria: tuple[Criterio
             "int64"),
         "score": (met_weight / total_weight).to_numpy(dtype="float64"),
         "must_have_missed": _joined([a["phrase"] for a in assessed], must, len(frame)),
-        "missing": _joined([a["phrase"] + (" (must-have)" if c.must_have else "")
-                            for a, c in zip(assessed, criteria)], missed, len(frame)),
     }).set_axis(frame.index.astype(str).rename("candidate"))
     eligible = (scores["must_have_missed"] == "") & (exclusions.to_numpy() == "")
     scores = scores.assign(
@@ -473,36 +522,77 @@ def _summarise(frame: pd.DataFrame, long: pd.DataFrame, criteria: tuple[Criterio
         exclusion_reason=exclusions.to_numpy(),
         candidate=(eligible & (scores["score"] >= threshold - TOLERANCE)).to_numpy(),
     )
-    scores["summary"] = _summaries(scores, len(assessed))
+    scores["summary"] = _summaries(scores, criteria, [a["phrase"] for a in assessed], missed)
     described = frame.loc[:, [c for c in _DESCRIPTIVE if c in frame.columns]]
     columns = ["score", "criteria_met", "criteria_total", "no_data", "must_have_missed",
                "eligible", "excluded", "exclusion_reason", "candidate", "summary"]
     return scores[columns].join(described.set_axis(scores.index))
 
 
+def _weights_met(met: np.ndarray, weights: np.ndarray) -> pd.Series:
+    """Per candidate (row of ``met``, one column per criterion), the weights of the
+    criteria met, added up as groupby adds them: its compensated sum can differ in the
+    last digit from a plain row sum, and the score decides at the threshold. Whole
+    weights (the usual 1, 2, 3) add up exactly in any order, so a row sum gives the
+    same; other weights go through groupby, as before (seconds at a million)."""
+    met_weights = met * weights
+    if np.all(weights == np.round(weights)) and weights.sum() < 2.0**52:
+        return pd.Series(met_weights.sum(axis=1))
+    candidate_of = np.repeat(np.arange(len(met)), met.shape[1])
+    return pd.Series(met_weights.ravel()).groupby(candidate_of).sum()
+
+
 def _joined(texts: list[pd.Series], present: list[np.ndarray], rows: int) -> pd.Series:
     """Per row, the texts present there joined by '; ' in list order; '' where none is."""
-    if not texts:
+    parts = _joined_parts(texts, present, rows)
+    if not parts:
         return pd.Series("", index=range(rows), dtype="str")
-    pieces = [pc.if_else(pa.array(shown, pa.bool_()), _concatenated(_arrow(text), "; "),
-                         pa.scalar("", pa.large_string()))
-              for text, shown in zip(texts, present)]
-    joined = _concatenated(*pieces)
-    return pd.Series(pc.utf8_slice_codeunits(joined, 0, -2), dtype="str")  # the last "; "
+    return pd.Series(_concatenated(*parts), dtype="str")
 
 
-def _summaries(scores: pd.DataFrame, total: int) -> pd.Series:
-    """'Meets 5 of 6 criteria (score 0.83); missing: share of wallet 12% below ...'."""
+def _joined_parts(texts: list[pd.Series], present: list[np.ndarray], rows: int,
+                  suffixes: list[str] | None = None) -> list[pa.Array]:
+    """The parts that, concatenated, give _joined (with each text's suffix after it):
+    each text where present (else ''), with '; ' before it where an earlier one is
+    present too; a text present nowhere is left out. Joined so in one pass, instead of
+    a concatenation per text."""
+    empty = pa.scalar("", pa.large_string())
+    parts: list[pa.Array] = []
+    before = np.zeros(rows, dtype=bool)  # some text present in an earlier column
+    for text, shown, suffix in zip(texts, present, suffixes or [""] * len(texts)):
+        shown = np.asarray(shown, dtype=bool)
+        if not shown.any():
+            continue
+        if parts:
+            parts.append(_choices((before & shown).astype("int64"), ("", "; ")))
+        parts.append(pc.if_else(pa.array(shown, pa.bool_()), _arrow(text), empty))
+        if suffix:
+            parts.append(_choices(shown.astype("int64"), ("", suffix)))
+        before |= shown
+    return parts
+
+
+def _summaries(scores: pd.DataFrame, criteria: tuple[Criterion, ...], phrases: list[pd.Series],
+               missed: list[np.ndarray]) -> pd.Series:
+    """'Meets 5 of 6 criteria (score 0.83); missing: share of wallet 12% below ...';
+    'Meets all 6 criteria (score 1.00)'; 'No data for any of the 6 criteria (score 0.00)'.
+
+    Each summary is put together in one concatenation: at a million candidates every
+    intermediate text column is a few hundred megabytes to write."""
+    total = len(criteria)
     met = scores["criteria_met"].to_numpy()
-    score = " (score " + _each_formatted(scores["score"].to_numpy(), "{:.2f}") + ")"
-    some = ("Meets " + _texts(met, tuple(map(str, range(total + 1))))
-            + f" of {_count(total, 'criterion')}" + score + "; missing: "
-            + scores["missing"].reset_index(drop=True))
-    every = ((f"Meets all {total} criteria" if total > 1 else "Meets the criterion") + score)
-    no_data = f"No data for any of the {_count(total, 'criterion')}" + score
-    summaries = (some.where(met != total, every)
-                 .where(scores["no_data"].to_numpy() != total, no_data))
-    return summaries.set_axis(scores.index)
+    no_data = scores["no_data"].to_numpy() == total  # says no more than that
+    lead = np.where(no_data, total + 1, met)  # met == total: meets all
+    leads = (*(f"Meets {k} of {_count(total, 'criterion')}" for k in range(total)),
+             f"Meets all {total} criteria" if total > 1 else "Meets the criterion",
+             f"No data for any of the {_count(total, 'criterion')}")
+    missing = _joined_parts(phrases, [m & ~no_data for m in missed], len(scores),
+                            [" (must-have)" if c.must_have else "" for c in criteria])
+    summaries = _concatenated(
+        _choices(lead, leads), _arrow(_each_formatted(scores["score"].to_numpy(),
+                                                      " (score {:.2f})")),
+        _choices((lead < total).astype("int64"), ("", "; missing: ")), *missing)
+    return pd.Series(summaries, index=scores.index, dtype="str")
 
 
 def _each_formatted(numbers: np.ndarray, template: str) -> pd.Series:
@@ -756,7 +846,8 @@ def _with_roster_accounts(features: pd.DataFrame, history: _History
 class _Decision(NamedTuple):
     change: Change
     status: str
-    reason: str
+    lead: str
+    """The reason's words before the candidate's summary (they end with a space)."""
     failing_periods: int = 0
 
 
@@ -776,13 +867,16 @@ def _decide_all(scores: pd.DataFrame, history: _History,
             columns=list(_Decision._fields))
         decided = decided.assign(
             **{c: _replaced(decided[c], members, decisions[c]) for c in ("change", "status",
-                                                                         "reason")},
+                                                                         "lead")},
             failing_periods=decided["failing_periods"].mask(
                 members, pd.Series(decisions["failing_periods"].to_numpy(),
                                    index=scores.index[members])))
     return scores.assign(current_status=current, change=decided["change"].astype("str"),
                          status=decided["status"].astype("str"),
-                         reason=decided["reason"].astype("str"),
+                         # the long texts written once, after the roster's few leads
+                         reason=pd.Series(_concatenated(_arrow(decided["lead"]),
+                                                        _arrow(scores["summary"])),
+                                          index=scores.index, dtype="str"),
                          failing_periods=decided["failing_periods"].astype("int64"),
                          over_maximum=False)
 
@@ -800,30 +894,31 @@ def _current_status(index: pd.Index, history: _History) -> pd.Series:
 
 def _decide_member(row, current: str, watch_streak: int,
                    criteria: SelectionCriteria) -> _Decision:
-    """An account on the roster: stays while it passes, hysteresis when it fails."""
-    summary = row.summary
+    """An account on the roster: stays while it passes, hysteresis when it fails. The
+    reason is the decision's lead followed by the candidate's summary."""
     if row.excluded:
         return _Decision("leave", "removed", f"Leaves: excluded by the agreed criteria "
-                                             f"({row.exclusion_reason}). {summary}")
+                                             f"({row.exclusion_reason}). ")
     if row.candidate:
         lead = "Stays key" if current == "key" else "Back above the criteria"
-        return _Decision("stay", "key", f"{lead}. {summary}")
+        return _Decision("stay", "key", f"{lead}. ")
     failing = 1 + watch_streak
     limit = criteria.hysteresis.exit_after_periods
     why = ("misses a must-have" if not row.eligible else
            f"score {row.score:.2f} below the {criteria.score_threshold:.2f} threshold")
     if failing >= limit:
-        reason = (f"Leaves: has failed the criteria {_count(failing, 'period')} in a row, the "
-                  f"agreed limit is {limit} ({why}). {summary}")
-        return _Decision("leave", "removed", reason, failing)
-    reason = (f"Watch: fails the criteria ({why}), failing period {failing} of {limit} before "
-              f"it leaves. {summary}")
-    return _Decision("watch", "watch", reason, failing)
+        lead = (f"Leaves: has failed the criteria {_count(failing, 'period')} in a row, the "
+                f"agreed limit is {limit} ({why}). ")
+        return _Decision("leave", "removed", lead, failing)
+    lead = (f"Watch: fails the criteria ({why}), failing period {failing} of {limit} before "
+            "it leaves. ")
+    return _Decision("watch", "watch", lead, failing)
 
 
 def _decide_newcomers(scores: pd.DataFrame, period: str | None,
                       criteria: SelectionCriteria) -> pd.DataFrame:
-    """Every candidate as if not on the roster: enters only over the entry bar.
+    """Every candidate as if not on the roster: enters only over the entry bar. The
+    reason's lead, before the candidate's summary, is in ``lead``.
 
     Decided column by column: the candidates off the roster can be a million.
     """
@@ -844,11 +939,14 @@ def _decide_newcomers(scores: pd.DataFrame, period: str | None,
     leads = _texts(outcome, ("", "Not eligible: misses a must-have criterion. ", enters,
                              not_added, f"Not a candidate (threshold {threshold:.2f}). "),
                    scores.index)
-    leads = leads.mask(excluded, "Not eligible: excluded (" + scores["exclusion_reason"] + "). ")
+    if excluded.any():  # only the excluded candidates' reasons worded
+        leads = _replaced(leads, excluded, pd.Series(_concatenated(
+            "Not eligible: excluded (",
+            _arrow(scores["exclusion_reason"]).filter(pa.array(excluded, pa.bool_())), "). ")))
     return pd.DataFrame({
         "change": _texts(outcome, ("none", "none", "enter", "none", "none"), scores.index),
         "status": _texts(outcome, ("none", "none", "key", "none", "none"), scores.index),
-        "reason": leads + scores["summary"],
+        "lead": leads,
         "failing_periods": np.zeros(len(scores), dtype="int64")}, index=scores.index)
 
 
@@ -861,12 +959,21 @@ def _rank_positions(frame: pd.DataFrame) -> np.ndarray:
     """The rows of rank_order, best first, as positions in the frame."""
     revenue = (pd.to_numeric(frame["net_revenue"], errors="coerce") if "net_revenue" in frame
                else pd.Series(np.nan, index=frame.index))
+    ids = frame.index.astype(str)
     order = pd.DataFrame({"score": frame["score"].to_numpy(),
                           "revenue": revenue.to_numpy(dtype="float64", na_value=np.nan),
-                          "id": frame.index.astype(str)})
-    order = order.sort_values("id").sort_values(["score", "revenue"], ascending=False,
-                                                 kind="stable", na_position="last")
+                          "id": ids})
+    if not _strictly_increasing(ids):  # candidates come sorted by id: no need to sort
+        order = order.sort_values("id")
+    order = order.sort_values(["score", "revenue"], ascending=False, kind="stable",
+                              na_position="last")
     return order.index.to_numpy()
+
+
+def _strictly_increasing(ids: pd.Index) -> bool:
+    """Whether each id comes after the one before, as sorting text compares them."""
+    texts = _arrow(pd.Series(ids.array))
+    return len(texts) < 2 or pc.all(pc.less(texts[:-1], texts[1:])).as_py()
 
 
 def _trim_to_maximum(frame: pd.DataFrame, maximum: int) -> pd.DataFrame:
@@ -1167,14 +1274,9 @@ def _sentence(account: str, name, reason: str, quadrant, cluster, gross_sales_ra
 
 
 def _criteria_table(proposal: Proposal, accounts: pd.Index) -> pd.DataFrame:
-    long = proposal.scorecard.criteria
-    position = pd.Series(np.arange(len(accounts)), index=accounts)
-    chosen = long[long["candidate"].isin(accounts)]
-    chosen = chosen.assign(_at=chosen["candidate"].map(position)).sort_values(
-        ["_at", "order"], kind="stable")
     columns = ["candidate", "criterion", "label", "value", "threshold", "direction", "met",
                "margin", "margin_ratio", "must_have", "weight", "phrase"]
-    return chosen[columns].reset_index(drop=True)
+    return proposal.scorecard.criteria_of(accounts)[columns]
 
 
 # --- 5. New roster rows and appending them -----------------------------------------
@@ -1475,7 +1577,7 @@ def serve_long_tail(accounts: pd.DataFrame, key_accounts: Iterable[str] = (),
         "gross_sales": gross, "net_revenue": revenue, "cost_to_serve": cost,
         "cost_to_serve_ratio": ratio}, index=frame.index)
     plan["saving"] = _savings(frame, plan, rules)
-    plan["reason"] = _service_reasons(plan, small.to_numpy(dtype=bool),
+    plan["reason"] = _service_reasons(plan, model, small.to_numpy(dtype=bool),
                                       costly.to_numpy(dtype=bool), rules)
     return plan.assign(net_revenue_after=plan["net_revenue"] + plan["saving"]).set_axis(ids)
 
@@ -1500,11 +1602,11 @@ def _savings(frame: pd.DataFrame, plan: pd.DataFrame, rules: LongTailRules) -> p
     return saving
 
 
-def _service_reasons(plan: pd.DataFrame, small: np.ndarray, costly: np.ndarray,
-                     rules: LongTailRules) -> pd.Series:
-    """Why each account gets its service model, in words."""
-    model = plan["service_model"].to_numpy()
-    distributor, self_service = model == DISTRIBUTOR, model == SELF_SERVICE
+def _service_reasons(plan: pd.DataFrame, model: np.ndarray, small: np.ndarray,
+                     costly: np.ndarray, rules: LongTailRules) -> pd.Series:
+    """Why each account gets its service model, in words (model: 0 through a distributor,
+    1 digital self-service, 2 standard, as serve_long_tail chose them)."""
+    distributor, self_service = model == 0, model == 1
     to_distributor = ("Small and loses money after cost to serve: a distributor can serve it "
                       "at its own cost.")
     to_review = ("Larger account, costly to serve: keep the standard service and review what "
@@ -1513,10 +1615,36 @@ def _service_reasons(plan: pd.DataFrame, small: np.ndarray, costly: np.ndarray,
                      (to_distributor, to_review, "Standard service."), plan.index)
     if not self_service.any():
         return reasons
-    ratio = _each_formatted(plan["cost_to_serve_ratio"].to_numpy()[self_service], "{:.0%}")
-    moved = ("Small and costly to serve (cost to serve " + ratio + " of gross sales, above "
-             f"{rules.costly_ratio:.0%}): orders and service move to digital self-service.")
-    return _replaced(reasons, self_service, moved)
+    ratio = _percents(plan["cost_to_serve_ratio"].to_numpy()[self_service])
+    moved = _concatenated("Small and costly to serve (cost to serve ", ratio,
+                          f" of gross sales, above {rules.costly_ratio:.0%}): orders and "
+                          "service move to digital self-service.")
+    return _replaced(reasons, self_service, pd.Series(moved, dtype="str"))
+
+
+_WHOLE_BELOW = 1e15
+"""_percents words numbers whose percentage is below this in size as integers; the others
+(and those not finite) as Python does, one by one."""
+
+
+def _percents(numbers: np.ndarray) -> pa.Array:
+    """f"{number:.0%}" of each number, as Arrow text.
+
+    Python's '%' multiplies the float by 100 and rounds that product, exactly, half to
+    even, to a whole number: what rint does to the same product. The sign is the
+    rounded product's, so a small negative share reads -0%, as in Python.
+    """
+    with np.errstate(invalid="ignore", over="ignore"):
+        product = numbers.astype("float64") * 100
+        settled = np.abs(product) < _WHOLE_BELOW  # False for NaN and infinities
+    whole = np.rint(np.where(settled, product, 0.0))
+    texts = _concatenated(_choices(np.signbit(whole).astype("int64"), ("", "-")),
+                          pc.cast(pa.array(np.abs(whole).astype("int64")), pa.large_string()),
+                          "%")
+    if settled.all():
+        return texts
+    return pc.replace_with_mask(texts, pa.array(~settled, pa.bool_()), pa.array(
+        [f"{n:.0%}" for n in numbers[~settled].tolist()], pa.large_string()))
 
 
 def long_tail_summary(plan: pd.DataFrame) -> pd.DataFrame:

@@ -16,6 +16,7 @@ from test_selection import FAILING, criteria, features, roster
 
 from kamlib.contract import Criterion, SelectionCriteria
 from kamlib.selection import (
+    _weights_met,
     criterion_phrase,
     criterion_phrases,
     feature_label,
@@ -168,3 +169,44 @@ def test_every_outcome_in_one_proposal_gets_its_own_decision_and_words():
     assert proposal.notes == (("1 account on the 2026Q2 roster has no figures this period and "
                               "counts as failing every criterion: 006."),)
     assert proposal.key_accounts == ["001", "002", "007"]
+
+
+def test_long_tail_percentages_read_as_python_formats_them():
+    """The self-service reasons word a million cost-to-serve ratios in columns; each must
+    read as f"{ratio:.0%}" does: ties, shares that round to a negative zero, huge and
+    not finite ratios."""
+    from kamlib.selection import _percents
+
+    hard = [0.125, 0.005, 0.015, 0.025, 2.675, 1.005, -0.003, -0.0, 0.0, 0.00499999, 9.99e12,
+            1e13, 1e300, math.inf, -math.inf, math.nan, 5e-324]
+    rng = np.random.default_rng(11)
+    values = np.concatenate([hard, rng.lognormal(-2, 2, 3000), -rng.lognormal(-2, 2, 300),
+                             np.round(rng.normal(0, 1, 3000), 3) + 0.005,
+                             np.arange(-1000, 1000) / 200])
+    assert _percents(values).to_pylist() == [f"{v:.0%}" for v in values.tolist()]
+
+
+def test_criteria_of_some_candidates_are_their_rows_of_the_whole_table():
+    """The explanations lay out only the rows of the accounts they explain; those must be
+    the rows of the whole criteria table, in the order asked for."""
+    card = score_candidates(features({"001": {}, "005": {"net_margin": 0.01},
+                                      "007": {"net_margin": float("nan")}, "009": FAILING}),
+                            criteria())
+    asked = pd.Index(["009", "001", "unknown", "005"], dtype="str")
+    whole = card.criteria
+    expected = (whole[whole["candidate"].isin(asked)]
+                .assign(_at=lambda f: f["candidate"].map(pd.Series(range(4), index=asked)))
+                .sort_values(["_at", "order"], kind="stable").drop(columns="_at")
+                .reset_index(drop=True))
+    pd.testing.assert_frame_equal(card.criteria_of(asked), expected, check_exact=True)
+
+
+def test_scores_add_up_the_weights_met_as_groupby_does():
+    """Whole weights are added by a row sum, others by groupby; both as groupby adds."""
+    rng = np.random.default_rng(5)
+    met = rng.random((2000, 5)) < 0.6
+    for weights in ([3, 2, 1, 1, 1], [0.1, 0.2, 0.3, 0.7, 1.1], [1e-3, 5, 0.25, 2, 1 / 3]):
+        weights = np.array(weights, dtype="float64")
+        by_groupby = pd.Series((met * weights).ravel()).groupby(
+            np.repeat(np.arange(len(met)), met.shape[1])).sum()
+        assert np.array_equal(_weights_met(met, weights).to_numpy(), by_groupby.to_numpy())
