@@ -37,7 +37,6 @@ from datetime import datetime, timedelta, timezone
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-import papermill as pm
 from pydantic import BaseModel, ValidationError
 
 from kamlib.company import data_files, handed_over, reporting_quarter
@@ -45,7 +44,7 @@ from kamlib.errors import ParameterError, RunError
 from kamlib.kernels import KernelPerThread, StartedKernel
 from kamlib.load import Dataset
 from kamlib.periods import Quarter
-from kamlib.progress import ENGINE, RunProgress
+from kamlib.progress import RunProgress
 from kamlib.side_by_side import SideBySide
 from kamlib.workbooks.parameters import (
     AccountValueParameters,
@@ -302,6 +301,11 @@ def _papermill(workbook: Workbook, parameters: dict, executed: Path, log: Path,
                progress: RunProgress, kernel: StartedKernel | None = None) -> None:
     """Execute the notebook in ``kernel`` if one was started for it (whoever started it
     shuts it down), else in a new one."""
+    # Imported here: papermill is most of a second the kernels need not wait for.
+    import papermill as pm
+
+    from kamlib.notebook_engine import ENGINE
+
     handler = logging.FileHandler(log, encoding="utf-8")
     # The logger is papermill's, shared by workbooks running side by side: this log
     # takes the records of the thread running this workbook.

@@ -10,7 +10,7 @@ import papermill as pm
 
 from kamlib import runner
 from kamlib.kernels import KernelPerThread
-from kamlib.progress import ENGINE
+from kamlib.notebook_engine import ENGINE
 
 WARNER = '''import warnings
 

@@ -9,7 +9,8 @@ import nbformat
 from rich.console import Console
 
 from kamlib import runner
-from kamlib.progress import ENGINE, SLOW_CELL_SECONDS, PlainDisplay, cell_sections
+from kamlib.notebook_engine import ENGINE
+from kamlib.progress import SLOW_CELL_SECONDS, PlainDisplay, cell_sections
 
 
 def test_cells_are_named_by_the_section_they_belong_to():
