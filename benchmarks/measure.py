@@ -106,10 +106,12 @@ def run_case(case: str, args: dict, timeout: float = 3600) -> dict:
 
 def _cause(stderr: str) -> str:
     """The error lines worth keeping: the first exception named (a Java stack trace
-    puts the cause at the top) and the last lines."""
+    puts the cause at the top), every Java "Caused by" (Py4J wraps the real error in
+    one) and the last lines."""
     lines = stderr.strip().splitlines()
     named = [line for line in lines if "Exception" in line or "Error" in line][:2]
-    return "\n".join(dict.fromkeys([*named, *lines[-15:]]))
+    causes = [line for line in lines if line.lstrip().startswith("Caused by")]
+    return "\n".join(dict.fromkeys([*named, *causes, *lines[-15:]]))
 
 
 def run_command(command: list[str], timeout: float = 3600) -> dict:
