@@ -67,15 +67,12 @@ class StartedKernel:
         shutil.copyfileobj(self.output, log)
         self.logged = self.output.tell()
 
-    def close(self, log: IO[str] | None = None) -> None:
-        """Shut the kernel down and add its last output to ``log``; once closed, closing
-        again does nothing."""
+    def close(self) -> None:
+        """Shut the kernel down; once closed, closing again does nothing."""
         if self.output.closed:
             return
         if run_sync(self.manager.is_alive)():
             run_sync(self.manager.shutdown_kernel)(now=True)
-        if log is not None:
-            self.log_output(log)
         self.output.close()
 
 
