@@ -70,7 +70,7 @@ MISSES: dict[str, str] = {
     "runner_ratio": (
         "**`kam run all` against its floor.** Cause: the work itself, on 2 cores. The "
         "floor starts three kernels that run nothing (4 CPU-seconds in all). `kam run all` "
-        "on the sample takes 21 to 24 CPU-seconds (user and system time of the command "
+        "on the sample takes 21 to 25 CPU-seconds (user and system time of the command "
         "and its kernels, measured this session; 33 to 35 before): the command imports and "
         "validates (about 2.5 s, before any notebook can run), each kernel starts and "
         "imports pandas, ibis, SciPy, scikit-learn and plotly (about 3 s), the workbooks "
