@@ -96,12 +96,15 @@ MISSES: dict[str, str] = {
         "before anything else. A run that fails is a miss too, its recorded cause in the "
         "case table below. At the full run of 2026-11-23 07:10 the figures agreed, and "
         "the third of three runs at 20M lines failed inside Spark, while the JVM served "
-        "the result to Python as Arrow (a Py4J error from `collectAsArrowToPython`), "
-        "after two runs of 82 and 86 s. Two more runs of the same case straight after "
-        "succeeded (90 and 82 s). The Java cause was not in the record (it kept the first "
-        "Python lines and the last ones); the benchmark now keeps every Java \"Caused by\" "
-        "line. Plan: run the Spark case repeatedly with that record to find the cause; "
-        "until then, the Spark path's 20M-line time is 82 to 90 s over four good runs."),
+        "the result to Python as Arrow, after two runs of 82 and 86 s. Of five more runs "
+        "of the same case straight after, four succeeded (82 to 91 s) and one failed the "
+        "same way, now with its Java cause recorded: `TaskResultLost (result lost from "
+        "block manager)`. Each task's share of the 1.7 million result rows is too large to "
+        "send directly, so Spark keeps it in the driver's block manager until Python "
+        "fetches it, and local mode (`local[2]`) allows no task a second attempt. Plan: "
+        "let a lost result be computed again (`local[2,3]`, Spark's retries in local "
+        "mode) and give the driver memory for the results (`spark.driver.memory`), then "
+        "run the case twenty times to show the failure gone."),
 }
 
 
