@@ -434,31 +434,21 @@ def _long_table(ids: pd.Index, criteria: tuple[Criterion, ...], assessed: list[_
     """One row per candidate and criterion: candidate by candidate (all in id order, the
     frame's, or those at the positions ``rows`` in that order), each in criterion order.
     Laid out so directly, not sorted: sorting millions of rows of text took seconds."""
-    if rows is None:
-        def column_of(a: _Assessed, column: str) -> np.ndarray:
-            return a[column]
-
-        phrases = [_arrow(a["phrase"]) for a in assessed]
-        count = len(ids)
-    else:
-        def column_of(a: _Assessed, column: str) -> np.ndarray:
-            return a[column][rows]
-
-        phrases = [_arrow(a["phrase"]).take(rows) for a in assessed]
-        count = len(rows)
+    rows = np.arange(len(ids)) if rows is None else rows
+    count = len(rows)
     each = np.tile(np.arange(len(criteria)), count)
 
     def constant(values: list) -> np.ndarray:
         return np.array(values)[each]
 
     def by_row(column: str) -> np.ndarray:
-        return np.column_stack([column_of(a, column) for a in assessed]).ravel()
+        return np.column_stack([a[column][rows] for a in assessed]).ravel()
 
     texts = pa.array(ids.astype(str), pa.large_string())
-    candidates = np.arange(count) if rows is None else rows
+    phrases = [_arrow(a["phrase"]).take(rows) for a in assessed]
     turns = np.arange(count * len(criteria)).reshape(len(criteria), -1).T.ravel()
     return pd.DataFrame({
-        "candidate": pd.Series(texts.take(np.repeat(candidates, len(criteria))), dtype="str"),
+        "candidate": pd.Series(texts.take(np.repeat(rows, len(criteria))), dtype="str"),
         "order": each + 1,
         "criterion": _texts(each, tuple(c.feature for c in criteria)),
         "label": _texts(each, tuple(feature_label(c.feature) for c in criteria)),
