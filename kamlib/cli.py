@@ -219,8 +219,8 @@ def run_command(
     from kamlib import runner
 
     names = list(runner.WORKBOOKS) if workbook == "all" else [workbook]
-    # One kernel per core by default: a kernel that has published its workbook runs the
-    # next one without starting and importing again (kamlib.kernels), which on 2 cores
+    # One kernel per core by default: a kernel that has run its notebook runs the next
+    # one without starting and importing again (kamlib.kernels), which on 2 cores
     # beats a third kernel competing for them (measured, BENCHMARKS.md).
     jobs = jobs or min(len(names), _cores())
     extra = _guarded(lambda: runner.parse_params(param or []))

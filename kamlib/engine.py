@@ -79,6 +79,24 @@ def connect(engine: str = "duckdb") -> ibis.BaseBackend:
 _SPARK = None
 
 
+# Two cores; a task that fails is tried again up to 3 times in all (plain local mode gives
+# it one attempt).
+LOCAL_MASTER = "local[2,3]"
+
+
+def _direct_results(builder):
+    """Local mode: every task result goes straight to the driver, in the same JVM.
+
+    Above 1 MB a result is otherwise kept in the block manager and fetched back over the
+    block transfer service, where a loaded machine lost one (TaskResultLost) in about
+    seven runs at 20 million lines. Results here are a share of one row per account and
+    period (about 60 MB a task at 20 million lines); the limit is capped by the message
+    size, so both are raised.
+    """
+    return (builder.config("spark.task.maxDirectResultSize", "1g")
+            .config("spark.rpc.message.maxSize", "1024"))
+
+
 def spark_session():
     """One local Spark session per process, reused across calls (starting one takes seconds)."""
     global _SPARK
@@ -92,7 +110,11 @@ def spark_session():
             raise ParameterError("engine 'spark' needs PySpark: pip install "
                                  "'kam-workbooks[spark]' (and Java 17).") from None
         log4j = Path(__file__).with_name("spark-log4j2.properties")
-        _SPARK = (SparkSession.builder.master(os.environ.get("KAM_SPARK_MASTER", "local[2]"))
+        master = os.environ.get("KAM_SPARK_MASTER", LOCAL_MASTER)
+        builder = SparkSession.builder.master(master)
+        if master.startswith("local"):
+            builder = _direct_results(builder)
+        _SPARK = (builder
                   .appName("kam-workbooks")
                   # UTC everywhere, or Spark shifts dates by the machine's time zone.
                   .config("spark.sql.session.timeZone", "UTC")

@@ -27,6 +27,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from kamlib.company import computed_once
 from kamlib.economics import AccountValue, ValueSettings, account_value, group_of, positions
 from kamlib.lifetime import account_lifetime_values, purchase_lines
 from kamlib.load import Dataset
@@ -273,15 +274,21 @@ def selection_features(tables: dict[str, ibis.Table], data: Dataset, quarter: Qu
                        random_state: int, value: AccountValue | None = None,
                        ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The selection features per selection unit (group or account), and per account, as
-    the selection and the benchmark workbooks use them.
+    the selection and the benchmark workbooks use them: computed once per ``kam run``,
+    whichever of the two comes first.
 
     value: the accounts' :func:`twelve_month_windows`, if already computed.
     """
-    lifetime = account_lifetime_values(data, tables, quarter.end, horizon_years=horizon_years,
-                                       discount_rate=discount_rate, random_state=random_state)
-    accounts = data.tables["accounts"]
-    by_account = account_features(tables, accounts, quarter, lifetime.frame["clv"],
-                                  value=value)
-    if select_groups:
-        return group_features(tables, accounts, quarter, by_account), by_account
-    return by_account, by_account
+    def compute() -> tuple[pd.DataFrame, pd.DataFrame]:
+        lifetime = account_lifetime_values(data, tables, quarter.end,
+                                           horizon_years=horizon_years,
+                                           discount_rate=discount_rate, random_state=random_state)
+        accounts = data.tables["accounts"]
+        by_account = account_features(tables, accounts, quarter, lifetime.frame["clv"],
+                                      value=value)
+        if select_groups:
+            return group_features(tables, accounts, quarter, by_account), by_account
+        return by_account, by_account
+
+    key = (str(quarter), select_groups, horizon_years, discount_rate, random_state)
+    return computed_once(data, "selection_features", key, compute)

@@ -6,9 +6,9 @@ after the data has been validated; each kernel then spends seconds importing wha
 workbook computes with (pandas, ibis, scikit-learn, SciPy, plotly). ``kam run all``
 instead starts the kernels while it validates, with those modules imported at start-up
 (ipykernel's ``exec_lines``), and hands each to papermill (its ``km`` argument), which
-runs the notebook in it. A kernel that has run a workbook runs the next one in the same
-thread (:class:`KernelPerThread`), with a fresh namespace (:func:`fresh_namespace`): what
-the first imported is not imported again, and the second sees nothing the first defined.
+runs the notebook in it. A kernel that has run a notebook is lent to the next workbook
+(:class:`KernelPool`) with a fresh namespace (:func:`fresh_namespace`): what the first
+imported is not imported again, and the second sees nothing the first defined.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from __future__ import annotations
 import shutil
 import tempfile
 import threading
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
@@ -76,37 +77,95 @@ class StartedKernel:
         self.output.close()
 
 
-@dataclass
-class KernelPerThread:
-    """A kernel for each thread that runs workbooks, kept for the thread's next workbook."""
+class KernelPool:
+    """At most ``size`` kernels for the workbooks of one run, each lent to one workbook at
+    a time (:meth:`lease`) and kept for the next: the workbook gives it back as soon as
+    its notebook has run, and writes its report while the kernel runs the next notebook.
+    Workbooks waiting for a kernel get one in the order they asked."""
 
-    kernel_name: str
-    cwd: Path
-    started: list[StartedKernel] = field(default_factory=list)
-    local: threading.local = field(default_factory=threading.local)
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    def __init__(self, kernel_name: str, cwd: Path, size: int):
+        self.kernel_name, self.cwd, self.size = kernel_name, cwd, size
+        self.started: list[StartedKernel] = []
+        self.free: list[StartedKernel] = []
+        self.alive = 0
+        self.queue: list[object] = []
+        self.lock = threading.Lock()
 
-    def get(self, imports: list[str]) -> StartedKernel:
-        """This thread's kernel, cleared, or a new one importing ``imports``."""
-        kernel = getattr(self.local, "kernel", None)
-        if kernel is not None:
-            kernel.clear()
-            return kernel
-        kernel = self.local.kernel = StartedKernel.start(self.kernel_name, imports, self.cwd)
+    def lease(self, imports: list[str]) -> Lease:
+        """A free kernel, cleared, or a new one importing ``imports`` if fewer than
+        ``size`` are alive; else waits for one (stoppable as SideBySide stops a task)."""
+        turn = object()
         with self.lock:
-            self.started.append(kernel)
-        return kernel
+            self.queue.append(turn)
+        try:
+            # Polled, not a condition: an exception SideBySide raises in this thread
+            # arrives between two short sleeps, never while a lock is half taken.
+            while (lease := self._next(turn)) is None:
+                time.sleep(0.05)
+        finally:
+            with self.lock:
+                if turn in self.queue:
+                    self.queue.remove(turn)
+        try:
+            if lease.kernel is None:
+                lease.kernel = StartedKernel.start(self.kernel_name, imports, self.cwd)
+                with self.lock:
+                    self.started.append(lease.kernel)
+            else:
+                lease.kernel.clear()
+        except BaseException:
+            lease.discard()
+            raise
+        return lease
 
-    def discard(self) -> None:
-        """Shut this thread's kernel down: its workbook failed or was stopped."""
-        kernel = self.local.__dict__.pop("kernel", None)
-        if kernel is not None:
+    def _next(self, turn: object) -> Lease | None:
+        """The lease for ``turn`` if it is first in the queue and a kernel is free or
+        may be started (its kernel None then), else None."""
+        with self.lock:
+            if self.queue[0] is not turn or not (self.free or self.alive < self.size):
+                return None
+            self.queue.remove(turn)
+            if self.free:
+                return Lease(self, self.free.pop())
+            self.alive += 1
+            return Lease(self, None)
+
+    def _give_back(self, kernel: StartedKernel | None, keep: bool) -> None:
+        if not keep and kernel is not None:
             kernel.close()
+        with self.lock:
+            if keep:
+                self.free.append(kernel)
+            else:
+                self.alive -= 1
 
     def close(self) -> None:
-        """Shut every kernel down, once no thread uses them."""
+        """Shut every kernel down, once no workbook uses them."""
         for kernel in self.started:
             kernel.close()
+
+
+@dataclass
+class Lease:
+    """A kernel lent to one workbook, given back once (kept or shut down)."""
+
+    pool: KernelPool
+    kernel: StartedKernel | None
+    returned: bool = False
+
+    def give_back(self) -> None:
+        """The notebook has run: the kernel is free for the next workbook."""
+        self._end(keep=True)
+
+    def discard(self) -> None:
+        """The workbook failed or was stopped, maybe mid-cell: shut the kernel down (a
+        lease already given back is left alone)."""
+        self._end(keep=False)
+
+    def _end(self, keep: bool) -> None:
+        if not self.returned:
+            self.returned = True
+            self.pool._give_back(self.kernel, keep)
 
 
 def fresh_namespace() -> None:

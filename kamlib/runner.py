@@ -41,7 +41,7 @@ from pydantic import BaseModel, ValidationError
 
 from kamlib.company import data_files, handed_over, reporting_quarter
 from kamlib.errors import ParameterError, RunError
-from kamlib.kernels import KernelPerThread, StartedKernel
+from kamlib.kernels import KernelPool, Lease, StartedKernel
 from kamlib.load import Dataset
 from kamlib.periods import Quarter
 from kamlib.progress import RunProgress
@@ -156,9 +156,9 @@ def run_workbooks(names: list[str], *, data: Path, out: Path, mapping: Path | No
     validated before any notebook runs (several workbooks' kernels start meanwhile); it is
     validated once and handed to every kernel (see kamlib.company). With several
     workbooks, a parameter goes to the workbooks that have it and must belong to at least
-    one. Up to ``jobs`` workbooks run side by side, each kernel taking the next workbook
-    when its own is published (kamlib.kernels); the first that fails, or an interrupt,
-    stops those still running (they are not published).
+    one. Up to ``jobs`` notebooks run side by side, each kernel taking the next workbook
+    as soon as its notebook has run (kamlib.kernels); the first that fails, or an
+    interrupt, stops those still running (they are not published).
     """
     if jobs < 1:
         raise ParameterError(f"jobs must be 1 or more. Got {jobs}.")
@@ -189,8 +189,10 @@ def _side_by_side(runs: list[tuple[Workbook, BaseModel]], jobs: int, data: Path,
                   progress: RunProgress) -> Iterator[RunResult]:
     """The workbooks side by side, their kernels started while the data is validated."""
     validated = _Validated()
-    tasks = SideBySide(jobs)
-    kernels = KernelPerThread(KERNEL, NOTEBOOKS)
+    # A thread for each workbook, a kernel for at most `jobs`: a workbook writes its
+    # report while its kernel runs the next notebook.
+    tasks = SideBySide(len(runs))
+    kernels = KernelPool(KERNEL, NOTEBOOKS, jobs)
 
     def start_kernels() -> None:
         for workbook, parameters in runs:
@@ -228,14 +230,14 @@ class _Validated:
 
 
 def _when_validated(workbook: Workbook, parameters: BaseModel, validated: _Validated,
-                    kernels: KernelPerThread, out: Path, progress: RunProgress) -> RunResult:
-    kernel = kernels.get([workbook.module, "kamlib.charts"])
+                    kernels: KernelPool, out: Path, progress: RunProgress) -> RunResult:
+    lease = kernels.lease([workbook.module, "kamlib.charts"])
     try:
         quarter = validated.wait()
         return _execute(workbook, parameters.model_copy(update={"period": quarter}), quarter,
-                        out, progress, kernel)
+                        out, progress, lease)
     except BaseException:
-        kernels.discard()  # failed or stopped: the kernel may be mid-cell
+        lease.discard()  # failed or stopped: the kernel may be mid-cell
         raise
 
 
@@ -274,7 +276,7 @@ def _workbook(name: str) -> Workbook:
 
 
 def _execute(workbook: Workbook, params: BaseModel, period: str, out: Path,
-             progress: RunProgress, kernel: StartedKernel | None = None) -> RunResult:
+             progress: RunProgress, lease: Lease | None = None) -> RunResult:
     work = Path(tempfile.mkdtemp(prefix=_work_prefix(workbook.name), dir=out))
     started, clock = datetime.now(timezone.utc), time.monotonic()
     executed = work / workbook.notebook
@@ -283,7 +285,10 @@ def _execute(workbook: Workbook, params: BaseModel, period: str, out: Path,
         parameters["output_dir"] = str(work)
     progress.workbook_started(workbook.name, workbook.title)
     try:
-        _papermill(workbook, parameters, executed, work / "run.log", progress, kernel)
+        _papermill(workbook, parameters, executed, work / "run.log", progress,
+                   lease.kernel if lease else None)
+        if lease:
+            lease.give_back()  # the next workbook's notebook runs while this report is written
         progress.stage(workbook.name, "writing the report")
         (work / "report.html").write_text(render_html(executed), encoding="utf-8")
         seconds = time.monotonic() - clock
@@ -363,11 +368,11 @@ def _report_exporter():
     """nbconvert's HTML exporter with our template, made once: it compiles the templates,
     most of a second per report otherwise."""
     # Imported here, when the first workbook has run, not before the data is validated.
-    from nbconvert import HTMLExporter
+    from kamlib.report_exporter import ReportExporter
 
-    exporter = HTMLExporter(template_name="kam_report", extra_template_basedirs=[str(TEMPLATES)],
-                            exclude_input=True, exclude_input_prompt=True,
-                            exclude_output_prompt=True)
+    exporter = ReportExporter(template_name="kam_report",
+                              extra_template_basedirs=[str(TEMPLATES)], exclude_input=True,
+                              exclude_input_prompt=True, exclude_output_prompt=True)
     exporter.register_filter("markdown_output", markdown_output)
     return exporter
 

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from support import TINY, write_company
+from support import SAMPLE, TINY, write_company
 
 from kamlib.company import HANDED_OVER, computed_once, handed_over, load_valid, on_engine
 from kamlib.errors import DataError, ParameterError
+from kamlib.periods import Quarter
 from kamlib.runner import run_workbooks
 
 
@@ -142,3 +143,24 @@ def test_a_run_stages_its_tables_once_for_all_its_workbooks(tmp_path):
         pd.testing.assert_frame_equal(second["accounts"].to_pandas(),
                                       first["accounts"].to_pandas())
     assert not staged.exists()  # removed with the hand-over
+
+
+def test_the_selection_and_the_benchmark_share_one_computation_of_the_features(
+        tmp_path, monkeypatch):
+    from kamlib import features
+    from kamlib.features import selection_features
+
+    folder = SAMPLE  # the tiny company has too few buyers for the lifetime-value fit
+    options = dict(select_groups=True, horizon_years=3.0, discount_rate=0.1, random_state=0)
+    with hand_over(folder, tmp_path / "out"):
+        first = load_valid(folder)
+        computed = selection_features(on_engine(first), first, Quarter.parse("2026Q3"),
+                                      **options)
+        kept = list(first.handover_folder.glob("selection_features-*.pickle"))
+        assert len(kept) == 1
+        monkeypatch.setattr(features, "account_features", None)  # computing again would fail
+        second = load_valid(folder)  # the other workbook's kernel
+        shared = selection_features(on_engine(second), second, Quarter.parse("2026Q3"),
+                                    **options)
+    for ours, theirs in zip(computed, shared):
+        pd.testing.assert_frame_equal(ours, theirs)

@@ -1,15 +1,18 @@
-"""A kernel kept for a thread's next workbook: the second notebook sees a new kernel's
-namespace and warnings, and the modules the first imported. Real kernels, real papermill."""
+"""Kernels lent to workbooks and kept for the next: the second notebook sees a new
+kernel's namespace and warnings, and the modules the first imported; workbooks waiting
+for a kernel get one in turn. Real kernels, real papermill."""
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
 import nbformat
 import papermill as pm
 
 from kamlib import runner
-from kamlib.kernels import KernelPerThread
+from kamlib.kernels import KernelPool
 from kamlib.notebook_engine import ENGINE
 
 WARNER = '''import warnings
@@ -33,15 +36,18 @@ def _run(kernel, cells: list[str], folder: Path, name: str) -> list[str]:
 
 def test_the_next_workbook_gets_a_fresh_namespace_in_the_same_kernel(tmp_path):
     (tmp_path / "warner.py").write_text(WARNER)
-    kernels = KernelPerThread(runner.KERNEL, tmp_path)
+    kernels = KernelPool(runner.KERNEL, tmp_path, size=1)
     try:
-        first = kernels.get(["json"])
+        lease = kernels.lease(["json"])
+        first = lease.kernel
         pid = first.manager.provisioner.process.pid
         before = _run(first, ["print(get_ipython().execution_count)",
                               "import warner\nwarner.warn()\nleft_behind = 1"], tmp_path,
                       "first")
         assert "shown in every workbook" in before[1]
-        second = kernels.get(["json"])
+        lease.give_back()
+        lease.discard()  # given back already: nothing happens
+        second = kernels.lease(["json"]).kernel
         assert second is first and second.manager.provisioner.process.pid == pid
         outputs = _run(second, [
             "print(get_ipython().execution_count)",
@@ -56,18 +62,45 @@ def test_the_next_workbook_gets_a_fresh_namespace_in_the_same_kernel(tmp_path):
     assert first.output.closed
 
 
-def test_a_discarded_kernel_is_shut_down_and_the_thread_gets_a_new_one(tmp_path):
-    kernels = KernelPerThread(runner.KERNEL, tmp_path)
+def test_a_discarded_kernel_is_shut_down_and_the_next_lease_starts_a_new_one(tmp_path):
+    kernels = KernelPool(runner.KERNEL, tmp_path, size=1)
     try:
-        first = kernels.get(["json"])
-        kernels.discard()
+        lease = kernels.lease(["json"])
+        first = lease.kernel
+        lease.discard()
         assert first.output.closed and not first.manager.has_kernel
-        second = kernels.get(["json"])
+        second = kernels.lease(["json"]).kernel
         assert second is not first
         assert _run(second, ["print(1 + 1)"], tmp_path, "after")[0].strip() == "2"
     finally:
         kernels.close()
     assert all(k.output.closed for k in kernels.started)
+
+
+def test_workbooks_wait_for_a_kernel_and_get_it_in_the_order_they_asked(tmp_path):
+    kernels = KernelPool(runner.KERNEL, tmp_path, size=1)
+    served: list[str] = []
+
+    def workbook(name: str) -> None:
+        lease = kernels.lease(["json"])
+        served.append(name)
+        lease.give_back()
+
+    try:
+        first = kernels.lease(["json"])
+        waiting = []
+        for name in ("second", "third"):
+            waiting.append(threading.Thread(target=workbook, args=(name,)))
+            waiting[-1].start()
+            time.sleep(0.3)  # each has asked before the next asks
+        assert served == []  # the one kernel is lent out
+        first.give_back()
+        for thread in waiting:
+            thread.join(timeout=60)
+        assert served == ["second", "third"]
+        assert len(kernels.started) == 1  # never more kernels than the pool's size
+    finally:
+        kernels.close()
 
 
 def _zombie(pid: int) -> bool:

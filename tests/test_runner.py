@@ -12,7 +12,9 @@ import subprocess
 import time
 from pathlib import Path
 
+import nbformat
 import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from support import KAM, SAMPLE, TINY, kam, write_company
 
@@ -74,6 +76,40 @@ def test_report_has_charts_no_code_and_nothing_from_the_network(sample_run):
     assert html.count("* plotly.js v") == 1
     notebook = (out / "2026Q3" / "value" / "account_value.ipynb").read_text(encoding="utf-8")
     assert "* plotly.js v" not in notebook and len(notebook.encode()) < 2_000_000
+
+
+@pytest.mark.slow
+def test_reports_are_as_accessible_as_nbconvert_makes_them(sample_run, tmp_path):
+    """The report exporter adds nbconvert's keyboard and screen-reader attributes (output
+    areas focusable, an alt text on every image) without nbconvert's pass over the page:
+    the same tags with the same attributes as nbconvert's own exporter gives."""
+    from bs4 import BeautifulSoup
+    from nbconvert import HTMLExporter
+
+    from kamlib.runner import TEMPLATES, _report_exporter, markdown_output
+
+    def marked(html: str) -> list[tuple]:
+        tags = BeautifulSoup(html, "html.parser").find_all(["div", "img"])
+        return [(t.name, t.get("class"), t.get("tabindex"), t.get("alt")) for t in tags]
+
+    images = tmp_path / "images.ipynb"  # the workbooks show no images: a notebook that does
+    nbformat.write(new_notebook(cells=[
+        new_markdown_cell("![a described chart](chart.png) and ![](bare.png)"),
+        new_code_cell(outputs=[
+            new_output("display_data", data={"image/png": "iVBORw0KGgo="}),
+            new_output("display_data", data={"text/html": '<img src="a.png"><img\nsrc="b.png"'
+                                                          ' alt="kept"><div class="x">y</div>'}),
+            new_output("stream", name="stdout", text="printed")])]), images)
+    stock = HTMLExporter(template_name="kam_report", extra_template_basedirs=[str(TEMPLATES)],
+                         exclude_input=True, exclude_input_prompt=True,
+                         exclude_output_prompt=True)
+    stock.register_filter("markdown_output", markdown_output)
+    for notebook in [*sorted(sample_run.out.glob("2026Q3/*/*.ipynb")), images]:
+        ours, theirs = (exporter.from_filename(str(notebook))[0]
+                        for exporter in (_report_exporter(), stock))
+        assert marked(ours) == marked(theirs), notebook.name
+        assert 'tabindex="0"' in ours
+    assert "No description has been provided for this image" in ours  # images without alt
 
 
 @pytest.mark.slow
