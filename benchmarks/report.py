@@ -173,7 +173,7 @@ def target_rows(suite: Suite) -> list[tuple[str, str, str, str, str]]:
                      f"{TARGETS['runner_ratio']:g}x the papermill floor",
                      f"{_s(run.median())}, floor {_s(floor.median())}", f"{ratio:.2f}x",
                      _verdict(ratio < TARGETS["runner_ratio"])))
-    spark = _largest(suite, "spark", "kamlib on Spark (local[2])")
+    spark = _largest(suite, "spark", "kamlib on Spark (local[2,3])")
     if spark is not None:
         duck = suite.find("value", "kamlib", spark.size)
         check = next((c for name, c in suite.checks if "Spark" in name), "not compared")

@@ -194,7 +194,7 @@ def spark_case(suite: Suite, sizes: dict) -> None:
     if not Path(duck).is_file():
         suite.measure("value", "kamlib", size, "value_kamlib", {"folder": folder}, duck)
     spark = str(suite.work / f"spark-{accounts}.parquet")
-    suite.measure("spark", "kamlib on Spark (local[2])", size, "value_spark",
+    suite.measure("spark", "kamlib on Spark (local[2,3])", size, "value_spark",
                   {"folder": folder}, spark)
     suite.checks.append((f"value at {size}: Spark = DuckDB", compare(duck, spark)))
 

@@ -9,7 +9,7 @@ import pytest
 
 from support import REPO
 from kamlib.economics import account_value
-from kamlib.engine import connect, open_tables
+from kamlib.engine import connect, open_tables, spark_session
 from kamlib.lifetime import purchase_history
 from kamlib.validate import validate_folder
 
@@ -42,3 +42,24 @@ def test_duckdb_and_spark_agree_on_the_sample(sample):
         assert len(duck[name]) > 100
         pd.testing.assert_frame_equal(duck[name], spark[name], check_dtype=False, rtol=1e-9,
                                       atol=0, obj=name)
+
+
+@pytest.mark.slow
+def test_local_spark_tries_a_failed_task_again(tmp_path, monkeypatch):
+    """A task that fails once (as a result lost on a loaded machine did) is run again: plain
+    local mode gives a task one attempt and the whole query fails."""
+    monkeypatch.delenv("KAM_SPARK_MASTER", raising=False)
+    spark = spark_session()
+    failed_once = tmp_path / "failed-once"
+
+    def fails_the_first_time(value: int) -> int:
+        if not failed_once.exists():
+            failed_once.touch()
+            raise RuntimeError("the first attempt fails")
+        return value
+
+    assert spark.sparkContext.parallelize([1, 2, 3], 1).map(fails_the_first_time).collect() == [
+        1, 2, 3]
+    assert failed_once.exists()
+    # Results go straight to the driver, not through the block manager, where one was lost.
+    assert spark.sparkContext.getConf().get("spark.task.maxDirectResultSize") == "1g"
