@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import yaml
 from pydantic import ValidationError
@@ -438,8 +440,19 @@ def parse_numbers(values: pd.Series, decimal: str) -> tuple[pd.Series, pd.Series
     else:
         grouped = text.str.fullmatch(_THOUSANDS_COMMA).fillna(False).astype(bool)
         text = text.mask(grouped, text.str.replace(",", "", regex=False))
-    numbers = pd.to_numeric(text, errors="coerce").astype("float64")
+    numbers = _numbers(text)
     return numbers, numbers.isna() & text.notna()
+
+
+def _numbers(text: pd.Series) -> pd.Series:
+    """The texts as float64, NaN where one is not a number. Arrow parses a column ten times
+    faster than pandas, but only when every text is a number; otherwise pandas does,
+    reading each bad one as NaN."""
+    try:
+        parsed = pc.cast(pa.array(text.array), pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        return pd.to_numeric(text, errors="coerce").astype("float64")
+    return pd.Series(parsed.to_numpy(zero_copy_only=False), index=text.index, name=text.name)
 
 
 def parse_dates(values: pd.Series, date_format: str | None = None) -> tuple[pd.Series, pd.Series]:

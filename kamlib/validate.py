@@ -368,9 +368,10 @@ def _accounts_without_lines(data: Dataset) -> list[Problem]:
     if accounts is None or accounts.empty or not data.has("invoice_lines"):
         return []
     if "invoice_lines" in data.large:
-        invoiced = set(distinct_values(data.large["invoice_lines"], "account_id"))
-    else:
-        invoiced = set(data.tables["invoice_lines"]["account_id"].dropna())
+        invoiced = distinct_values(data.large["invoice_lines"], "account_id")
+    else:  # distinct first: a set of the ids loops over every line in Python, and isin
+        # against the whole column is slower still (0.1 and 1 s; 0.02 s so, on the sample)
+        invoiced = data.tables["invoice_lines"]["account_id"].dropna().unique()
     idle = ~accounts["account_id"].isin(invoiced)
     is_parent = accounts["account_id"].isin(set(accounts.get("parent_id", pd.Series()).dropna()))
     idle &= ~is_parent  # a group's top account is often not invoiced itself
