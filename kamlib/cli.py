@@ -217,12 +217,13 @@ def run_command(
 ) -> None:
     """Run workbooks and publish their reports into OUT/<period>/<workbook>/."""
     from kamlib import runner
+    from kamlib.kernels import usable_cores
 
     names = list(runner.WORKBOOKS) if workbook == "all" else [workbook]
     # One kernel per core by default: a kernel that has run its notebook runs the next
     # one without starting and importing again (kamlib.kernels), which on 2 cores
     # beats a third kernel competing for them (measured, BENCHMARKS.md).
-    jobs = jobs or min(len(names), _cores())
+    jobs = jobs or min(len(names), usable_cores())
     extra = _guarded(lambda: runner.parse_params(param or []))
     signal.signal(signal.SIGTERM, _raise_stopped)
     with _run_display(quiet, len(names)) as progress:
@@ -248,9 +249,3 @@ def _run_display(quiet: bool, workbooks: int):
         yield display
 
 
-def _cores() -> int:
-    """The cores this process may use (fewer than the machine's in a container or a job)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1

@@ -13,6 +13,7 @@ imported is not imported again, and the second sees nothing the first defined.
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import threading
@@ -24,8 +25,9 @@ from typing import IO
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 
-CLEARED_IN = 60
-"""Seconds a kernel may take to clear its namespace between two workbooks."""
+REPLY_IN = 120
+"""Seconds a kernel may take to import its modules as it starts, or to clear its namespace
+between two workbooks."""
 
 
 @dataclass
@@ -38,13 +40,22 @@ class StartedKernel:
 
     @classmethod
     def start(cls, kernel_name: str, imports: list[str], cwd: Path) -> StartedKernel:
-        """Start a kernel that imports ``imports`` (module names) as it starts."""
+        """Start a kernel that imports ``imports`` (module names) as it starts; what they
+        made is then left out of later garbage collections (``gc.freeze``): modules live
+        as long as the kernel, and a full collection no longer walks through pandas',
+        scikit-learn's and plotly's objects each time (clearing a kernel between two
+        workbooks took 0.3 s, 0.1 s so)."""
         output = tempfile.TemporaryFile("w+", encoding="utf-8")
         manager = AsyncKernelManager(kernel_name=kernel_name)
         run_sync(manager.start_kernel)(
             cwd=str(cwd), stdout=output, stderr=output,
-            extra_arguments=[f"--IPKernelApp.exec_lines=import {', '.join(imports)}"])
+            extra_arguments=["--IPKernelApp.exec_lines="
+                             f"import {', '.join(imports)}; __import__('gc').freeze()"])
         return cls(manager, output)
+
+    def wait_ready(self) -> None:
+        """Return once the kernel has imported its modules and answers."""
+        run_sync(self._run)("pass")
 
     def clear(self) -> None:
         """Give the kernel a fresh namespace for its next workbook (modules stay imported)."""
@@ -55,7 +66,7 @@ class StartedKernel:
         client.start_channels()
         try:
             reply = await client.execute_interactive(code, store_history=False,
-                                                     allow_stdin=False, timeout=CLEARED_IN,
+                                                     allow_stdin=False, timeout=REPLY_IN,
                                                      output_hook=lambda message: None)
         finally:
             client.stop_channels()
@@ -81,7 +92,13 @@ class KernelPool:
     """At most ``size`` kernels for the workbooks of one run, each lent to one workbook at
     a time (:meth:`lease`) and kept for the next: the workbook gives it back as soon as
     its notebook has run, and writes its report while the kernel runs the next notebook.
-    Workbooks waiting for a kernel get one in the order they asked."""
+    Workbooks waiting for a kernel get one in the order they asked.
+
+    With no core to spare for the command beside the kernels, the first kernel starts
+    alone, beside the validation, and the others once it has imported its modules:
+    started all together, the first workbook's kernel was ready 1.4 s after the data on
+    2 cores, and the whole run took 0.6 s longer (median of 5 runs on the sample).
+    """
 
     def __init__(self, kernel_name: str, cwd: Path, size: int):
         self.kernel_name, self.cwd, self.size = kernel_name, cwd, size
@@ -90,6 +107,9 @@ class KernelPool:
         self.alive = 0
         self.queue: list[object] = []
         self.lock = threading.Lock()
+        self.first_alone = usable_cores() <= size
+        self.first_ready = threading.Event()
+        self.starts = 0  # new kernels asked for so far
 
     def lease(self, imports: list[str]) -> Lease:
         """A free kernel, cleared, or a new one importing ``imports`` if fewer than
@@ -108,15 +128,34 @@ class KernelPool:
                     self.queue.remove(turn)
         try:
             if lease.kernel is None:
-                lease.kernel = StartedKernel.start(self.kernel_name, imports, self.cwd)
-                with self.lock:
-                    self.started.append(lease.kernel)
+                lease.kernel = self._start(imports, lease.start)
             else:
                 lease.kernel.clear()
         except BaseException:
             lease.discard()
             raise
         return lease
+
+    def _start(self, imports: list[str], start: int) -> StartedKernel:
+        """A new kernel, the ``start``-th the pool was asked for. With no core to spare,
+        the first starts alone and the others once it answers."""
+        if not self.first_alone:
+            return self._started(StartedKernel.start(self.kernel_name, imports, self.cwd))
+        if start > 0:
+            while not self.first_ready.is_set():  # stoppable, as in lease
+                time.sleep(0.05)
+            return self._started(StartedKernel.start(self.kernel_name, imports, self.cwd))
+        try:
+            kernel = self._started(StartedKernel.start(self.kernel_name, imports, self.cwd))
+            kernel.wait_ready()
+            return kernel
+        finally:
+            self.first_ready.set()  # or failed: the others start
+
+    def _started(self, kernel: StartedKernel) -> StartedKernel:
+        with self.lock:
+            self.started.append(kernel)
+        return kernel
 
     def _next(self, turn: object) -> Lease | None:
         """The lease for ``turn`` if it is first in the queue and a kernel is free or
@@ -128,7 +167,8 @@ class KernelPool:
             if self.free:
                 return Lease(self, self.free.pop())
             self.alive += 1
-            return Lease(self, None)
+            self.starts += 1
+            return Lease(self, None, start=self.starts - 1)
 
     def _give_back(self, kernel: StartedKernel | None, keep: bool) -> None:
         if not keep and kernel is not None:
@@ -151,6 +191,8 @@ class Lease:
 
     pool: KernelPool
     kernel: StartedKernel | None
+    start: int = 0
+    """For a new kernel: how many the pool was asked to start before it."""
     returned: bool = False
 
     def give_back(self) -> None:
@@ -168,13 +210,22 @@ class Lease:
             self.pool._give_back(self.kernel, keep)
 
 
+def usable_cores() -> int:
+    """The cores this process may use (fewer than the machine's in a container or a job)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def fresh_namespace() -> None:
     """Run in a kernel between two workbooks: the namespace as a new kernel has it.
 
     IPython's reset with a new session empties the user namespace, its history and the
     execution count; the warnings' "already shown" registries are cleared too (leaving a
     ``catch_warnings`` block does that), so the second workbook shows every warning a new
-    kernel would.
+    kernel would. The first workbook's garbage is collected, and what stays (modules it
+    imported) is frozen as at the kernel's start.
     """
     import gc
     import warnings
@@ -185,3 +236,4 @@ def fresh_namespace() -> None:
     with warnings.catch_warnings():
         pass
     gc.collect()
+    gc.freeze()

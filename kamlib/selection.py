@@ -1662,12 +1662,20 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     def safe_column(values: pd.Series) -> pd.Series:
         if isinstance(values.dtype, pd.CategoricalDtype):
             return values.cat.rename_categories([safe(c) for c in values.cat.categories])
-        if pd.api.types.is_string_dtype(values) or values.dtype == object:
+        if isinstance(values.dtype, pd.StringDtype):  # the whole column at once
+            risky = values.str.match(_FORMULA_START).fillna(False).to_numpy(dtype=bool)
+            return values.mask(risky, "'" + values) if risky.any() else values
+        if values.dtype == object:
             return values.map(safe, na_action="ignore").astype(values.dtype)
         return values
 
     columns = [safe_column(frame.iloc[:, i]) for i in range(frame.shape[1])]
     result = (pd.concat(columns, axis=1) if columns else frame.copy()).set_axis(
         frame.index, axis=0)
-    index = frame.index if isinstance(frame.index, pd.MultiIndex) else frame.index.map(safe)
+    index = frame.index
+    if not isinstance(index, (pd.MultiIndex, pd.RangeIndex)):  # row numbers are never text
+        index = index.map(safe)
     return result.set_axis(index, axis=0).set_axis([safe(c) for c in frame.columns], axis=1)
+
+
+_FORMULA_START = "[" + re.escape("".join(FORMULA_STARTS)) + "]"

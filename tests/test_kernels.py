@@ -4,6 +4,7 @@ for a kernel get one in turn. Real kernels, real papermill."""
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import nbformat
 import papermill as pm
 
+from kamlib import kernels as kernels_module
 from kamlib import runner
 from kamlib.kernels import KernelPool
 from kamlib.notebook_engine import ENGINE
@@ -52,10 +54,12 @@ def test_the_next_workbook_gets_a_fresh_namespace_in_the_same_kernel(tmp_path):
         outputs = _run(second, [
             "print(get_ipython().execution_count)",
             "print('left_behind' in globals(), 'json' in __import__('sys').modules)",
-            "import warner\nwarner.warn()"], tmp_path, "second")
+            "import warner\nwarner.warn()",
+            "print(__import__('gc').get_freeze_count() > 0)"], tmp_path, "second")
         assert outputs[0] == before[0]  # counted from the start again: a new session
         assert outputs[1].strip() == "False True"
         assert "shown in every workbook" in outputs[2]  # not "already shown" by the first
+        assert outputs[3].strip() == "True"  # what stays is left out of collections
     finally:
         kernels.close()
     assert not Path(f"/proc/{pid}").exists() or _zombie(pid)
@@ -108,3 +112,34 @@ def _zombie(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
     except FileNotFoundError:
         return True
+
+
+def test_with_no_core_to_spare_the_first_kernel_starts_alone(tmp_path, monkeypatch):
+    """The second kernel's process starts once the first kernel answers: started together,
+    with the command validating beside them, the first was slowed by the second."""
+    monkeypatch.setattr(kernels_module, "usable_cores", lambda: 2)
+    kernels = KernelPool(runner.KERNEL, tmp_path, size=2)
+    answered: dict[int, float] = {}
+
+    def workbook() -> None:
+        kernel = kernels.lease(["json"]).kernel
+        answered[id(kernel)] = time.clock_gettime(time.CLOCK_BOOTTIME)
+
+    try:
+        threads = [threading.Thread(target=workbook) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        first, second = kernels.started
+        tick = 1 / os.sysconf("SC_CLK_TCK")
+        assert _process_start(second) >= answered[id(first)] - tick
+    finally:
+        kernels.close()
+
+
+def _process_start(kernel) -> float:
+    """When the kernel's process started, in seconds since boot."""
+    pid = kernel.manager.provisioner.process.pid
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[19]) / os.sysconf("SC_CLK_TCK")
