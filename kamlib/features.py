@@ -28,7 +28,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from kamlib.company import computed_once
-from kamlib.economics import AccountValue, ValueSettings, account_value, group_of, positions
+from kamlib.economics import (
+    AccountValue,
+    ValueSettings,
+    account_value,
+    arrow_text,
+    group_of,
+    positions,
+)
 from kamlib.lifetime import account_lifetime_values, purchase_lines
 from kamlib.load import Dataset
 from kamlib.periods import Quarter
@@ -88,7 +95,7 @@ class GroupCodes:
         groups = group_of(accounts)
         code, ids = pd.factorize(groups, sort=True)
         # compared as Arrow text: to_numpy() made a Python string of every id, twice
-        at_top = np.flatnonzero(pc.equal(_arrow_ids(groups), _arrow_ids(groups.index))
+        at_top = np.flatnonzero(pc.equal(arrow_text(groups), arrow_text(groups.index))
                                 .to_numpy(zero_copy_only=False))
         top = np.empty(len(ids), dtype="int64")
         top[code[at_top]] = at_top
@@ -170,7 +177,7 @@ def _money(value: AccountValue, quarter: Quarter) -> pd.DataFrame:
     now = (frame["period_start"] == pd.Timestamp(quarter.shift(-3).start)).to_numpy()
     before = (frame["period_start"] == pd.Timestamp(quarter.shift(-7).start)).to_numpy()
     rows = np.flatnonzero(now | before)
-    ids = _arrow_ids(frame["account_id"]).take(rows)
+    ids = arrow_text(frame["account_id"]).take(rows)
     first = np.ones(len(rows), dtype=bool)  # each account's first row
     if len(rows) > 1:
         first[1:] = pc.not_equal(ids[1:], ids[:-1]).to_numpy(zero_copy_only=False)
@@ -196,14 +203,6 @@ def _money_joined(value: AccountValue, quarter: Quarter) -> pd.DataFrame:
     money = current_window(value, quarter)[_MONEY_NOW]
     previous = current_window(value, quarter.shift(-4))["net_revenue"]
     return money.join(previous.rename("previous_net_revenue"), how="outer").fillna(0.0)
-
-
-def _arrow_ids(ids: pd.Series) -> pa.Array:
-    """Text ids as one Arrow array of large strings."""
-    array = pa.array(ids.array)
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks()
-    return array.cast(pa.large_string())
 
 
 def current_window(value: AccountValue, quarter: Quarter) -> pd.DataFrame:

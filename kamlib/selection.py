@@ -87,7 +87,7 @@ from kamlib.contract import (
     PortfolioSize,
     SelectionCriteria,
 )
-from kamlib.economics import positions
+from kamlib.economics import arrow_text, positions
 from kamlib.errors import KamError
 from kamlib.labels import label
 from kamlib.periods import Quarter
@@ -208,7 +208,7 @@ def _phrases(criterion: Criterion, values: np.ndarray) -> pd.Series:
     relation = _texts(np.select([given > threshold, given < threshold], [0, 1], 2),
                       (" above", " below", " at"))
     texts = _value_texts(criterion.feature, given, threshold, threshold_text)
-    phrases = _concatenated(f"{name} ", _arrow(texts), _arrow(relation),
+    phrases = _concatenated(f"{name} ", arrow_text(texts), arrow_text(relation),
                             f" the {threshold_text} {limit}")
     return pd.Series(pc.fill_null(_spread(phrases, known), f"{name}: no data"), dtype="str")
 
@@ -269,30 +269,47 @@ def _shown_all(unit: str, numbers: np.ndarray, digits: int) -> tuple[pd.Series, 
 
 
 def _grouped(integers: np.ndarray) -> pd.Series:
-    """Non-negative integers as text with a comma between thousands, as f"{n:,}"."""
-    texts = pd.Series(integers).astype("str")
-    large = integers >= 1000
-    if large.any():  # commas from the right: reverse, one after every three digits, reverse
-        backwards = texts[large].str[::-1].str.replace(r"(\d{3})", r"\1,", regex=True)
-        texts = _replaced(texts, large, backwards.str.rstrip(",").str[::-1])
-    return texts
+    """Non-negative integers as text with a comma between thousands, as f"{n:,}".
+
+    Numbers with the same count of thousands are written together, group by group
+    (the first as it is, the others padded to three digits): reversing the texts and
+    a regular expression took twice as long (0.5 s for 870 thousand amounts)."""
+    integers = np.asarray(integers, dtype="int64")
+    thousands = sum((integers >= 1000**k).astype("int64") for k in range(1, 7))
+    pieces, at = [pa.array(integers).cast(pa.large_string())], np.arange(len(integers))
+    start = len(integers)
+    for count in np.unique(thousands[thousands > 0]).tolist():
+        rows = np.flatnonzero(thousands == count)
+        numbers = integers[rows]
+        parts = [pa.array(numbers // 1000**count).cast(pa.large_string())]
+        parts += [pc.utf8_lpad(pa.array(numbers // 1000**k % 1000).cast(pa.large_string()), 3,
+                               "0") for k in range(count - 1, -1, -1)]
+        pieces.append(pc.binary_join_element_wise(*parts, pa.scalar(",", pa.large_string())))
+        at[rows] = start + np.arange(len(rows))
+        start += len(rows)
+    return pd.Series(pa.chunked_array(pieces).take(at), dtype="str")
 
 
 def _replaced(texts: pd.Series, where: np.ndarray, by: pd.Series | list[str]) -> pd.Series:
-    """The texts with those at ``where`` (a mask) replaced by ``by``, in order. Arrow's
-    replace_with_mask: assigning into a text Series goes through Python objects."""
-    replaced = pc.replace_with_mask(_arrow(texts), pa.array(where, pa.bool_()),
-                                    _arrow(pd.Series(by, dtype="str")))
+    """The texts with those at ``where`` (a mask) replaced by ``by``, in order, in Arrow:
+    assigning into a text Series goes through Python objects."""
+    texts_, by_ = arrow_text(texts), arrow_text(pd.Series(by, dtype="str"))
+    rows = np.flatnonzero(where)
+    if len(rows) <= _FEW:  # the unchanged runs copied whole, between the few new texts
+        pieces, start = [], 0
+        for i, row in enumerate(rows.tolist()):
+            pieces += [texts_.slice(start, row - start), by_.slice(i, 1)]
+            start = row + 1
+        replaced = pa.concat_arrays([*pieces, texts_.slice(start)])
+    else:
+        replaced = pc.replace_with_mask(texts_, pa.array(where, pa.bool_()), by_)
     return pd.Series(replaced, index=texts.index, dtype="str", name=texts.name)
 
 
-def _arrow(texts: pd.Series) -> pa.Array:
-    """The texts as one Arrow array. pd.concat leaves text columns in chunks, and taking
-    rows from chunks is several times slower than from one array."""
-    arrow = pa.array(texts)
-    if isinstance(arrow, pa.ChunkedArray):
-        arrow = arrow.combine_chunks()
-    return arrow.cast(pa.large_string())
+_FEW = 1000
+"""_replaced copies the runs between at most this many replaced texts whole (a few rows
+of a million reasons: 0.03 s instead of replace_with_mask's 0.5 s, which goes text by
+text)."""
 
 
 def _concatenated(*parts: pa.Array | str) -> pa.Array | pa.Scalar:
@@ -445,7 +462,7 @@ def _long_table(ids: pd.Index, criteria: tuple[Criterion, ...], assessed: list[_
         return np.column_stack([a[column][rows] for a in assessed]).ravel()
 
     texts = pa.array(ids.astype(str), pa.large_string())
-    phrases = [_arrow(a["phrase"]).take(rows) for a in assessed]
+    phrases = [arrow_text(a["phrase"]).take(rows) for a in assessed]
     turns = np.arange(count * len(criteria)).reshape(len(criteria), -1).T.ravel()
     return pd.DataFrame({
         "candidate": pd.Series(texts.take(np.repeat(rows, len(criteria))), dtype="str"),
@@ -555,7 +572,7 @@ def _joined_parts(texts: list[pd.Series], present: list[np.ndarray], rows: int,
             continue
         if parts:
             parts.append(_choices((before & shown).astype("int64"), ("", "; ")))
-        parts.append(pc.if_else(pa.array(shown, pa.bool_()), _arrow(text), empty))
+        parts.append(pc.if_else(pa.array(shown, pa.bool_()), arrow_text(text), empty))
         if suffix:
             parts.append(_choices(shown.astype("int64"), ("", suffix)))
         before |= shown
@@ -579,7 +596,7 @@ def _summaries(scores: pd.DataFrame, criteria: tuple[Criterion, ...], phrases: l
     missing = _joined_parts(phrases, [m & ~no_data for m in missed], len(scores),
                             [" (must-have)" if c.must_have else "" for c in criteria])
     summaries = _concatenated(
-        _choices(lead, leads), _arrow(_each_formatted(scores["score"].to_numpy(),
+        _choices(lead, leads), arrow_text(_each_formatted(scores["score"].to_numpy(),
                                                       " (score {:.2f})")),
         _choices((lead < total).astype("int64"), ("", "; missing: ")), *missing)
     return pd.Series(summaries, index=scores.index, dtype="str")
@@ -864,8 +881,8 @@ def _decide_all(scores: pd.DataFrame, history: _History,
     return scores.assign(current_status=current, change=decided["change"].astype("str"),
                          status=decided["status"].astype("str"),
                          # the long texts written once, after the roster's few leads
-                         reason=pd.Series(_concatenated(_arrow(decided["lead"]),
-                                                        _arrow(scores["summary"])),
+                         reason=pd.Series(_concatenated(arrow_text(decided["lead"]),
+                                                        arrow_text(scores["summary"])),
                                           index=scores.index, dtype="str"),
                          failing_periods=decided["failing_periods"].astype("int64"),
                          over_maximum=False)
@@ -932,7 +949,8 @@ def _decide_newcomers(scores: pd.DataFrame, period: str | None,
     if excluded.any():  # only the excluded candidates' reasons worded
         leads = _replaced(leads, excluded, pd.Series(_concatenated(
             "Not eligible: excluded (",
-            _arrow(scores["exclusion_reason"]).filter(pa.array(excluded, pa.bool_())), "). ")))
+            arrow_text(scores["exclusion_reason"]).filter(pa.array(excluded, pa.bool_())),
+            "). ")))
     return pd.DataFrame({
         "change": _texts(outcome, ("none", "none", "enter", "none", "none"), scores.index),
         "status": _texts(outcome, ("none", "none", "key", "none", "none"), scores.index),
@@ -962,7 +980,7 @@ def _rank_positions(frame: pd.DataFrame) -> np.ndarray:
 
 def _strictly_increasing(ids: pd.Index) -> bool:
     """Whether each id comes after the one before, as sorting text compares them."""
-    texts = _arrow(pd.Series(ids.array))
+    texts = arrow_text(ids)
     return len(texts) < 2 or pc.all(pc.less(texts[:-1], texts[1:])).as_py()
 
 
