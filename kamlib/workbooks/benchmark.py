@@ -23,6 +23,7 @@ from kamlib.company import load_valid, on_engine, reporting_quarter
 from kamlib.describe import missing_tables
 from kamlib.economics import ValueSettings, account_value, group_of
 from kamlib.errors import ParameterError
+from kamlib.excel import write_tables
 from kamlib.features import selection_features
 from kamlib.labels import label, money, percent
 from kamlib.load import Dataset, read_criteria
@@ -547,13 +548,14 @@ def write_excel(wb: BenchmarkWorkbook, folder: Path) -> Path:
     """Every table of the report, one sheet each, in the report's order."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"kam_benchmark_{wb.quarter}.xlsx"
-    with pd.ExcelWriter(path, engine="xlsxwriter") as excel:
-        for name, frame in wb.tables.items():
-            safe = neutralise_formulas(frame.reset_index(drop=True))
-            for column in safe.columns:
-                if isinstance(safe[column].dtype, pd.DatetimeTZDtype):
-                    safe[column] = safe[column].dt.tz_localize(None)
-            safe.to_excel(excel, sheet_name=name[:31], index=False)
+    sheets = {}
+    for name, frame in wb.tables.items():
+        safe = neutralise_formulas(frame.reset_index(drop=True))
+        for column in safe.columns:
+            if isinstance(safe[column].dtype, pd.DatetimeTZDtype):
+                safe[column] = safe[column].dt.tz_localize(None)
+        sheets[name[:31]] = safe
+    write_tables(path, sheets)
     return path
 
 

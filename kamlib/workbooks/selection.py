@@ -18,6 +18,7 @@ import yaml
 from kamlib.company import load_valid, on_engine, reporting_quarter
 from kamlib.economics import AccountValue, group_of
 from kamlib.errors import ParameterError
+from kamlib.excel import write_tables
 from kamlib.features import (
     aligned,
     current_window,
@@ -156,10 +157,8 @@ def write_exports(wb: SelectionWorkbook, folder: Path) -> list[Path]:
     page = folder / f"our_key_accounts_{wb.quarter}.html"
     page.write_text(one_pager_html(wb), encoding="utf-8")
     roster.to_csv(csv_path, index=False, encoding="utf-8-sig")
-    with pd.ExcelWriter(xlsx_path, engine="xlsxwriter") as excel:
-        roster.to_excel(excel, sheet_name="Roster", index=False)
-        neutralise_formulas(wb.explanation.criteria).to_excel(excel, sheet_name="Criteria",
-                                                               index=False)
+    write_tables(xlsx_path, {"Roster": roster,
+                             "Criteria": neutralise_formulas(wb.explanation.criteria)})
     return [csv_path, xlsx_path, page]
 
 
