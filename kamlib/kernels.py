@@ -109,7 +109,7 @@ class KernelPool:
         self.lock = threading.Lock()
         self.first_alone = usable_cores() <= size
         self.first_ready = threading.Event()
-        self.starts = 0  # new kernels asked for so far
+        self.first_asked = False
 
     def lease(self, imports: list[str]) -> Lease:
         """A free kernel, cleared, or a new one importing ``imports`` if fewer than
@@ -128,7 +128,7 @@ class KernelPool:
                     self.queue.remove(turn)
         try:
             if lease.kernel is None:
-                lease.kernel = self._start(imports, lease.start)
+                lease.kernel = self._start(imports, lease.first)
             else:
                 lease.kernel.clear()
         except BaseException:
@@ -136,13 +136,11 @@ class KernelPool:
             raise
         return lease
 
-    def _start(self, imports: list[str], start: int) -> StartedKernel:
-        """A new kernel, the ``start``-th the pool was asked for. With no core to spare,
-        the first starts alone and the others once it answers."""
-        if not self.first_alone:
-            return self._started(StartedKernel.start(self.kernel_name, imports, self.cwd))
-        if start > 0:
-            while not self.first_ready.is_set():  # stoppable, as in lease
+    def _start(self, imports: list[str], first: bool) -> StartedKernel:
+        """A new kernel. With no core to spare, the first the pool was asked for starts
+        alone and the others once it answers."""
+        if not (self.first_alone and first):
+            while self.first_alone and not self.first_ready.is_set():  # stoppable, as lease
                 time.sleep(0.05)
             return self._started(StartedKernel.start(self.kernel_name, imports, self.cwd))
         try:
@@ -167,8 +165,8 @@ class KernelPool:
             if self.free:
                 return Lease(self, self.free.pop())
             self.alive += 1
-            self.starts += 1
-            return Lease(self, None, start=self.starts - 1)
+            first, self.first_asked = not self.first_asked, True
+            return Lease(self, None, first=first)
 
     def _give_back(self, kernel: StartedKernel | None, keep: bool) -> None:
         if not keep and kernel is not None:
@@ -191,8 +189,8 @@ class Lease:
 
     pool: KernelPool
     kernel: StartedKernel | None
-    start: int = 0
-    """For a new kernel: how many the pool was asked to start before it."""
+    first: bool = False
+    """For a new kernel: the first the pool was asked to start."""
     returned: bool = False
 
     def give_back(self) -> None:
