@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, TypeVar
 from filelock import FileLock
 
 from kamlib.errors import DataError
-from kamlib.load import Dataset
+from kamlib.load import Dataset, input_files
 from kamlib.mapping import read_mapping
 from kamlib.periods import Quarter
 
@@ -135,27 +135,22 @@ def computed_once(data: Dataset, name: str, key: tuple, compute: Callable[[], T]
     return result
 
 
-def data_files(base: Path) -> list[Path]:
-    """Every file in a data folder, linked folders of part files included; or the file."""
-    if not base.is_dir():
-        return [base]
-    return sorted(Path(folder) / name
-                  for folder, _, names in os.walk(base, followlinks=True) for name in names)
+def run_inputs(data_dir: Path, mapping: Path | None = None) -> list[Path]:
+    """Every file a run reads its data from: the mapping and the files the loader reads
+    (:func:`~kamlib.load.input_files`), absolute. Reports written into the data folder
+    are not among them."""
+    root = Path(data_dir).resolve()
+    rules = read_mapping(Path(mapping)) if mapping else None
+    mapped = [Path(mapping).resolve()] if mapping else []
+    return mapped + input_files(root, rules)
 
 
 def _fingerprint(data_dir: Path, mapping: Path | None) -> tuple:
     """What the validation depends on: the files it reads (name, size, modification
-    time), those of the data folder and those a mapping names outside it, and the day."""
-    root = data_dir.resolve()
-    paths = data_files(root)
-    if mapping:
-        mapping = Path(mapping).resolve()
-        named = [p for rules in read_mapping(mapping).tables.values() if rules.file
-                 for p in sorted(root.glob(rules.file))]
-        paths += [mapping, *(f for p in named if not p.resolve().is_relative_to(root)
-                             for f in data_files(p))]
-    stats = [(str(p), (s := p.stat()).st_size, s.st_mtime_ns) for p in paths if p.exists()]
-    return str(root), stats, date.today()
+    time) and the day."""
+    stats = [(str(p), (s := p.stat()).st_size, s.st_mtime_ns)
+             for p in run_inputs(data_dir, mapping) if p.exists()]
+    return str(Path(data_dir).resolve()), stats, date.today()
 
 
 def reporting_quarter(data: Dataset, period: str | None = None) -> Quarter:

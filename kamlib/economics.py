@@ -136,8 +136,9 @@ def _quarter_starts(starts: Sequence[date], start: date | None) -> list[date]:
 
 def _by_window(quarterly: ibis.Table, windows: list[date]) -> ibis.Table:
     """Quarterly figures summed per account and window, on the engine."""
-    window = ibis.cases(*[(quarterly.period_start >= s, ibis.literal(s))
-                          for s in reversed(windows[1:])], else_=ibis.literal(windows[0]))
+    later = [(quarterly.period_start >= s, ibis.literal(s)) for s in reversed(windows[1:])]
+    first = ibis.literal(windows[0])
+    window = ibis.cases(*later, else_=first) if later else first
     measures = [c for c in quarterly.columns if c not in KEYS]
     summed = quarterly.group_by(account_id=quarterly.account_id, period_start=window).aggregate(
         **{c: quarterly[c].sum() for c in measures})

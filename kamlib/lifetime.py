@@ -10,8 +10,10 @@ Gamma-Gamma for the net revenue per purchase. Stated choices:
 - the value per purchase is the account's net revenue (after cost to serve) in the
   calibration window divided by its purchases, so lifetime value is net of cost to
   serve like everything else in the product;
-- the holdout check calibrates on all data up to a year before the period end and
-  compares predicted with actual purchases and net revenue in that last year.
+- net revenue, over any span, is the sum of the account's quarters, as every report
+  adds it up (a quarter of net refunds carries no receivable);
+- the holdout check calibrates on all data before the last four quarters to the period
+  end and compares predicted with actual purchases and net revenue in those quarters.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import pandas as pd
 from kamlib.company import computed_once
 from kamlib.economics import ValueSettings, account_value
 from kamlib.load import Dataset
+from kamlib.periods import Quarter
 from kamlib.value import BGNBD, GammaGamma, gamma_gamma_eligible, lifetime_value
 
 WEEKS_PER_YEAR = 52.0
@@ -64,8 +67,7 @@ def purchase_history(tables: dict[str, ibis.Table], end: date,
 def rfm_summary(tables: dict[str, ibis.Table], end: date, **value_options) -> pd.DataFrame:
     """BG/NBD and Gamma-Gamma inputs per account, in weeks, up to ``end``."""
     history = purchase_history(tables, end)
-    value = account_value(tables, grain="year", end=end, **value_options).frame
-    net = value.groupby("account_id")["net_revenue"].sum()
+    net = net_revenue(tables, None, end, **value_options)
     weeks = pd.Timedelta(days=7)
     return pd.DataFrame({
         "frequency": history["purchases"] - 1,
@@ -74,6 +76,18 @@ def rfm_summary(tables: dict[str, ibis.Table], end: date, **value_options) -> pd
         "T": (pd.Timestamp(end) + pd.Timedelta(days=1) - history["first_purchase"]) / weeks,
         "monetary_value": net.reindex(history.index).fillna(0) / history["purchases"],
     })
+
+
+def net_revenue(tables: dict[str, ibis.Table], start: date | None, end: date,
+                **value_options) -> pd.Series:
+    """Each account's net revenue from ``start`` (a quarter's first day; by default that of
+    the first invoice) to ``end``: the sum of its quarters, as every report adds them up,
+    summed on the engine."""
+    if start is None:
+        first = tables["invoice_lines"].invoice_date.min().to_pyarrow().as_py()
+        start = Quarter.containing(first or end).start
+    value = account_value(tables, grain=[start], end=end, **value_options).frame
+    return value.set_index("account_id")["net_revenue"]
 
 
 def fit_lifetime_value(summary: pd.DataFrame, *, horizon_years: float, discount_rate: float,
@@ -107,7 +121,7 @@ def account_lifetime_values(data: Dataset, tables: dict[str, ibis.Table], end: d
 class Holdout:
     frame: pd.DataFrame
     """Per account: predicted and actual purchases and net revenue in the holdout year."""
-    calibration_end: date
+    holdout_start: date
     holdout_end: date
 
     def totals(self) -> pd.DataFrame:
@@ -128,18 +142,18 @@ class Holdout:
 
 def holdout_check(tables: dict[str, ibis.Table], end: date, *, random_state: int = 0,
                   **value_options) -> Holdout:
-    """Calibrate up to a year before ``end``; predict the last year and compare."""
-    calibration_end = end - timedelta(days=364)
+    """Calibrate on the data before the four quarters to ``end`` (a quarter's last day);
+    predict those quarters and compare."""
+    holdout_start = Quarter.containing(end).shift(-3).start
+    calibration_end = holdout_start - timedelta(days=1)
     summary = rfm_summary(tables, calibration_end, **value_options)
     model = fit_lifetime_value(summary, horizon_years=1, discount_rate=0.0, n_draws=0,
                                random_state=random_state)  # point predictions only
     weeks = (end - calibration_end).days / 7
     predicted = model.bgnbd.expected_purchases(weeks, summary["frequency"], summary["recency"],
                                                summary["T"])
-    actual = purchase_history(tables, end, start=calibration_end + timedelta(days=1))
-    holdout_value = account_value(tables, grain="year", start=calibration_end + timedelta(days=1),
-                                  end=end, **value_options).frame
-    actual_net = holdout_value.groupby("account_id")["net_revenue"].sum()
+    actual = purchase_history(tables, end, start=holdout_start)
+    actual_net = net_revenue(tables, holdout_start, end, **value_options)
     frame = summary.assign(
         predicted_purchases=np.asarray(predicted, dtype=float),
         actual_purchases=actual["purchases"].reindex(summary.index).fillna(0),
@@ -147,4 +161,4 @@ def holdout_check(tables: dict[str, ibis.Table], end: date, *, random_state: int
         * model.frame["expected_margin"].to_numpy(),
         actual_net_revenue=actual_net.reindex(summary.index).fillna(0),
     )
-    return Holdout(frame, calibration_end, end)
+    return Holdout(frame, holdout_start, end)

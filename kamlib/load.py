@@ -146,6 +146,22 @@ def load_data(root: Path, mapping: Mapping | None = None) -> Dataset:
     return data
 
 
+def input_files(root: Path, mapping: Mapping | None = None) -> list[Path]:
+    """The files :func:`load_data` reads from ``root``: each table's file, sheets or part
+    files (a mapping's, where it names them) and the selection criteria. Anything else in
+    the folder, such as reports written into it, is not input."""
+    root = Path(root)
+    if not root.is_dir():
+        return []
+    found: list[Path] = []
+    for table in TABLES.values():
+        rules = mapping.tables.get(table.name) if mapping else None
+        if rules is None or not rules.derive_from:
+            found += _find_files(root, table, rules, problems=[])
+    criteria = root / CRITERIA_FILE
+    return sorted(dict.fromkeys([*found, *([criteria] if criteria.is_file() else [])]))
+
+
 def _load_table(data: Dataset, table: Table, rules: TableMapping | None,
                 raw_frames: dict) -> None:
     files = _find_files(data.root, table, rules, data.problems)

@@ -39,7 +39,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
-from kamlib.company import data_files, handed_over, reporting_quarter
+from kamlib.company import handed_over, reporting_quarter, run_inputs
 from kamlib.errors import ParameterError, RunError
 from kamlib.kernels import KernelPool, Lease, StartedKernel
 from kamlib.load import Dataset
@@ -392,15 +392,15 @@ def markdown_output(source: str) -> str:
 def _write_manifest(work: Path, workbook: Workbook, params: BaseModel, period: str,
                     started: datetime, seconds: float) -> None:
     values = params.model_dump()
-    inputs = [Path(values["data_dir"])] + ([Path(values["mapping"])] if values.get("mapping")
-                                           else [])
+    named = [Path(v) for k, v in values.items() if k.endswith("_file") and v]
+    inputs = run_inputs(Path(values["data_dir"]), values.get("mapping")) + named
     manifest = {
         "workbook": workbook.name,
         "title": workbook.title,
         "period": period,
         "status": "succeeded",
         "parameters": values,
-        "inputs": [_describe(f) for base in inputs for f in data_files(base)],
+        "inputs": [_describe(f) for f in dict.fromkeys(inputs)],
         "packages": {p: _version(p) for p in PACKAGES},
         "python": platform.python_version(),
         "git_commit": _git_commit(),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -48,6 +49,20 @@ def test_files_linked_into_the_data_folder_are_watched_too(tmp_path):
         (exports / "invoice_lines.csv").write_text(TINY["invoice_lines.csv"].replace(
             "1000.00", "1100.00"), encoding="utf-8")
         assert load_valid(folder).handover_folder is None
+
+
+def test_reports_written_into_the_data_folder_leave_the_hand_over_in_use(tmp_path):
+    """`kam run --out` inside `--data`: the run's own reports are not input, so the
+    kernels keep the validated data while the workbooks publish beside it."""
+    folder = write_company(tmp_path / "data")
+    with hand_over(folder, folder / "reports"):
+        report = folder / "reports" / "2026Q3" / "value" / "report.html"
+        report.parent.mkdir(parents=True)
+        report.write_text("<html></html>", encoding="utf-8")
+        (folder / "readme.txt").write_text("not a table", encoding="utf-8")
+        assert load_valid(folder).handover_folder is not None
+        shutil.copy(SAMPLE / "selection_criteria.yml", folder)
+        assert load_valid(folder).handover_folder is None  # criteria are input
 
 
 def test_other_folder_or_unreadable_hand_over_is_validated_as_usual(tmp_path, monkeypatch):

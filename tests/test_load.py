@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import date
 
 import pandas as pd
 
-from support import TINY, write_company
-from kamlib.load import parse_text
+from support import SAMPLE, TINY, write_company
+from kamlib.load import input_files, load_data, parse_text
 from kamlib.validate import validate_folder
 
 TODAY = date(2026, 9, 30)
@@ -106,6 +107,24 @@ def test_parquet_folder_of_parts(tmp_path):
     data = load_ok(folder)
     assert data.tables["invoice_lines"]["gross_amount"].sum() == lines["gross_amount"].sum()
     assert data.locate("invoice_lines", [4]) == ("invoice_lines/part-1.parquet", ("row 2",))
+
+
+def test_input_files_are_what_the_loader_reads_and_nothing_else(tmp_path):
+    folder = write_company(tmp_path / "data", drop=("invoice_lines.csv",))
+    (folder / "invoice_lines").mkdir()
+    for part in ("part-0.parquet", "part-1.parquet"):
+        (folder / "invoice_lines" / part).touch()
+    (folder / "invoice_lines" / "_SUCCESS").touch()  # a marker Spark writes, not a part
+    shutil.copy(SAMPLE / "selection_criteria.yml", folder)
+    (folder / "notes.txt").write_text("not a table")
+    (folder / "reports" / "2026Q3").mkdir(parents=True)  # reports written into the folder
+    (folder / "reports" / "2026Q3" / "accounts.csv").write_text("a report's own table")
+    found = [str(p.relative_to(folder)) for p in input_files(folder)]
+    assert found == sorted(["accounts.csv", "activities.csv", "activity_costs.csv",
+                            "executives.csv", "managers.csv", "invoice_lines/part-0.parquet",
+                            "invoice_lines/part-1.parquet", "selection_criteria.yml"])
+    assert input_files(tmp_path / "missing") == []
+    assert not load_data(tmp_path / "missing").tables  # the loader reads nothing there either
 
 
 def test_friendly_headers_match_the_contract(tmp_path):

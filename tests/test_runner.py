@@ -41,6 +41,7 @@ def test_success_publishes_report_notebook_log_and_manifest(sample_run):
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["status"] == "succeeded" and manifest["period"] == "2026Q3"
     inputs = {Path(i["path"]).name: i for i in manifest["inputs"]}
+    assert set(inputs) == {p.name for p in SAMPLE.iterdir()}  # every table and the criteria
     assert len(inputs["invoice_lines.csv"]["sha256"]) == 64
     assert inputs["invoice_lines.csv"]["bytes"] == (SAMPLE / "invoice_lines.csv").stat().st_size
     assert manifest["packages"]["papermill"] and manifest["duration_seconds"] > 0

@@ -188,7 +188,7 @@ def model_parameters(wb: AccountValueWorkbook) -> pd.DataFrame:
 def holdout_table(wb: AccountValueWorkbook) -> pd.DataFrame:
     totals = wb.holdout.totals()
     return pd.DataFrame({
-        f"Holdout {wb.holdout.calibration_end} to {wb.holdout.holdout_end}": totals["measure"],
+        f"Holdout {wb.holdout.holdout_start} to {wb.holdout.holdout_end}": totals["measure"],
         "Predicted": totals["predicted"].map(money),
         "Actual": totals["actual"].map(money),
         "Error": totals["error"].map(lambda v: percent(v, 1)),
