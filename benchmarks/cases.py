@@ -227,18 +227,19 @@ def _company(folder: str):
     return data, reporting_quarter(data), on_engine(data)
 
 
-def _lifetime_values(folder: str, tables, quarter) -> pd.Series:
-    """Each account's lifetime value, the selection's input: computed by the first run and
-    kept next to the data set (the fit is seeded, so every run would get the same)."""
+def _lifetime_values(folder: str, tables, quarter) -> pd.DataFrame:
+    """Each account's lifetime value and first purchase, the selection's input: computed
+    by the first run and kept next to the data set (the fit is seeded, so every run would
+    get the same)."""
     from kamlib.lifetime import fit_lifetime_value, rfm_summary
 
-    cache = Path(folder).with_suffix(".clv.parquet")
-    if cache.is_file():
-        return pd.read_parquet(cache)["clv"]
-    clv = fit_lifetime_value(rfm_summary(tables, quarter.end), horizon_years=3.0,
-                             discount_rate=0.10).frame[["clv"]]
-    clv.to_parquet(cache)
-    return clv["clv"]
+    cache = Path(folder).with_suffix(".lifetime.parquet")
+    if cache.is_file():  # days, as the fit gives them (Parquet keeps milliseconds)
+        return pd.read_parquet(cache).astype({"first_purchase": "datetime64[s]"})
+    frame = fit_lifetime_value(rfm_summary(tables, quarter.end), horizon_years=3.0,
+                               discount_rate=0.10).frame[["clv", "first_purchase"]]
+    frame.to_parquet(cache)
+    return frame
 
 
 def lifetime(folder: str) -> dict:
@@ -260,7 +261,7 @@ def lifetime(folder: str) -> dict:
 def selection(folder: str) -> dict:
     """The key-account selection workbook's decision, stage by stage (as in
     kamlib.workbooks.selection.build; lifetime value, its own case, is set-up here)."""
-    from kamlib.features import account_features, group_features, twelve_month_windows
+    from kamlib.features import twelve_month_windows, unit_features
     from kamlib.segments import AccountSegmentation
     from kamlib.selection import (
         explain_selection,
@@ -272,14 +273,13 @@ def selection(folder: str) -> dict:
 
     m = Measurement()
     data, quarter, tables = _company(folder)
-    clv = _lifetime_values(folder, tables, quarter)
-    accounts = data.tables["accounts"]
+    lifetime = _lifetime_values(folder, tables, quarter)
     m.start()
     with m.stage("features"):
         value = twelve_month_windows(tables, quarter)
-        by_account = account_features(tables, accounts, quarter, clv, value=value)
-        features = (group_features(tables, accounts, quarter, by_account)
-                    if data.criteria.select_groups else by_account)
+        features, by_account = unit_features(tables, data.tables["accounts"], quarter,
+                                             lifetime, select_groups=data.criteria.select_groups,
+                                             value=value)
     with m.stage("segments and stability"):
         inputs = features[SEGMENT_FEATURES].fillna(features[SEGMENT_FEATURES].median())
         segmentation = AccountSegmentation(random_state=0).fit(inputs)

@@ -59,7 +59,7 @@ def ensure(spec: Company, log=print) -> Path:
     from kamlib.sample import write_sample  # imported here: only needed when generating
 
     shutil.rmtree(spec.folder, ignore_errors=True)
-    spec.folder.with_suffix(".clv.parquet").unlink(missing_ok=True)  # cases' cached inputs
+    spec.folder.with_suffix(".lifetime.parquet").unlink(missing_ok=True)  # cases' cached inputs
     log(f"generating {spec.name} (once; cached in {CACHE})")
     write_sample(spec.folder, accounts=spec.accounts, invoice_lines=spec.lines, seed=spec.seed,
                  file_format="parquet")

@@ -36,7 +36,7 @@ from kamlib.economics import (
     group_of,
     positions,
 )
-from kamlib.lifetime import account_lifetime_values, purchase_lines
+from kamlib.lifetime import account_lifetime_values, purchase_history, purchase_lines
 from kamlib.load import Dataset
 from kamlib.periods import Quarter
 
@@ -55,24 +55,76 @@ def twelve_month_windows(tables: dict[str, ibis.Table], quarter: Quarter,
 def account_features(tables: dict[str, ibis.Table], accounts: pd.DataFrame, quarter: Quarter,
                      lifetime_value: pd.Series | None = None,
                      settings: ValueSettings = ValueSettings(),
-                     value: AccountValue | None = None) -> pd.DataFrame:
+                     value: AccountValue | None = None,
+                     first_purchases: pd.Series | None = None,
+                     bought: ProductLinesBought | None = None) -> pd.DataFrame:
     """One row per account invoiced in the 24 months to the quarter's end.
 
-    value: :func:`twelve_month_windows`, when the caller has it already (the selection shares
-    it with the long tail); computed here otherwise.
+    What the caller may have computed already, else computed here:
+    value: :func:`twelve_month_windows` (the selection shares it with the long tail);
+    first_purchases: each account's first purchase up to the quarter's end, as lifetime
+    value's purchase histories have it (``LifetimeValue.frame["first_purchase"]``);
+    bought: :class:`ProductLinesBought` (shared with :func:`group_features`).
     """
     money = _money(value or twelve_month_windows(tables, quarter, settings), quarter)
-    purchases = _purchases(tables, quarter)
+    if first_purchases is None:
+        first_purchases = purchase_history(tables, quarter.end)["first_purchase"]
+    if bought is None:
+        bought = ProductLinesBought.of(tables, quarter)
     described = (accounts.set_index("account_id")
                  .loc[:, ["account_name", "industry", "country", "estimated_wallet", *SCORES]]
                  .rename(columns={"account_name": "name"}))
     frame = _invoiced(described, money)
-    purchases = aligned(purchases, frame.index)
-    frame["product_lines"] = purchases["product_lines"].fillna(0).astype(int)
-    frame["first_purchase"] = purchases["first_purchase"]
+    frame["product_lines"] = bought.per_account(frame.index)
+    frame["first_purchase"] = aligned(first_purchases.to_frame(), frame.index).iloc[:, 0]
     frame["lifetime_value"] = (aligned(lifetime_value.to_frame(), frame.index).iloc[:, 0]
                                if lifetime_value is not None else np.nan)
     return _ratios(frame, quarter).rename_axis("account_id")
+
+
+@dataclass(frozen=True)
+class ProductLinesBought:
+    """The distinct (account, product line) pairs of the purchases (positive lines) in the
+    12 months to a quarter's end, encoded as integers: both the accounts' and the groups'
+    product lines are counted from them, with one pass over the lines."""
+
+    accounts: pd.Index
+    """The accounts that bought, each once."""
+    account: np.ndarray
+    """Per pair, its account's position in ``accounts``."""
+    line: np.ndarray
+    """Per pair, its product line's code (0 to lines - 1)."""
+    lines: int
+
+    @classmethod
+    def of(cls, tables: dict[str, ibis.Table], quarter: Quarter) -> ProductLinesBought:
+        sales = purchase_lines(tables, quarter.end)
+        sales = sales.filter([sales.invoice_date >= quarter.shift(-3).start,
+                              sales.product_line.notnull()])
+        pairs = sales.select("account_id", "product_line").distinct().to_pyarrow()
+        accounts = pc.dictionary_encode(pairs.column("account_id").combine_chunks())
+        lines = pc.dictionary_encode(pairs.column("product_line").combine_chunks())
+        return cls(pd.Index(pd.Series(accounts.dictionary, dtype="str"), name="account_id"),
+                   accounts.indices.to_numpy(), lines.indices.to_numpy().astype("int64"),
+                   len(lines.dictionary))
+
+    def per_account(self, index: pd.Index) -> np.ndarray:
+        """How many product lines each account of ``index`` bought (0: none)."""
+        counts = np.append(np.bincount(self.account, minlength=len(self.accounts)), 0)
+        return counts[positions(index, self.accounts)]  # -1, not found: the appended 0
+
+    def per_group(self, groups: GroupCodes) -> np.ndarray:
+        """How many distinct product lines the members of each group bought, by group code;
+        accounts not in the accounts table belong to no group."""
+        code = np.append(groups.code, -1)[positions(self.accounts, groups.account_ids)]
+        pair_code = code[self.account]
+        known = pair_code >= 0
+        width = max(self.lines, 1)
+        # (group, line) as one number; sorted, each distinct pair counts once (np.unique
+        # hashes, several times slower at millions of pairs)
+        pairs = np.sort(pair_code[known] * width + self.line[known])
+        distinct = pairs[np.flatnonzero(np.diff(pairs, prepend=-1))]
+        return np.bincount(distinct // width, minlength=len(groups.ids))
 
 
 @dataclass(frozen=True)
@@ -110,9 +162,10 @@ class GroupCodes:
         return members.reset_index(drop=True).assign(group_code=self.code[row[known]])
 
 
-def group_features(tables: dict[str, ibis.Table], accounts: pd.DataFrame, quarter: Quarter,
-                   by_account: pd.DataFrame) -> pd.DataFrame:
-    """The same features per group, from the account features (see the module docstring).
+def group_features(accounts: pd.DataFrame, quarter: Quarter, by_account: pd.DataFrame,
+                   bought: ProductLinesBought) -> pd.DataFrame:
+    """The same features per group, from the account features and the product lines
+    bought; see the module docstring.
 
     Grouped on integer group codes, the ids looked up once: pandas turns text ids into
     Python strings again at every group-by and reindex (seconds each at a million).
@@ -131,8 +184,7 @@ def group_features(tables: dict[str, ibis.Table], accounts: pd.DataFrame, quarte
         industry=top["industry"].set_axis(summed.index),
         country=top["country"].set_axis(summed.index),
         first_purchase=members.groupby(code)["first_purchase"].min(),
-        product_lines=_group_product_lines(tables, quarter, groups, members)
-        .reindex(summed.index).fillna(0).astype(int),
+        product_lines=bought.per_group(groups)[present],
         members=members.groupby(code).size(),
     )
     for score in SCORES:
@@ -213,41 +265,6 @@ def current_window(value: AccountValue, quarter: Quarter) -> pd.DataFrame:
         "account_id").drop(columns="period_start")
 
 
-def _purchases(tables, quarter: Quarter) -> pd.DataFrame:
-    """Per account, in one pass over the lines: the first purchase (a day with a positive
-    line, as lifetime value counts them) and the distinct product lines bought in the
-    12 months to the quarter's end."""
-    sales = purchase_lines(tables, quarter.end)
-    found = sales.group_by("account_id").aggregate(
-        first_purchase=sales.invoice_date.min(),
-        product_lines=sales.product_line.nunique(
-            where=sales.invoice_date >= quarter.shift(-3).start)).to_pandas()
-    found["first_purchase"] = pd.to_datetime(found["first_purchase"])
-    return found.set_index("account_id")
-
-
-def _group_product_lines(tables, quarter: Quarter, groups: GroupCodes,
-                         members: pd.DataFrame) -> pd.Series:
-    """Distinct product lines any member of each group bought in the 12 months, by group
-    code: a stand-alone account's own count; only groups of several accounts (a few in a
-    hundred, usually) are counted on the engine."""
-    size = np.bincount(groups.code, minlength=len(groups.ids))  # accounts per group
-    alone = size[members["group_code"].to_numpy()] == 1
-    counts = members.loc[alone, ["group_code", "product_lines"]].set_index("group_code")[
-        "product_lines"]
-    several = size[groups.code] > 1
-    if not several.any():
-        return counts
-    lines = tables["invoice_lines"]
-    window = lines.filter([lines.invoice_date >= quarter.shift(-3).start,
-                           lines.invoice_date <= quarter.end, lines.gross_amount > 0])
-    mapping = ibis.memtable(pd.DataFrame({"account_id": groups.account_ids[several].astype(str),
-                                          "group_code": groups.code[several]}))
-    window = window.join(mapping, "account_id")
-    found = window.group_by("group_code").aggregate(product_lines=window.product_line.nunique())
-    return pd.concat([counts, found.to_pandas().set_index("group_code")["product_lines"]])
-
-
 def _weighted_mean(members: pd.DataFrame, code: np.ndarray, column: str) -> pd.Series:
     weight = members["net_sales"].clip(lower=0).where(members[column].notna(), 0)
     total = (members[column].fillna(0) * weight).groupby(code).sum()
@@ -282,12 +299,21 @@ def selection_features(tables: dict[str, ibis.Table], data: Dataset, quarter: Qu
         lifetime = account_lifetime_values(data, tables, quarter.end,
                                            horizon_years=horizon_years,
                                            discount_rate=discount_rate, random_state=random_state)
-        accounts = data.tables["accounts"]
-        by_account = account_features(tables, accounts, quarter, lifetime.frame["clv"],
-                                      value=value)
-        if select_groups:
-            return group_features(tables, accounts, quarter, by_account), by_account
-        return by_account, by_account
+        return unit_features(tables, data.tables["accounts"], quarter, lifetime.frame,
+                             select_groups=select_groups, value=value)
 
     key = (str(quarter), select_groups, horizon_years, discount_rate, random_state)
     return computed_once(data, "selection_features", key, compute)
+
+
+def unit_features(tables: dict[str, ibis.Table], accounts: pd.DataFrame, quarter: Quarter,
+                  lifetime: pd.DataFrame, *, select_groups: bool,
+                  value: AccountValue | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The features per selection unit and per account, given each account's lifetime
+    value (``clv``) and first purchase from the lifetime-value fit to the quarter's end."""
+    bought = ProductLinesBought.of(tables, quarter)
+    by_account = account_features(tables, accounts, quarter, lifetime["clv"], value=value,
+                                  first_purchases=lifetime["first_purchase"], bought=bought)
+    if select_groups:
+        return group_features(accounts, quarter, by_account, bought), by_account
+    return by_account, by_account

@@ -37,7 +37,8 @@ WEEKS_PER_YEAR = 52.0
 @dataclass
 class LifetimeValue:
     frame: pd.DataFrame
-    """Per account: frequency, recency, T, monetary_value, p_alive, clv, clv_lower, clv_upper."""
+    """Per account: frequency, recency, T, monetary_value, first_purchase, p_alive, clv,
+    clv_lower, clv_upper."""
     bgnbd: BGNBD
     gamma_gamma: GammaGamma
 
@@ -65,7 +66,8 @@ def purchase_history(tables: dict[str, ibis.Table], end: date,
 
 
 def rfm_summary(tables: dict[str, ibis.Table], end: date, **value_options) -> pd.DataFrame:
-    """BG/NBD and Gamma-Gamma inputs per account, in weeks, up to ``end``."""
+    """BG/NBD and Gamma-Gamma inputs per account, in weeks, up to ``end``, and the day
+    of the first purchase they count from."""
     history = purchase_history(tables, end)
     net = net_revenue(tables, None, end, **value_options)
     weeks = pd.Timedelta(days=7)
@@ -75,6 +77,7 @@ def rfm_summary(tables: dict[str, ibis.Table], end: date, **value_options) -> pd
         # Age runs to the end of the last day, so a first purchase on that day has T > 0.
         "T": (pd.Timestamp(end) + pd.Timedelta(days=1) - history["first_purchase"]) / weeks,
         "monetary_value": net.reindex(history.index).fillna(0) / history["purchases"],
+        "first_purchase": history["first_purchase"],
     })
 
 

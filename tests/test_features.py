@@ -8,7 +8,13 @@ import pytest
 from kamlib.contract import CRITERION_FEATURES
 from kamlib.economics import account_value, group_of
 from kamlib.engine import connect, open_tables
-from kamlib.features import GroupCodes, account_features, group_features
+from kamlib.features import (
+    GroupCodes,
+    ProductLinesBought,
+    account_features,
+    group_features,
+    unit_features,
+)
 from kamlib.periods import Quarter
 from kamlib.validate import validate_folder
 from support import SAMPLE
@@ -20,8 +26,10 @@ def features(company, tmp_path):
     tables = open_tables(data, connect("duckdb"), tmp_path / "staging")
     accounts = data.tables["accounts"]
     ltv = pd.Series({"00101": 1000.0, "00200": -50.0, "00300": 400.0})
-    by_account = account_features(tables, accounts, Quarter.parse("2026Q1"), ltv)
-    return by_account, group_features(tables, accounts, Quarter.parse("2026Q1"), by_account)
+    quarter = Quarter.parse("2026Q1")
+    by_account = account_features(tables, accounts, quarter, ltv)
+    bought = ProductLinesBought.of(tables, quarter)
+    return by_account, group_features(accounts, quarter, by_account, bought)
 
 
 def test_every_criterion_feature_is_computed(features):
@@ -58,7 +66,8 @@ def sample_features(tmp_path_factory):
     tables = open_tables(data, connect("duckdb"), tmp_path_factory.mktemp("staging"))
     quarter = Quarter.parse("2026Q3")
     by_account = account_features(tables, data.tables["accounts"], quarter)
-    by_group = group_features(tables, data.tables["accounts"], quarter, by_account)
+    bought = ProductLinesBought.of(tables, quarter)
+    by_group = group_features(data.tables["accounts"], quarter, by_account, bought)
     return data, tables, quarter, by_account, by_group
 
 
@@ -95,6 +104,23 @@ def test_first_purchase_and_product_lines_match_the_invoice_lines(sample_feature
     shared = window.groupby(window["account_id"].map(group))["product_line"].nunique()
     assert (by_group["members"] > 1).sum() >= 10  # groups of several accounts are covered
     assert (by_group["product_lines"] == shared.reindex(by_group.index).fillna(0)).all()
+
+
+def test_features_from_the_lifetime_fit_are_those_read_from_the_lines(sample_features):
+    """The selection takes first purchases from the lifetime-value fit, which counts them
+    the same way, instead of another pass over the lines."""
+    from kamlib.lifetime import fit_lifetime_value, rfm_summary
+
+    data, tables, quarter, by_account, by_group = sample_features
+    lifetime = fit_lifetime_value(rfm_summary(tables, quarter.end), horizon_years=3.0,
+                                  discount_rate=0.1, n_draws=0).frame
+    groups, accounts = unit_features(tables, data.tables["accounts"], quarter, lifetime,
+                                     select_groups=True)
+    for ours, read in ((accounts, by_account), (groups, by_group)):
+        pd.testing.assert_frame_equal(ours.drop(columns="lifetime_value"),
+                                      read.drop(columns="lifetime_value"))
+    pd.testing.assert_series_equal(accounts["lifetime_value"],
+                                   lifetime["clv"].reindex(accounts.index), check_names=False)
 
 
 def test_group_codes_number_groups_in_id_order(company):
