@@ -8,9 +8,10 @@ and hands the validated data to the kernels it runs (:func:`handed_over`), so a
 workbook does not parse and check the same files again. The hand-over is a pickle in a
 private folder next to the run's reports, written and read by the same user's
 processes during one run and removed after it; it is used only while every file the
-validation read (the data folder's, the mapping and the files it names) has the size
-and modification time it had before validation (and on the same day, as validation
-checks for dates in the future); otherwise the kernel validates the data itself.
+validation read (:func:`run_inputs`: the tables' files, the criteria, the mapping; not
+reports written into the data folder) has the size and modification time it had before
+validation (and on the same day, as validation checks for dates in the future);
+otherwise the kernel validates the data itself.
 Results the workbooks of a run all need, such as the lifetime-value fit and the tables
 staged for the engine, are computed by the first and kept beside the hand-over for the
 others (:func:`computed_once`, :func:`on_engine`); workbooks running side by side wait for

@@ -76,9 +76,10 @@ def account_features(tables: dict[str, ibis.Table], accounts: pd.DataFrame, quar
                  .rename(columns={"account_name": "name"}))
     frame = _invoiced(described, money)
     frame["product_lines"] = bought.per_account(frame.index)
-    frame["first_purchase"] = aligned(first_purchases.to_frame(), frame.index).iloc[:, 0]
-    frame["lifetime_value"] = (aligned(lifetime_value.to_frame(), frame.index).iloc[:, 0]
-                               if lifetime_value is not None else np.nan)
+    # One lookup for both when they come from one frame (the lifetime-value fit's).
+    fitted = pd.DataFrame({"first_purchase": first_purchases, "lifetime_value": lifetime_value
+                           if lifetime_value is not None else np.nan})
+    frame[fitted.columns] = aligned(fitted, frame.index)
     return _ratios(frame, quarter).rename_axis("account_id")
 
 

@@ -147,9 +147,9 @@ def load_data(root: Path, mapping: Mapping | None = None) -> Dataset:
 
 
 def input_files(root: Path, mapping: Mapping | None = None) -> list[Path]:
-    """The files :func:`load_data` reads from ``root``: each table's file, sheets or part
-    files (a mapping's, where it names them) and the selection criteria. Anything else in
-    the folder, such as reports written into it, is not input."""
+    """The files :func:`load_data` reads from ``root``: each table's file or part files
+    (those a mapping names, where it names them) and the selection criteria. Anything else
+    in the folder, such as reports written into it, is not input."""
     root = Path(root)
     if not root.is_dir():
         return []
