@@ -39,6 +39,7 @@ import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict, Field
 
 from kamlib.engine import fetch_frame
+from kamlib.periods import Quarter
 
 Grain = Literal["month", "quarter", "year"]
 KEYS = ["account_id", "period_start"]
@@ -122,6 +123,18 @@ def account_value(tables: dict[str, ibis.Table], *, grain: Grain | Sequence[date
             "cost_to_serve_fallback_share), so net revenue is an estimate.")
     pool_columns = [*(list(pools) or [FALLBACK_POOL]), CARRYING_POOL]
     return AccountValue(frame, pool_columns, notes)
+
+
+def net_revenue(tables: dict[str, ibis.Table], start: date | None, end: date, *,
+                settings: ValueSettings = ValueSettings()) -> pd.Series:
+    """Each account's net revenue from ``start`` (a quarter's first day; by default that of
+    the first invoice) to ``end``: the sum of its quarters, as every report adds them up,
+    summed on the engine."""
+    if start is None:
+        first = tables["invoice_lines"].invoice_date.min().to_pyarrow().as_py()
+        start = Quarter.containing(first or end).start
+    value = account_value(tables, grain=[start], end=end, settings=settings).frame
+    return value.set_index("account_id")["net_revenue"]
 
 
 def _quarter_starts(starts: Sequence[date], start: date | None) -> list[date]:

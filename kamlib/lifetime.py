@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from kamlib.company import computed_once
-from kamlib.economics import ValueSettings, account_value
+from kamlib.economics import ValueSettings, net_revenue
 from kamlib.load import Dataset
 from kamlib.periods import Quarter
 from kamlib.value import BGNBD, GammaGamma, gamma_gamma_eligible, lifetime_value
@@ -79,18 +79,6 @@ def rfm_summary(tables: dict[str, ibis.Table], end: date, **value_options) -> pd
         "monetary_value": net.reindex(history.index).fillna(0) / history["purchases"],
         "first_purchase": history["first_purchase"],
     })
-
-
-def net_revenue(tables: dict[str, ibis.Table], start: date | None, end: date,
-                **value_options) -> pd.Series:
-    """Each account's net revenue from ``start`` (a quarter's first day; by default that of
-    the first invoice) to ``end``: the sum of its quarters, as every report adds them up,
-    summed on the engine."""
-    if start is None:
-        first = tables["invoice_lines"].invoice_date.min().to_pyarrow().as_py()
-        start = Quarter.containing(first or end).start
-    value = account_value(tables, grain=[start], end=end, **value_options).frame
-    return value.set_index("account_id")["net_revenue"]
 
 
 def fit_lifetime_value(summary: pd.DataFrame, *, horizon_years: float, discount_rate: float,

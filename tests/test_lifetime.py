@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 
 from support import SAMPLE
-from kamlib.economics import account_value
+from kamlib.economics import account_value, net_revenue
 from kamlib.engine import connect, open_tables
-from kamlib.lifetime import holdout_check, net_revenue, rfm_summary
+from kamlib.lifetime import holdout_check, rfm_summary
 from kamlib.validate import validate_folder
 
 END = date(2026, 9, 30)
