@@ -13,6 +13,8 @@ before its kernels start.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import IO
 
 from jupyter_core.utils import ensure_event_loop
@@ -98,19 +100,31 @@ class KamEngine(NBClientEngine):
             startup_timeout=start_timeout, kernel_name=kernel_name, log=logger,
             log_output=log_output, stdout_file=stdout_file, stderr_file=stderr_file)
         launch = {"stdout": kernel_log, "stderr": kernel_log} if kernel_log else {}
-        client = PapermillNotebookClient(nb_man, **final_kwargs)
+        client = _Client(nb_man, **final_kwargs)
         try:
             return client.execute(**launch)
-        except BaseException:
-            # Stopped or failed mid-cell (kamlib.side_by_side): the client's tasks are
-            # cancelled now, rather than fail later against a kernel shut down meanwhile.
-            _cancel_pending(ensure_event_loop())
-            raise
         finally:
             # A kernel given to papermill (km, see kamlib.kernels) stays for the next
             # workbook; only the client's channels to it close.
             if client.kc is not None:
                 client.kc.stop_channels()
+
+
+class _Client(PapermillNotebookClient):
+    """papermill's client, whose tasks a stop cancels before the kernel shuts down."""
+
+    @contextmanager
+    def setup_kernel(self, **kwargs) -> Iterator[None]:
+        with super().setup_kernel(**kwargs):
+            try:
+                yield
+            except BaseException:
+                # Stopped or failed mid-cell (Ctrl-C, SIGTERM, kamlib.side_by_side): the
+                # cell's tasks are cancelled now. Left pending, they would run on while
+                # nbclient shuts a kernel it started down, end in DeadKernelError and
+                # print "Task exception was never retrieved" with a traceback.
+                _cancel_pending(ensure_event_loop())
+                raise
 
 
 def _cancel_pending(loop: asyncio.AbstractEventLoop) -> None:

@@ -97,6 +97,7 @@ class RichDisplay(RunProgress):
         self.overall = self.progress.add_task("Workbooks", total=workbooks)
         self.cells: dict[str, TaskID] = {}
         self.titles: dict[str, str] = {}
+        self.sections: dict[str, str] = {}
 
     def __enter__(self) -> RichDisplay:
         self.progress.start()
@@ -113,6 +114,9 @@ class RichDisplay(RunProgress):
     def cell_started(self, workbook: str, index: int, total: int, section: str) -> None:
         self.progress.update(self.cells[workbook], total=total, completed=index,
                              description=f"  {self.titles[workbook]}: {_short(section)}")
+        if self.sections.get(workbook) != section:
+            self.sections[workbook] = section
+            self.progress.refresh()  # drawn now: a step quicker than a tick still shows
 
     def cell_finished(self, workbook: str, index: int, seconds: float) -> None:
         self.progress.update(self.cells[workbook], completed=index + 1)

@@ -9,7 +9,6 @@ import nbformat
 from rich.console import Console
 
 from kamlib import runner
-from kamlib.notebook_engine import ENGINE
 from kamlib.progress import SLOW_CELL_SECONDS, PlainDisplay, cell_sections
 
 
@@ -40,27 +39,6 @@ def test_plain_log_names_the_workbook_slow_cells_and_the_outcome():
                      "value: failed after 42 s"]
 
 
-def test_the_executed_notebook_is_written_once_when_the_run_ends(tmp_path, monkeypatch):
-    """Not at every cell start and end as papermill does: with the charts' data in the
-    outputs that is half a megabyte per write. A real kernel runs the notebook."""
-    import papermill as pm
-    import papermill.engines
-
-    writes = []
-    write = papermill.engines.write_ipynb
-    monkeypatch.setattr(papermill.engines, "write_ipynb",
-                        lambda nb, path: (writes.append(path), write(nb, path)))
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(f"x = {i}")
-                                               for i in range(5)])
-    source, executed = tmp_path / "in.ipynb", tmp_path / "out.ipynb"
-    nbformat.write(notebook, source)
-    pm.execute_notebook(source, executed, engine_name=ENGINE, kernel_name=runner.KERNEL,
-                        progress_bar=False)
-    assert writes == [str(executed)]
-    cells = nbformat.read(executed, as_version=4).cells
-    assert all(c.metadata.papermill.status == "completed" for c in cells)
-
-
 def test_live_display_keeps_a_bar_per_workbook_running_side_by_side():
     from kamlib.progress import RichDisplay
 
@@ -77,3 +55,20 @@ def test_live_display_keeps_a_bar_per_workbook_running_side_by_side():
                  for t in display.progress.tasks}
     assert tasks == {"Workbooks": (1, 2), "Account value: writing the report": (6, 26),
                      "Key account selection: [red]failed[/]": (2, 20)}
+
+
+def test_live_display_draws_every_section_however_quick_its_cells():
+    """A section whose cells run between two of the display's ticks is still shown."""
+    from kamlib.progress import RichDisplay
+
+    buffer = io.StringIO()
+    sections = ["1. From gross sales to net revenue", "2. Cost to serve by pool",
+                "3. The whale curve"]
+    with RichDisplay(Console(file=buffer, width=120, force_terminal=True),
+                     workbooks=1) as display:
+        display.workbook_started("value", "Account value")
+        for index, section in enumerate(s for s in sections for _ in range(2)):  # 2 cells each
+            display.cell_started("value", index, 6, section)
+            display.cell_finished("value", index, 0.0)
+    drawn = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", buffer.getvalue())
+    assert all(f"Account value: {section}" in drawn for section in sections)
