@@ -7,7 +7,6 @@ sample to check its size and speed.
 from __future__ import annotations
 
 import csv
-import time
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -317,11 +316,8 @@ def test_contract_drift_fails_loudly():
         conform("executives", {**columns, "nickname": []})
 
 
-def test_default_sample_is_small_and_quick(tmp_path):
-    started = time.perf_counter()
+def test_default_sample_is_small(tmp_path):
     summary = write_sample(tmp_path)
-    seconds = time.perf_counter() - started
-    assert seconds < 15
     assert 90_000 <= summary.rows["invoice_lines"] <= 130_000
     assert (tmp_path / "invoice_lines.csv").stat().st_size < 8_000_000
     assert summary.start == date(2023, 10, 1) and summary.end == date(2026, 9, 30)
