@@ -1,11 +1,12 @@
 """The papermill engine ``kam run`` executes notebooks with: it reports each cell and keeps
 the kernel's own output in the run's log.
 
-:class:`KamEngine` is papermill's nbclient engine with two changes: it reports every cell
-to a :class:`kamlib.progress.RunProgress`, and it sends the kernel process's own output
+:class:`KamEngine` is papermill's nbclient engine with three changes: it reports every
+cell to a :class:`kamlib.progress.RunProgress`; it sends the kernel process's own output
 (its start-up warnings, the "KeyboardInterrupt caught in kernel" that jupyter_client's
 interrupt-before-shutdown provokes, Spark's JVM logs) to the run's log file instead of
-the user's terminal. Importing this module imports papermill (most of a second) and
+the user's terminal; and a run stopped mid-cell cancels the cell's tasks before the
+kernel shuts down. Importing this module imports papermill (most of a second) and
 registers the engine as :data:`ENGINE`; the runner does so when a notebook runs, not
 before its kernels start.
 """
