@@ -40,6 +40,8 @@ hang a run. The rules that make it so:
   exponential time on a long value), and at most :data:`MAX_VARIABLE_REPEATS` variable
   repeats (``.*``, ``\\d+``, ``x{1,3}``), so a match costs at most a small power of the
   value's length.
+- A ``delimiter`` is one character (pandas reads a longer one as a regular expression),
+  an ``encoding`` a text encoding.
 - YAML is read with the safe loader; a syntax error names the line and column, and a
   key given twice is refused rather than the second silently winning.
 """
@@ -339,6 +341,23 @@ def _nested(pattern: str, what: str) -> None:
                      "[ab]* or \\d+, or write one rule per alternative")
 
 
+def _one_character(delimiter: str | None) -> str | None:
+    # pandas reads a longer separator as a regular expression: a pattern in disguise.
+    if delimiter is not None and (len(delimiter) != 1 or delimiter in '\r\n"'):
+        raise ValueError(f"delimiter must be one character, like ';' or '\\t'. Got "
+                         f"{delimiter!r}")
+    return delimiter
+
+
+def _text_encoding(encoding: str) -> str:
+    try:
+        "".encode(encoding)  # LookupError for unknown codecs and bytes-to-bytes ones (base64)
+    except LookupError:
+        raise ValueError(f"encoding must name a text encoding, like utf-8 or cp1252. Got "
+                         f"'{encoding}'") from None
+    return encoding
+
+
 SafePattern = Annotated[str, AfterValidator(_safe_pattern)]
 ComputeExpression = Annotated[str, AfterValidator(_expression)]
 DefaultValue = Annotated[str | float | bool, AfterValidator(_plain_fields)]
@@ -383,9 +402,9 @@ class TableMapping(_Strict):
     file: Annotated[str | None, AfterValidator(_inside_folder)] = None
     """File name or glob pattern, relative to the data folder."""
     sheets: Literal["all"] | tuple[str, ...] = "all"
-    delimiter: str | None = None
+    delimiter: Annotated[str | None, AfterValidator(_one_character)] = None
     decimal: Literal[".", ","] | None = None
-    encoding: str = "utf-8-sig"
+    encoding: Annotated[str, AfterValidator(_text_encoding)] = "utf-8-sig"
     date_format: str | None = None
     """strptime format of dates, e.g. "%m/%d/%Y" for US exports."""
     derive_from: str | None = None

@@ -87,6 +87,8 @@ def test_mapping_naming_an_unknown_header_says_which(tmp_path):
     ("tables: [\n", "not valid YAML"),
     ("- tables\n", "line 1: a mapping file must be a YAML mapping"),
     ("tables: [accounts]\n", "line 1, tables: Input should be a valid dictionary"),
+    ("tables:\n  accounts:\n    delimiter: '(a+)+b'\n", "line 3, .*delimiter must be one "),
+    ("tables:\n  accounts:\n    encoding: base64\n", "line 3, .*must name a text encoding"),
 ])
 def test_invalid_mapping_files_are_refused(tmp_path, text, message):
     mapping = tmp_path / "m.yml"
@@ -249,8 +251,8 @@ def test_a_mapped_file_linking_outside_the_data_folder_is_not_read(tmp_path):
 ])
 def test_patterns_that_could_backtrack_for_ever_are_refused(tmp_path, pattern, said):
     mapping = tmp_path / "m.yml"
-    mapping.write_text("tables:\n  invoice_lines:\n    drop:\n"
-                       f"      - {{column: account_id, reason: test, pattern: {json.dumps(pattern)}}}\n")
+    mapping.write_text("tables:\n  invoice_lines:\n    drop:\n      - {column: account_id, "
+                       f"reason: test, pattern: {json.dumps(pattern)}}}\n")
     with pytest.raises(MappingError, match=rf"line 4, tables.invoice_lines.drop.0.pattern: "
                                            rf".*{re_escape(said)}"):
         read_mapping(mapping)
