@@ -69,6 +69,7 @@ from pydantic import (
     PrivateAttr,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 from kamlib.contract import TABLES
@@ -368,6 +369,15 @@ class ClassRule(_Strict):
     """Regular expression matched against the whole source value."""
     value: str
     """The class; may refer to the pattern's groups as \\1, \\2."""
+
+    @model_validator(mode="after")
+    def _groups_exist(self) -> ClassRule:
+        try:  # the value is a replacement template: its \1, \2 must be groups of the pattern
+            re_parser.parse_template(self.value, re.compile(self.pattern))
+        except re.error as exc:
+            raise ValueError(f"value '{self.value}' must refer only to groups of the pattern "
+                             f"'{self.pattern}': {exc}") from None
+        return self
 
 
 class Classify(_Strict):

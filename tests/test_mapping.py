@@ -89,6 +89,8 @@ def test_mapping_naming_an_unknown_header_says_which(tmp_path):
     ("tables: [accounts]\n", "line 1, tables: Input should be a valid dictionary"),
     ("tables:\n  accounts:\n    delimiter: '(a+)+b'\n", "line 3, .*delimiter must be one "),
     ("tables:\n  accounts:\n    encoding: base64\n", "line 3, .*must name a text encoding"),
+    ("tables:\n  accounts:\n    classify:\n      country:\n        source: C\n        rules:\n"
+     "          - {pattern: '(I)taly', value: '\\9'}\n", "line 7, .*groups of the pattern"),
 ])
 def test_invalid_mapping_files_are_refused(tmp_path, text, message):
     mapping = tmp_path / "m.yml"
