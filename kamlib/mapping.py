@@ -707,8 +707,8 @@ def _default(out: pd.DataFrame, table: str, target: str,
                 f"Mapping for {table}: the default of {target}, '{value}', names "
                 f"{', '.join(map(repr, unknown))}, which is not a column mapped in this table. "
                 f"Fix: use one of {', '.join(map(str, out.columns))}.")
-        filled = (out[fields].apply(lambda row: value.format_map(row.to_dict()), axis=1)
-                  if fields else pd.Series(value.format_map({}), index=out.index))
+        filled = pd.Series([value.format_map(row) for row in out[fields].to_dict("records")],
+                           index=out.index, dtype="string")
     else:
         filled = pd.Series(value, index=out.index)
     return out[target].where(out[target].notna(), filled) if target in out else filled
