@@ -39,7 +39,15 @@ from pydantic import ValidationError
 from kamlib.contract import CRITERIA_FILE, TABLES, Column, SelectionCriteria, Table
 from kamlib.errors import KamError, Problem
 from kamlib.large import LargeTable, columns_of, is_large, type_fits
-from kamlib.mapping import Mapping, TableMapping, apply_mapping
+from kamlib.mapping import (
+    Mapping,
+    TableMapping,
+    YamlSyntaxError,
+    apply_mapping,
+    mapped_files,
+    read_yaml,
+    yaml_line,
+)
 
 FORMATS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "excel", ".xlsm": "excel",
            ".parquet": "parquet", ".pq": "parquet"}
@@ -264,7 +272,7 @@ class _ReadError(KamError):
 def _find_files(root: Path, table: Table, rules: TableMapping | None,
                 problems: list[Problem]) -> list[Path]:
     if rules is not None and rules.file:
-        files = sorted(root.glob(rules.file))
+        files = mapped_files(root, rules.file)
         if not files:
             problems.append(Problem("error", table.name, rules.file, "the mapped file is missing",
                                     f"a file matching '{rules.file}' in {root}", "no such file",
@@ -553,12 +561,28 @@ def _load_criteria(data: Dataset) -> SelectionCriteria | None:
 def read_criteria(path: Path) -> SelectionCriteria:
     """The selection criteria management agreed, checked; a clear problem otherwise."""
     try:
-        return SelectionCriteria.model_validate(yaml.safe_load(path.read_text("utf-8")) or {})
-    except (OSError, yaml.YAMLError, ValidationError) as exc:
-        found = (str(exc).splitlines()[0] if not isinstance(exc, ValidationError) else
-                 "; ".join(f"{'.'.join(map(str, e['loc'])) or 'file'}: {e['msg']}"
-                           for e in exc.errors()))
-        raise _ReadError(Problem("error", "selection_criteria", path.name,
-                                 "the selection criteria file is invalid",
-                                 "the structure in docs/data-contract.md", found,
-                                 "correct the file with management's agreed criteria")) from None
+        content, document = read_yaml(path)
+    except OSError as exc:
+        raise _criteria_problem(path, "the file cannot be read", str(exc)) from None
+    except YamlSyntaxError as exc:
+        raise _criteria_problem(path, f"the file is not valid YAML at {exc.where}", exc.what,
+                                f"{exc.fix}, at {exc.where}") from None
+    if not isinstance(content, dict | None):
+        raise _criteria_problem(path, "the file is not a YAML mapping",
+                                f"{'a list' if isinstance(content, list) else 'a single value'}"
+                                " at line 1") from None
+    try:
+        return SelectionCriteria.model_validate(content or {})
+    except ValidationError as exc:
+        found = "; ".join(f"line {yaml_line(document, e['loc'])}, "
+                          f"{'.'.join(map(str, e['loc'])) or 'file'}: {e['msg']}"
+                          for e in exc.errors())
+        raise _criteria_problem(path, "the selection criteria file is invalid", found) from None
+
+
+def _criteria_problem(path: Path, what: str, found: str,
+                      fix: str = "correct the file with management's agreed criteria"
+                      ) -> _ReadError:
+    return _ReadError(Problem("error", "selection_criteria", path.name, what,
+                              "the structure in docs/data-contract.md (keys such as agreed_by, "
+                              "agreed_on and criteria)", found, fix))

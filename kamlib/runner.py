@@ -43,6 +43,7 @@ from kamlib.company import handed_over, reporting_quarter, run_inputs
 from kamlib.errors import ParameterError, RunError
 from kamlib.kernels import KernelPool, Lease, StartedKernel
 from kamlib.load import Dataset
+from kamlib.mapping import read_mapping
 from kamlib.periods import Quarter
 from kamlib.progress import RunProgress
 from kamlib.side_by_side import SideBySide
@@ -107,15 +108,18 @@ def workbook_parameters(workbook: Workbook, given: dict[str, str]) -> BaseModel:
 
 
 def _input_files(given: dict[str, str]) -> dict[str, str]:
-    """Input files (``*_file`` parameters) made absolute, as the kernel runs in notebooks/,
-    and checked to exist before any kernel starts."""
+    """Input files (``*_file`` parameters and the mapping) made absolute, as the kernel runs
+    in notebooks/, and checked to exist before any kernel starts; the mapping is read and
+    checked too, as ``--mapping`` is: what it may run or read is refused here."""
     resolved = dict(given)
     for name, value in given.items():
-        if name.endswith("_file") and value not in (None, ""):
+        if (name.endswith("_file") or name == "mapping") and value not in (None, ""):
             path = Path(value).expanduser().resolve()
             if not path.is_file():
                 raise ParameterError(f"{name} must be an existing file. Got '{value}' "
                                      f"(looked for {path}).")
+            if name == "mapping":
+                read_mapping(path)  # raises MappingError naming the file and line
             resolved[name] = str(path)
     return resolved
 
@@ -166,13 +170,18 @@ def run_workbooks(names: list[str], *, data: Path, out: Path, mapping: Path | No
     out = out.resolve()  # the kernel runs in notebooks/, so every path it gets is absolute
     given = {**(params or {}), "data_dir": str(data.resolve())}
     if mapping:
-        given["mapping"] = str(mapping.resolve())
+        if given.get("mapping"):
+            raise ParameterError("the mapping is given twice, by --mapping and by --param "
+                                 "mapping=. Give it once.")
+        given["mapping"] = str(mapping)
     if engine:
         given["engine"] = engine
     if period:
         given["period"] = str(Quarter.parse(period))
     runs = list(zip(workbooks, [workbook_parameters(w, _own(w, given, workbooks))
                                 for w in workbooks]))
+    # --mapping and --param mapping= alike: the checked, absolute path validates the data.
+    mapping = Path(runs[0][1].mapping) if runs[0][1].mapping else None
     shown = RunProgress() if quiet or progress is None else progress
     if len(runs) > 1:
         yield from _side_by_side(runs, jobs, data, mapping, period, out, shown)
