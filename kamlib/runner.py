@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import difflib
 import functools
+import glob
 import hashlib
+import itertools
 import json
 import logging
 import os
@@ -37,10 +39,11 @@ from datetime import datetime, timedelta, timezone
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+from filelock import FileLock
 from pydantic import BaseModel, ValidationError
 
 from kamlib.company import handed_over, reporting_quarter, run_inputs
-from kamlib.errors import ParameterError, RunError
+from kamlib.errors import KamError, ParameterError, RunError
 from kamlib.kernels import KernelPool, Lease, StartedKernel
 from kamlib.load import Dataset
 from kamlib.periods import Quarter
@@ -245,6 +248,9 @@ def _reporting_quarter(dataset: Dataset, period: str | None, out: Path,
                        progress: RunProgress) -> str:
     """The quarter the run reports, once the data is valid; work folders that killed
     runs left in ``out`` are cleared first."""
+    for report in recover_publishing(out):  # before clearing: they are work folders
+        progress.note(f"Published {report}, the complete report of a run killed while it "
+                      "published it.")
     for stale in clear_stale_work(out):  # out exists once the data is valid
         progress.note(f"Removed {stale.name}, left in {out} by a run that was killed.")
     return str(reporting_quarter(dataset, period))
@@ -408,8 +414,9 @@ def _write_manifest(work: Path, workbook: Workbook, params: BaseModel, period: s
         "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "duration_seconds": round(seconds, 2),
     }
-    (work / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False),
-                                        encoding="utf-8")
+    # Last, and whole or not at all: a work folder with a manifest is a complete report.
+    _write_atomically(work / "manifest.json", json.dumps(manifest, indent=2,
+                                                         ensure_ascii=False))
 
 
 def _describe(path: Path) -> dict:
@@ -437,15 +444,73 @@ def _git_commit() -> str | None:
 
 
 def _publish(work: Path, target: Path) -> Path:
-    """Move the finished run into place; keep an earlier report as a dated version."""
+    """Move the finished run into place; keep an earlier report as a dated version.
+
+    The rule, for runs at once into one reports folder and for a run killed at any instant:
+
+    - a work folder is a complete report once its ``manifest.json`` exists: the manifest
+      is written last, and atomically (written aside, then renamed);
+    - one run at a time publishes a given report: it holds the lock ``.<workbook>.lock``
+      beside it (the system releases it when the run dies) from choosing names to its
+      last rename;
+    - the newest report (by the manifest's finish time) is current; the one it replaces
+      becomes ``<workbook>.<its finish time>``, with ``-2``, ``-3``, ... when two reports
+      finished in the same second, so no rename ever lands on a folder;
+    - the next run publishes, by this same rule, every complete work folder a killed run
+      left, before it clears the other work folders (see :func:`clear_stale_work`).
+
+    A kill before the manifest is complete leaves a work folder the next run removes; a
+    kill after it, before either rename or between them (no current report at that
+    instant), leaves a complete report the next run publishes. A run interrupted between
+    the renames (Ctrl-C, SIGTERM) puts the earlier report back itself.
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
-    if target.exists():
-        os.replace(target, target.with_name(f"{target.name}.{_finished(target)}"))
-    os.replace(work, target)
+    with FileLock(_lock(target)):
+        return _place(work, target)
+
+
+def _place(work: Path, target: Path) -> Path:
+    """The renames of :func:`_publish`, under its lock."""
+    if target.exists() and _finished(target) > _finished(work):  # a late, older report
+        dated = target.with_name(_dated_name(target, _finished(work)))
+        os.rename(work, dated)
+        return dated
+    archive = _dated_name(target, _finished(target)) if target.exists() else None
+    if archive:
+        os.rename(target, target.with_name(archive))
+    try:
+        os.rename(work, target)
+    except BaseException:
+        if archive:
+            os.rename(target.with_name(archive), target)
+        raise
     return target
 
 
+def _lock(target: Path) -> Path:
+    return target.with_name(f".{target.name}.lock")
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """The file is absent or whole, never a part: written aside, then renamed."""
+    aside = path.with_name(f".{path.name}.part")
+    with aside.open("w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(aside, path)
+
+
+def _dated_name(target: Path, stamp: str) -> str:
+    """``<workbook>.<finish time>``, made unique with ``-2``, ``-3``, ... when it is taken."""
+    name = f"{target.name}.{stamp}"
+    taken = {p.name for p in target.parent.glob(f"{glob.escape(name)}*")}
+    candidates = itertools.chain([name], (f"{name}-{i}" for i in itertools.count(2)))
+    return next(n for n in candidates if n not in taken)
+
+
 def _finished(folder: Path) -> str:
+    """When the report in ``folder`` finished, as it names a dated version (UTC)."""
     try:
         stamp = json.loads((folder / "manifest.json").read_text())["finished"]
     except (OSError, KeyError, ValueError):
@@ -464,21 +529,55 @@ def _work_prefix(workbook: str) -> str:
     return f".running-{workbook}-{os.getpid()}@{socket.gethostname()}-"
 
 
+def recover_publishing(out: Path, now: datetime | None = None) -> list[Path]:
+    """Publish the complete reports runs killed while publishing left in ``out`` (stale
+    work folders holding a manifest, see :func:`_publish`); return where each went.
+    Each is published under its report's lock, so only one run publishes it."""
+    published = []
+    for folder in _stale_work(out, now):
+        target = _target_of(folder, out)
+        if target is None:
+            continue
+        with FileLock(_lock(target)):
+            if folder.is_dir():  # not published meanwhile by another run
+                published.append(_place(folder, target))
+    return published
+
+
+def _target_of(work: Path, out: Path) -> Path | None:
+    """Where a complete work folder is published, from its manifest; None if incomplete."""
+    try:
+        manifest = json.loads((work / "manifest.json").read_text(encoding="utf-8"))
+        workbook, period = manifest["workbook"], manifest["period"]
+        if workbook not in WORKBOOKS or str(Quarter.parse(period)) != period:
+            return None
+    except (OSError, ValueError, KeyError, TypeError, KamError):
+        return None
+    (out / period).mkdir(exist_ok=True)
+    return out / period / workbook
+
+
 def clear_stale_work(out: Path, now: datetime | None = None) -> list[Path]:
     """Remove the work folders of runs that were killed; return what was removed.
 
     Only ``.running-*`` folders directly in ``out`` are considered, never published
     reports. A folder of a run on this host is stale once its process is gone; one
     whose run cannot be checked (another host sharing ``out``, an older kam, or a pid
-    that may have been reused) once it is older than :data:`STALE_AFTER`.
+    that may have been reused) once it is older than :data:`STALE_AFTER`. A complete
+    report among them is published instead (:func:`recover_publishing`, run first).
     """
-    now = now or datetime.now(timezone.utc)
     removed = []
-    for folder in sorted(out.glob(".running-*")):
-        if folder.is_dir() and not folder.is_symlink() and _is_stale(folder, now):
+    for folder in _stale_work(out, now):
+        if _target_of(folder, out) is None:
             shutil.rmtree(folder, ignore_errors=True)
             removed.append(folder)
     return removed
+
+
+def _stale_work(out: Path, now: datetime | None) -> list[Path]:
+    now = now or datetime.now(timezone.utc)
+    return [folder for folder in sorted(out.glob(".running-*"))
+            if folder.is_dir() and not folder.is_symlink() and _is_stale(folder, now)]
 
 
 def _is_stale(folder: Path, now: datetime) -> bool:
