@@ -166,10 +166,13 @@ def run_workbooks(names: list[str], *, data: Path, out: Path, mapping: Path | No
     if jobs < 1:
         raise ParameterError(f"jobs must be 1 or more. Got {jobs}.")
     workbooks = [_workbook(name) for name in names]
-    out = out.resolve()  # the kernel runs in notebooks/, so every path it gets is absolute
-    given = {**(params or {}), "data_dir": str(data.resolve())}
+    # Every path made absolute once, here, before any kernel starts: the kernels run in
+    # notebooks/, and the data handed over to them names its files by these paths.
+    data, out = data.expanduser().resolve(), out.expanduser().resolve()
+    mapping = mapping.expanduser().resolve() if mapping else None
+    given = {**(params or {}), "data_dir": str(data)}
     if mapping:
-        given["mapping"] = str(mapping.resolve())
+        given["mapping"] = str(mapping)
     if engine:
         given["engine"] = engine
     if period:

@@ -359,3 +359,20 @@ def test_parameters_cells_match_the_workbook_models(name):
     namespace: dict = {}
     exec(cell.source, namespace)
     assert {k: namespace[k] for k in declared} == defaults.model_dump()
+
+
+@pytest.mark.slow
+def test_relative_paths_reach_the_kernel_absolute(tmp_path):
+    """Before: a Parquet company given as a relative --data failed in the kernel (it
+    runs in notebooks/) with "No files found ... notebooks/data/invoice_lines.parquet"."""
+    made = kam("sample", "--out", "company", "--accounts", "60", "--years", "2",
+               "--format", "parquet", cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    assert list((tmp_path / "company").glob("*.parquet"))
+    result = kam("run", "value", "--data", "company", "--out", "reports", "--quiet",
+                 cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    folder = tmp_path / "reports" / "2026Q3" / "value"
+    assert (folder / "report.html").exists()
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["parameters"]["data_dir"] == str((tmp_path / "company").resolve())
