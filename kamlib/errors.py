@@ -25,6 +25,11 @@ class MappingError(KamError):
     """The column-mapping file is invalid or does not fit the export."""
 
 
+class SetupError(KamError):
+    """The machine is not ready for a run: a reports folder that cannot be written or is
+    on a full disk, the workbooks' kernel not installed. Not a fault of kam."""
+
+
 class RunError(KamError):
     """A workbook failed while running; the failed notebook is kept for inspection."""
 

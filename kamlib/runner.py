@@ -17,6 +17,7 @@ the work folders that killed runs left behind (see :func:`clear_stale_work`).
 from __future__ import annotations
 
 import difflib
+import errno
 import functools
 import glob
 import hashlib
@@ -29,11 +30,12 @@ import re
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import closing
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from importlib.metadata import PackageNotFoundError, version
@@ -43,7 +45,7 @@ from filelock import FileLock
 from pydantic import BaseModel, ValidationError
 
 from kamlib.company import handed_over, reporting_quarter, run_inputs
-from kamlib.errors import KamError, ParameterError, RunError
+from kamlib.errors import KamError, ParameterError, RunError, SetupError
 from kamlib.kernels import KernelPool, Lease, StartedKernel
 from kamlib.load import Dataset
 from kamlib.periods import Quarter
@@ -180,14 +182,69 @@ def run_workbooks(names: list[str], *, data: Path, out: Path, mapping: Path | No
     runs = list(zip(workbooks, [workbook_parameters(w, _own(w, given, workbooks))
                                 for w in workbooks]))
     shown = RunProgress() if quiet or progress is None else progress
-    if len(runs) > 1:
-        yield from _side_by_side(runs, jobs, data, mapping, period, out, shown)
-        return
-    with handed_over(data, mapping, beside=out, prefix=_work_prefix("handover")) as dataset:
-        quarter = _reporting_quarter(dataset, period, out, shown)
-        for workbook, parameters in runs:
-            yield _execute(workbook, parameters.model_copy(update={"period": quarter}),
-                           quarter, out, shown)
+    with _machine_problems(out):
+        _check_writable(out)
+        if len(runs) > 1:
+            yield from _side_by_side(runs, jobs, data, mapping, period, out, shown)
+            return
+        with handed_over(data, mapping, beside=out,
+                         prefix=_work_prefix("handover")) as dataset:
+            quarter = _reporting_quarter(dataset, period, out, shown)
+            for workbook, parameters in runs:
+                yield _execute(workbook, parameters.model_copy(update={"period": quarter}),
+                               quarter, out, shown)
+
+
+UNWRITABLE = {errno.EROFS: "a read-only file system", errno.EACCES: "permission denied",
+              errno.EPERM: "permission denied"}
+FULL = {errno.ENOSPC: "no space left on the disk", errno.EDQUOT: "the disk quota is used up"}
+
+
+@contextmanager
+def _machine_problems(out: Path) -> Iterator[None]:
+    """A reports folder that cannot be written or is full, or no kernel for the workbooks:
+    said as SetupError, with the path and the fix, not as an internal error."""
+    from jupyter_client.kernelspec import NoSuchKernel
+
+    try:
+        yield
+    except NoSuchKernel:
+        raise SetupError(
+            f"the Jupyter kernel '{KERNEL}' the workbooks run on is not installed for "
+            f"{sys.executable}. Fix: run `make env` in the project, or `{sys.executable} -m "
+            f"ipykernel install --sys-prefix --name {KERNEL}`.") from None
+    except OSError as exc:
+        where = Path(exc.filename) if exc.filename else out
+        concerns_out = where == out or out in where.parents or where in out.parents
+        if exc.errno in FULL:
+            writing = f"writing {where}" if exc.filename else "writing into it"
+            raise SetupError(
+                f"{FULL[exc.errno]} holding the reports folder {out} ({writing}). "
+                "Fix: free space there (a report takes a few MB, the data handed to the "
+                "workbooks as much as the data) or give --out a folder on another disk; "
+                "the reports already there are untouched.") from None
+        if exc.errno in UNWRITABLE and concerns_out:
+            raise _unwritable(out, f"{UNWRITABLE[exc.errno]} writing {where}") from None
+        raise
+
+
+def _check_writable(out: Path) -> None:
+    """Before anything runs: the reports folder, or the folder it will be made in, can be
+    written by this user (os.access also says no on a read-only file system, even to root)."""
+    existing = next(folder for folder in (out, *out.parents) if folder.exists())
+    if not os.access(existing, os.W_OK | os.X_OK):
+        reason = "a read-only file system" if _read_only(existing) else "permission denied"
+        raise _unwritable(out, f"{reason} for {existing}")
+
+
+def _read_only(folder: Path) -> bool:
+    return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+
+
+def _unwritable(out: Path, why: str) -> SetupError:
+    return SetupError(f"the reports folder {out} cannot be written ({why}). Fix: give --out "
+                      "a folder this user can write to, or make this one writable; the "
+                      "reports already there are untouched.")
 
 
 def _side_by_side(runs: list[tuple[Workbook, BaseModel]], jobs: int, data: Path,
