@@ -40,6 +40,19 @@ class RunError(KamError):
                          "untouched.")
 
 
+class WorkbooksFailed(RunError):
+    """Some workbooks of a run failed while running; each of the others was published."""
+
+    def __init__(self, failed: list[RunError], published: list[str]):
+        self.failed, self.published = failed, published
+        self.kept = failed[0].kept
+        done = (f"Published: {', '.join(published)}." if published
+                else "No workbook was published.")
+        KamError.__init__(self, f"{len(failed)} of {len(failed) + len(published)} workbooks "
+                          "failed; each of the others was published on its own.\n"
+                          + "\n".join(str(error) for error in failed) + "\n" + done)
+
+
 class DataError(KamError):
     """The data cannot be used; ``problems`` lists why."""
 

@@ -45,7 +45,7 @@ from filelock import FileLock
 from pydantic import BaseModel, ValidationError
 
 from kamlib.company import handed_over, reporting_quarter, run_inputs
-from kamlib.errors import KamError, ParameterError, RunError, SetupError
+from kamlib.errors import KamError, ParameterError, RunError, SetupError, WorkbooksFailed
 from kamlib.kernels import KernelPool, Lease, StartedKernel
 from kamlib.load import Dataset
 from kamlib.periods import Quarter
@@ -162,8 +162,11 @@ def run_workbooks(names: list[str], *, data: Path, out: Path, mapping: Path | No
     validated once and handed to every kernel (see kamlib.company). With several
     workbooks, a parameter goes to the workbooks that have it and must belong to at least
     one. Up to ``jobs`` notebooks run side by side, each kernel taking the next workbook
-    as soon as its notebook has run (kamlib.kernels); the first that fails, or an
-    interrupt, stops those still running (they are not published).
+    as soon as its notebook has run (kamlib.kernels). Each workbook is published on its
+    own merits: one that fails while running does not stop the others, and once all have
+    ended :class:`WorkbooksFailed` lists those that failed, and why, and those published.
+    Anything else (an interrupt, a reports folder that cannot be written) stops those
+    still running (they are not published).
     """
     if jobs < 1:
         raise ParameterError(f"jobs must be 1 or more. Got {jobs}.")
@@ -267,7 +270,15 @@ def _side_by_side(runs: list[tuple[Workbook, BaseModel]], jobs: int, data: Path,
         with handed_over(data, mapping, beside=out, prefix=_work_prefix("handover"),
                          meanwhile=start_kernels) as dataset:
             validated.set(_reporting_quarter(dataset, period, out, progress))
-            yield from tasks.results()
+            failed, published = [], []
+            for result in tasks.results():
+                if isinstance(result, RunError):
+                    failed.append(result)
+                else:
+                    published.append(f"{result.workbook} ({result.folder})")
+                    yield result
+            if failed:
+                raise WorkbooksFailed(failed, published)
     except BaseException:
         tasks.stop()  # the data was unusable, or the run was stopped: so are the kernels
         raise
@@ -293,12 +304,18 @@ class _Validated:
 
 
 def _when_validated(workbook: Workbook, parameters: BaseModel, validated: _Validated,
-                    kernels: KernelPool, out: Path, progress: RunProgress) -> RunResult:
+                    kernels: KernelPool, out: Path, progress: RunProgress
+                    ) -> RunResult | RunError:
+    """The workbook's result, or how it failed while running: returned, not raised, so
+    that the workbooks beside it go on (raised, it would stop them)."""
     lease = kernels.lease([workbook.module, "kamlib.charts"])
     try:
         quarter = validated.wait()
         return _execute(workbook, parameters.model_copy(update={"period": quarter}), quarter,
                         out, progress, lease)
+    except RunError as failed:
+        lease.discard()  # the kernel is left as the failed cell left it
+        return failed
     except BaseException:
         lease.discard()  # failed or stopped: the kernel may be mid-cell
         raise
