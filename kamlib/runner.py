@@ -219,13 +219,16 @@ def _machine_problems(out: Path) -> Iterator[None]:
     except OSError as exc:
         where = Path(exc.filename) if exc.filename else out
         concerns_out = where == out or out in where.parents or where in out.parents
-        if exc.errno in FULL:
+        if exc.errno in FULL and (concerns_out or not exc.filename):
             writing = f"writing {where}" if exc.filename else "writing into it"
             raise SetupError(
                 f"{FULL[exc.errno]} holding the reports folder {out} ({writing}). "
                 "Fix: free space there (a report takes a few MB, the data handed to the "
                 "workbooks as much as the data) or give --out a folder on another disk; "
                 "the reports already there are untouched.") from None
+        if exc.errno in FULL:
+            raise SetupError(f"{FULL[exc.errno]} writing {where}. Fix: free space on that "
+                             "disk; the reports already published are untouched.") from None
         if exc.errno in UNWRITABLE and concerns_out:
             raise _unwritable(out, f"{UNWRITABLE[exc.errno]} writing {where}") from None
         raise
