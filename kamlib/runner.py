@@ -5,13 +5,16 @@ A run, in order: parameters are checked against each workbook's pydantic model
 handed to the kernels (:func:`kamlib.company.handed_over`); each notebook runs with
 papermill in a work folder next to the reports
 (``.running-<workbook>-<pid>@<host>-<random>``); the HTML report (no code, charts
-offline), the executed notebook, ``run.log`` and ``manifest.json`` are written there;
-only then the folder is moved to ``<out>/<period>/<workbook>/`` in one rename. Several
+offline), the executed notebook, ``run.log`` and, last, ``manifest.json`` are written
+there; only then the folder is moved to ``<out>/<period>/<workbook>/`` in one rename,
+under a lock of that report (see :func:`_publish`). Several
 workbooks run one after the other or, with ``jobs`` above 1, side by side in threads
 (:mod:`kamlib.side_by_side`; each waits on its own kernel process). An
 earlier report of the same period is kept as ``<workbook>.<its finish time>``; a failed
-or interrupted run leaves the published reports untouched, and the next run removes
-the work folders that killed runs left behind (see :func:`clear_stale_work`).
+or interrupted run leaves the published reports untouched, and the next run publishes
+the complete reports that runs killed while publishing left behind, and removes their
+other work folders (see :func:`recover_publishing`, :func:`clear_stale_work`). With
+``all``, each workbook is published on its own merits.
 """
 
 from __future__ import annotations
@@ -618,6 +621,7 @@ def recover_publishing(out: Path, now: datetime | None = None) -> list[Path]:
         target = _target_of(folder, out)
         if target is None:
             continue
+        target.parent.mkdir(exist_ok=True)
         with FileLock(_lock(target)):
             if folder.is_dir():  # not published meanwhile by another run
                 published.append(_place(folder, target))
@@ -633,7 +637,6 @@ def _target_of(work: Path, out: Path) -> Path | None:
             return None
     except (OSError, ValueError, KeyError, TypeError, KamError):
         return None
-    (out / period).mkdir(exist_ok=True)
     return out / period / workbook
 
 
