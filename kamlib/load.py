@@ -93,6 +93,9 @@ class Dataset:
     criteria: SelectionCriteria | None = None
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    unread: set[str] = field(default_factory=set)
+    """Tables given but not usable (unreadable, given twice, columns missing): their own
+    problem is reported, and no rule across tables may speak of them as absent."""
     large: dict[str, LargeTable] = field(default_factory=dict)
     """Large Parquet tables kept on disk and checked in DuckDB (see kamlib.large)."""
     handover_folder: Path | None = None
@@ -164,7 +167,10 @@ def input_files(root: Path, mapping: Mapping | None = None) -> list[Path]:
 
 def _load_table(data: Dataset, table: Table, rules: TableMapping | None,
                 raw_frames: dict) -> None:
+    known = len(data.problems)
     files = _find_files(data.root, table, rules, data.problems)
+    if len(data.problems) > known:
+        data.unread.add(table.name)
     if not files:
         return
     rows = is_large(table.name, files) if rules is None else None
@@ -175,6 +181,7 @@ def _load_table(data: Dataset, table: Table, rules: TableMapping | None,
         raw, source, decimal = _read_files(files, data.root, table.name, rules)
     except _ReadError as exc:
         data.problems.append(exc.problem)
+        data.unread.add(table.name)
         return
     raw_frames[table.name] = (raw, source, decimal)
     _finish_table(data, table, rules, raw, source, decimal)
@@ -207,6 +214,7 @@ def _finish_table(data: Dataset, table: Table, rules: TableMapping | None, raw: 
     missing = [c for c in table.required_columns if c not in mapped.columns]
     if missing:
         data.problems.append(_missing_columns(table, source.files, missing, mapped.columns))
+        data.unread.add(table.name)
         return
     data.sources[table.name] = source
     date_format = rules.date_format if rules else None
@@ -231,6 +239,7 @@ def _keep_large(data: Dataset, table: Table, files: list[Path], rows: list[int])
     missing = [c for c in table.required_columns if c not in columns]
     if missing:
         data.problems.append(_missing_columns(table, source.files, missing, list(columns)))
+        data.unread.add(table.name)
         return
     wrong = [c for c in table.columns if c.name in columns and not type_fits(c.kind,
                                                                               columns[c.name])]
@@ -242,7 +251,9 @@ def _keep_large(data: Dataset, table: Table, files: list[Path], rows: list[int])
             f"write '{col.name}' with its contract type: a table this large "
             f"({start:,} rows) is checked in place, without converting values",
             column=col.name))
-    if not wrong:
+    if wrong:
+        data.unread.add(table.name)
+    else:
         data.sources[table.name] = source
         data.large[table.name] = LargeTable(table.name, files, rows)
 
