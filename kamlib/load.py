@@ -626,8 +626,8 @@ def date_orders(data: Dataset, table: Table, frame: pd.DataFrame) -> dict[str, s
     for order, found in proof.items():
         if found:
             data.notes.append(f"{table.name}: dates in {', '.join(readings)} read "
-                              f"{_ORDER_WORDS[order]}, as '{found[0][1]}' in {found[0][0]} can "
-                              "only be read so; a mapping's date_format says otherwise.")
+                              f"{_ORDER_WORDS[order]}: '{found[0][1]}' in {found[0][0]} reads "
+                              "only so. If that is wrong, set date_format in a mapping file.")
             return dict.fromkeys(readings, order)
     two_ways = [name for name, r in readings.items() if r.two_ways.any()]
     data.problems += [_two_ways(data, table, name, readings[name]) for name in two_ways]
