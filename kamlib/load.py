@@ -612,13 +612,14 @@ def parse_dates(values: pd.Series, date_format: str | None = None,
                 order: str | None = "day") -> tuple[pd.Series, pd.Series]:
     """Dates from ISO text, real date cells, and (without ``date_format``) text in the
     ``order`` of :data:`ORDERS`; with ``order=None`` such text is left empty, unflagged:
-    the table's refusal of its order is reported instead (see :func:`date_order`)."""
+    the table's refusal of its order is reported instead (see :func:`date_orders`)."""
     if pd.api.types.is_datetime64_any_dtype(values):
         parsed = values.dt.tz_localize(None) if values.dt.tz else values
         return parsed.dt.normalize().astype("datetime64[ns]"), _none(values)
     real = _none(values)
     if values.dtype == object:  # Excel's cells may hold dates and times; text has none
-        real = values.map(lambda v: hasattr(v, "isoformat")).astype(bool)
+        if date_format:
+            real = values.map(lambda v: hasattr(v, "isoformat")).astype(bool)
         values = values.map(_date_text, na_action="ignore")
     text = values.astype("string").str.strip()
     if date_format:  # the format is the text's; a real date cell is a date as it is
@@ -698,7 +699,6 @@ def parse_booleans(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 _ORDER_WORDS = {"day": "day-first (31/03/2026 is 31 March)",
                 "month": "month-first (03/31/2026 is 31 March)"}
-_DATE_FORMATS = {"day": "%d/%m/%Y", "month": "%m/%d/%Y"}
 
 
 def date_orders(data: Dataset, table: Table, frame: pd.DataFrame) -> dict[str, str | None]:

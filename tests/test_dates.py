@@ -145,3 +145,19 @@ def test_a_mapping_with_only_date_format_reads_the_folder_as_it_is(tmp_path):
     lines = report.data.tables["invoice_lines"]
     assert lines["invoice_date"].iloc[0] == pd.Timestamp("2026-04-01")
     assert lines["gross_amount"].tolist() == [1000.0, 250.5, 2000.0, -200.0, 500.0]
+
+
+def test_date_format_reads_the_text_and_leaves_excel_date_cells_as_they_are(tmp_path):
+    folder = write_company(tmp_path, {"invoice_lines.csv": EARLY_IN_MONTH},
+                           drop=("activities.csv",))
+    lines = pd.read_csv(folder / "invoice_lines.csv", dtype=str)
+    cells = list(pd.to_datetime(lines["invoice_date"]))
+    cells[-1] = "06/03/2026"  # one date typed as text, US style, among date cells
+    lines["invoice_date"] = pd.Series(cells, dtype=object)
+    lines.to_excel(folder / "invoice_lines.xlsx", index=False)
+    (folder / "invoice_lines.csv").unlink()
+    report = validate_folder(folder, Mapping.model_validate(
+        {"tables": {"invoice_lines": {"date_format": "%m/%d/%Y"}}}), today=TODAY)
+    assert report.ok, [p.render() for p in report.errors]
+    assert report.data.tables["invoice_lines"]["invoice_date"].tolist() == list(
+        pd.to_datetime(["2026-04-01", "2026-04-01", "2026-05-02", "2026-05-02", "2026-06-03"]))
