@@ -207,3 +207,15 @@ def test_rows_with_empty_trailing_cells_are_not_taken_for_a_wrong_delimiter(tmp_
     text = TINY["accounts.csv"] + "00400,Nuova; sede di Roma; uffici,,IT,Machinery,EUR,,,\n"
     data = load_ok(write_company(tmp_path, {"accounts.csv": text}))
     assert data.tables["accounts"]["account_name"].iloc[-1] == "Nuova; sede di Roma; uffici"
+
+
+def test_kam_validate_names_a_wrong_delimiter_without_a_traceback(tmp_path):
+    from support import kam
+    header, *rows = SEMICOLON_ACCOUNTS.splitlines()
+    text = TINY["accounts.csv"].splitlines()[0] + "\n" + "\n".join(rows) + "\n"
+    folder = write_company(tmp_path, {"accounts.csv": text})
+    result = kam("validate", "--data", str(folder), "--today", "2026-09-30")
+    said = " ".join((result.stdout + result.stderr).split())
+    assert result.returncode == 1 and "Traceback" not in said
+    assert "accounts.csv, line 2 and 3 more (4 rows): rows split by the wrong delimiter" in said
+    assert "empty cells" not in said and "unknown accounts" not in said
