@@ -665,9 +665,11 @@ class DateReadings:
         # Real dates (Excel's date cells) and numbers are never ambiguous; infer_dtype looks
         # at the cells' types in C, where a conversion to text would visit each in Python.
         if pd.api.types.infer_dtype(values, skipna=True) in ("string", "mixed"):
-            text = values.astype("string").str.strip()
-            # Vectorised pre-filter: ISO text never reaches the two readings.
-            text = text[text.str.contains(_NOT_ISO).fillna(False).astype(bool)]
+            text = values.astype("string")
+            # ISO text never reaches the two readings. Arrow's regex kernel on the column
+            # takes half the time of pandas' str.contains: this runs on every date column.
+            found = pc.match_substring_regex(pa.array(text.array), r"^\s*" + _NOT_ISO[1:])
+            text = text[pc.fill_null(found, False).to_numpy(zero_copy_only=False)].str.strip()
         none = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
         if text.empty:
             return cls(text, none, none)
