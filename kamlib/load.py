@@ -754,7 +754,8 @@ def _two_ways(data: Dataset, table: Table, column: str, readings: DateReadings) 
     return Problem("error", table.name, files, "dates that read two ways",
                    "dates whose order of day and month is certain: ISO dates, or a value "
                    "somewhere that reads only one way (a day above 12)",
-                   f"every date reads day-first and month-first, and these differ: {found}",
+                   f"no date that reads only one way, and these read as two different "
+                   f"days: {found}",
                    _date_fix(table), column=column, rows=rows, count=int(mask.sum()))
 
 
