@@ -78,8 +78,9 @@ def contract_markdown() -> str:
            "stacked) or `<table>.parquet` (or a folder `<table>/` of part files). Headers are "
            "matched ignoring case and spaces (`Account ID` is `account_id`); a mapping file "
            "(`--mapping`) maps any other export. Identifiers are text (leading zeros are kept), "
-           "money is in the reporting currency, dates are `YYYY-MM-DD` (or `DD/MM/YYYY`), "
-           "credit notes are invoice lines with negative amounts.", "",
+           "money is in the reporting currency, dates are `YYYY-MM-DD` (`DD/MM/YYYY` or "
+           "`MM/DD/YYYY` only where a day above 12 shows the order, or a mapping's "
+           "`date_format` says it), credit notes are invoice lines with negative amounts.", "",
            "| table | required | what it is |", "|---|---|---|"]
     for name, t in TABLES.items():
         out.append(f"| [`{name}`](#{name}) | {'yes' if t.required else 'no'} | {t.description} |")

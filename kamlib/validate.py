@@ -236,7 +236,9 @@ def _references(data: Dataset) -> list[Problem]:
                 continue
             target_table, target_col = col.references
             if target_table not in data.tables:
-                if name == "activities":  # activities cannot be costed without unit costs
+                # Activities cannot be costed without unit costs; but a table given and not
+                # read (its own problem is reported) is not absent, nor is any other table.
+                if target_table == "activity_costs" and target_table not in data.unread:
                     problems.append(_no_unit_costs(data, _row_count(data, name)))
                 continue
             known = set(data.tables[target_table][target_col].dropna())
