@@ -131,7 +131,7 @@ CORPUS = [
     Bad("a damaged Excel file",
         both(remove(LINES), write("invoice_lines.xlsx", b"PK\x03\x04 damaged")), 1,
         ("invoice_lines.xlsx", "cannot be read")),
-    Bad("the data folder does not exist", args("--data", "{folder}/nowhere"), 1,
+    Bad("the data folder does not exist", args("--data", "{folder}/nowhere"), 2,
         ("nowhere", "does not exist")),
     Bad("a mapping file that does not exist", args("--mapping", "{folder}/none.yml"), 2,
         ("none.yml", "does not exist")),
@@ -148,7 +148,7 @@ CORPUS = [
                 "{source: product_line, rules: [{pattern: '(unclosed', value: X}]}}}}\n"), 2,
         ("mapping.yml", "(unclosed", "regular expression")),
     Bad("a criteria file of the wrong shape", write("selection_criteria.yml", "- just\n- a list\n"),
-        1, ("selection_criteria.yml", "invalid")),
+        1, ("selection_criteria.yml", "line 1", "not a YAML mapping")),
     Bad("a validation date that is not a date", args("--today", "30/09/2026"), 2,
         ("--today", "2026-09-30")),
 ]
