@@ -7,6 +7,7 @@ informs, the agreed criteria decide, and the report shows where the two disagree
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from html import escape
@@ -253,6 +254,21 @@ def overrides_table(wb: SelectionWorkbook) -> pd.DataFrame:
     if log.empty:
         return pd.DataFrame({"Overrides": ["None: every decision follows the criteria."]})
     return log.rename(columns=lambda c: c.replace("_", " ").capitalize())
+
+
+def approval_markdown(wb: SelectionWorkbook) -> str:
+    """Who approved the roster and what was written, the name exactly as typed."""
+    return (f"**Approved by {literal_markdown(wb.params.approve_as or '')}:** "
+            f"{wb.approved_rows} rows appended to the roster for {wb.quarter}.")
+
+
+def literal_markdown(text: str) -> str:
+    """Text that Markdown shows as it is: every punctuation mark escaped (CommonMark), so
+    no emphasis, link or autolink is made of a name (the page escapes HTML itself)."""
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\g<0>", text)
+
+
+_MARKDOWN_PUNCTUATION = re.compile(r"[!-/:-@\[-`{-~]")  # ASCII punctuation
 
 
 def explanations_markdown(wb: SelectionWorkbook) -> str:
