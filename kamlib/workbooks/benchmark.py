@@ -510,9 +510,9 @@ def executive_summary(wb: BenchmarkWorkbook) -> pd.DataFrame:
                      f"{int(c['due'].sum())} due", "review_cadence"))
     if "sponsorship" in tb:
         states = tb["sponsorship"]["state"]
+        unsponsored = states.isin(["no sponsor", "lapsed", "sponsor not on the executive team"])
         rows.append(("Key accounts without a sponsor or with lapsed contact",
-                     f"{int(states.isin(['no sponsor', 'lapsed', 'sponsor not on the executive team']).sum())}"
-                     f" of {len(states)}", "sponsorship"))
+                     f"{int(unsponsored.sum())} of {len(states)}", "sponsorship"))
     if "manager_comparison" in tb:
         verdicts = tb["manager_comparison"]["verdict"].value_counts()
         rows.append(("Managers distinguishable from the programme on net margin",
