@@ -732,9 +732,9 @@ def _typed_roster(roster: pd.DataFrame) -> pd.DataFrame:
         "period": roster["period"].astype("str").str.strip().str.upper(),
         "account_id": roster["account_id"].astype("str").str.strip(),
         "status": roster["status"].astype("str").str.strip().str.lower(),
-        "reason": roster["reason"].astype("str") if "reason" in roster else "",
+        "reason": _as_typed(roster["reason"]) if "reason" in roster else "",
         "override": _as_bool(roster["override"]) if "override" in roster else False,
-        "approved_by": roster["approved_by"].astype("str") if "approved_by" in roster else "",
+        "approved_by": _as_typed(roster["approved_by"]) if "approved_by" in roster else "",
     })
     wrong = sorted(set(frame["status"]) - set(ROSTER_STATUSES))
     if wrong:
@@ -746,6 +746,12 @@ def _typed_roster(roster: pd.DataFrame) -> pd.DataFrame:
         raise SelectionError("The roster must list each account at most once per period. Got "
                              f"account {first['account_id']} twice in {first['period']}.")
     return frame
+
+
+def _as_typed(values: pd.Series) -> pd.Series:
+    """Free text of the roster as typed: without the apostrophe :func:`append_roster` put
+    before a formula start (it is put back by every export)."""
+    return values.astype("str").str.replace(_NEUTRALISED, "", n=1, regex=True)
 
 
 def _quarter_of(period: str) -> Quarter:
@@ -1336,9 +1342,15 @@ def append_roster(path: Path, rows: pd.DataFrame) -> int:
     and column order, and the copy then replaces the roster in one rename; a crash
     leaves the old roster intact. A new file is written as UTF-8 with the contract's
     header. Refused: a period the file already holds, or one before its latest.
+
+    The roster is opened in spreadsheets: its free text (reason, approved_by: the
+    approver's name comes from a parameter) is written formula-safe, as in the exports,
+    and read back as typed (:func:`_typed_roster`). Account ids are written as they are:
+    they must equal the ids of accounts.csv, which already holds them.
     """
     path = Path(path)
     period = _rows_period(rows)
+    rows = rows.assign(**neutralise_formulas(rows[[c for c in ROSTER_FREE_TEXT if c in rows]]))
     original = path.read_bytes() if path.exists() else None
     if not original or not original.strip():
         style = _FileStyle("utf-8", ",", "\n", list(ROSTER.column_names), b"")
@@ -1697,3 +1709,7 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 _FORMULA_START = "[" + re.escape("".join(FORMULA_STARTS)) + "]"
+_NEUTRALISED = re.compile("^'(?=" + _FORMULA_START + ")")
+"""The apostrophe :func:`neutralise_formulas` adds, and only that one."""
+ROSTER_FREE_TEXT = ("reason", "approved_by")
+"""Roster columns of free text, written formula-safe (:func:`append_roster`)."""

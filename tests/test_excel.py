@@ -66,3 +66,14 @@ def test_datetimes_with_a_time_zone_are_refused_as_pandas_refuses_them(tmp_path)
     frame = pd.DataFrame({"at": pd.to_datetime(["2026-09-30"]).tz_localize("UTC")})
     with pytest.raises(ValueError, match="timezone unaware"):
         write_tables(tmp_path / "tz.xlsx", {"Sheet": frame})
+
+
+def test_text_is_never_written_as_a_formula(tmp_path):
+    """Even text no caller neutralised stays text (pandas' to_excel writes it as a formula)."""
+    path = tmp_path / "t.xlsx"
+    texts = ['=HYPERLINK("http://x","click")', "+cmd|' /C calc'!A0", "@SUM(1)", "-2+3"]
+    write_tables(path, {"T": pd.DataFrame({"text": pd.Series(texts, dtype="str"),
+                                           "mixed": pd.Series(texts, dtype=object)})})
+    cells = [c for row in openpyxl.load_workbook(path)["T"].iter_rows(min_row=2) for c in row]
+    assert [c.value for c in cells] == [t for t in texts for _ in range(2)]
+    assert {c.data_type for c in cells} == {"s"}

@@ -93,10 +93,15 @@ def test_workbooks_wait_for_a_kernel_and_get_it_in_the_order_they_asked(tmp_path
     try:
         first = kernels.lease(["json"])
         waiting = []
-        for name in ("second", "third"):
+        for asked, name in enumerate(("second", "third"), start=1):
             waiting.append(threading.Thread(target=workbook, args=(name,)))
             waiting[-1].start()
-            time.sleep(0.3)  # each has asked before the next asks
+            # Each has asked before the next asks: its turn is in the pool's queue (a fixed
+            # sleep was a race on a busy machine, the order the test checks left to chance).
+            deadline = time.monotonic() + 60
+            while len(kernels.queue) < asked and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert len(kernels.queue) == asked
         assert served == []  # the one kernel is lent out
         first.give_back()
         for thread in waiting:

@@ -719,6 +719,39 @@ def test_long_tail_saving_by_cost_pool_and_key_accounts_left_out():
     assert serve_long_tail(tail(), rules=custom).loc["b", "service_model"] == "standard"
 
 
+FORMULA_APPROVERS = ['=HYPERLINK("http://x","click")', "+cmd|' /C calc'!A0", "@SUM(1)",
+                     "-2+3", "\t=1+1"]
+
+
+@pytest.mark.parametrize("approver", FORMULA_APPROVERS)
+def test_approver_is_appended_formula_safe_and_read_back_as_typed(roster_file: Path,
+                                                                  approver: str):
+    """roster.csv opens in spreadsheets: the approver's name (a parameter) never starts a
+    formula there; the next run reads it back as typed (exports neutralise it again)."""
+    rows = roster_rows(sample_proposal(), "2026Q3", approver, "2026-07-10")
+    on_roster = rows.index[rows["status"].isin(["key", "watch"])][0]
+    rows.loc[on_roster, "override"] = True  # so the next run renews it with its approver
+    append_roster(roster_file, rows)
+    reread = pd.read_csv(roster_file, dtype=str, keep_default_na=False)
+    new = reread[reread["period"] == "2026Q3"]
+    typed = approver.strip()
+    assert (new["approved_by"] == "'" + typed).all()
+    for column in ("reason", "approved_by"):
+        assert not new[column].str.match(r"[=+\-@\t\r]").any(), column
+    renewed = standing_overrides(reread)
+    assert [o.approved_by for o in renewed] == [typed]
+    assert neutralise_formulas(pd.DataFrame({"by": [renewed[0].approved_by]}))[
+        "by"].iloc[0] == "'" + typed  # and an export puts the apostrophe back
+
+
+def test_a_roster_apostrophe_is_kept_unless_it_guards_a_formula(roster_file: Path):
+    rows = roster_rows(sample_proposal(), "2026Q3", "'t Hooft", "2026-07-10")
+    rows.loc[rows.index[rows["status"].isin(["key", "watch"])][0], "override"] = True
+    append_roster(roster_file, rows)
+    reread = pd.read_csv(roster_file, dtype=str, keep_default_na=False)
+    assert [o.approved_by for o in standing_overrides(reread)] == ["'t Hooft"]
+
+
 # --- Spreadsheet-safe export -------------------------------------------------------------
 
 

@@ -105,6 +105,47 @@ def test_kam_run_selection_publishes_report_and_roster_exports(tmp_path, monkeyp
     assert json.loads((result.folder / "manifest.json").read_text())["workbook"] == "selection"
 
 
+@pytest.mark.parametrize("name", ['=HYPERLINK("http://x","click")', "+cmd|' /C calc'!A0",
+                                  "@SUM(1)", "-2+3", "**Board** [a](javascript:x) <b>B</b>"])
+def test_the_approver_is_shown_exactly_as_typed(name):
+    from html import unescape
+
+    html = runner.markdown_output(f"**Approved by {sel.literal_markdown(name)}:** 3 rows")
+    assert html.startswith("<p><strong>Approved by ") and html.count("<") == 4  # p, strong
+    assert unescape(html) == f"<p><strong>Approved by {name}:</strong> 3 rows</p>\n"
+
+
+@pytest.mark.slow
+def test_kam_run_selection_approve_as_a_formula_writes_text_and_the_next_run_works(tmp_path):
+    """approve_as reaches roster.csv, which opens in spreadsheets: never as a formula. The
+    next run reads the roster back and works; the report shows the name as typed, as text."""
+    import csv
+
+    from support import kam
+
+    data = tmp_path / "data"
+    shutil.copytree(SAMPLE, data)
+    approver = '=HYPERLINK("http://x","click")'
+    before = (data / "roster.csv").read_text(encoding="utf-8")
+    first = kam("run", "selection", "--data", str(data), "--param", f"approve_as={approver}",
+                "--out", str(tmp_path / "out"), "--quiet")
+    assert first.returncode == 0, first.stdout + first.stderr
+    after = (data / "roster.csv").read_text(encoding="utf-8")
+    assert after.startswith(before)
+    appended = list(csv.DictReader(after.splitlines()))[len(before.splitlines()) - 1:]
+    assert appended and {row["period"] for row in appended} == {"2026Q3"}
+    assert {row["approved_by"] for row in appended} == {"'" + approver}
+    for row in appended:  # no appended cell starts a formula (ids are the sample's digits)
+        assert not any(cell[:1] in ("=", "+", "-", "@", "\t", "\r") for cell in row.values())
+    html = (tmp_path / "out" / "2026Q3" / "selection" / "report.html").read_text(
+        encoding="utf-8")
+    assert "Approved by =HYPERLINK(&quot;http://x&quot;,&quot;click&quot;):</strong>" in html
+    assert kam("validate", "--data", str(data)).returncode == 0
+    again = kam("run", "selection", "--data", str(data), "--out", str(tmp_path / "again"),
+                "--quiet")
+    assert again.returncode == 0, again.stdout + again.stderr
+
+
 @needs_shared(ONLINE_RETAIL)
 @pytest.mark.slow
 def test_kam_run_selection_on_the_real_export(tmp_path):

@@ -28,6 +28,7 @@ from kamlib.lifetime import Holdout, LifetimeValue, account_lifetime_values, hol
 from kamlib.load import Dataset
 from kamlib.periods import Quarter
 from kamlib.whale import WhaleSummary, gross_versus_net, whale_curve, whale_summary
+from kamlib.workbooks.notes import warnings_as_notes
 from kamlib.workbooks.parameters import AccountValueParameters
 
 
@@ -58,7 +59,15 @@ class AccountValueWorkbook:
 
 
 def build(params: AccountValueParameters) -> AccountValueWorkbook:
-    """Validate the data, run the economics on the engine, value the accounts."""
+    """Validate the data, run the economics on the engine, value the accounts; warnings
+    raised on the way become notes in words (:mod:`kamlib.workbooks.notes`)."""
+    with warnings_as_notes() as said:
+        wb = _build(params)
+    wb.notes += [note for note in said if note not in wb.notes]
+    return wb
+
+
+def _build(params: AccountValueParameters) -> AccountValueWorkbook:
     data = load_valid(Path(params.data_dir), params.mapping)
     quarter = reporting_quarter(data, params.period)
     start = quarter.shift(-3).start

@@ -6,7 +6,10 @@ Every table the report shows is in :attr:`BenchmarkWorkbook.tables` under a stab
 name; the executive summary is computed from those tables (each figure names its
 table), and the Excel export writes the same tables, so quarters compare one to one.
 Key accounts are the accounts on the roster for the quarter (key or on watch); with
-no roster, the accounts the agreed criteria select, with a note.
+no roster, the accounts the agreed criteria select, with a note. When no account is key
+yet (no roster, and none meets the criteria), the benchmark still publishes what does not
+need key accounts: the company's figures, the criteria's candidates and the maturity
+scorecard; every other table is one line saying no account is key yet.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from kamlib.load import Dataset, read_criteria
 from kamlib.managers import manager_of, scorecards, skills_gaps
 from kamlib.periods import Quarter
 from kamlib.selection import ON_ROSTER, Proposal, neutralise_formulas, propose_roster
+from kamlib.workbooks.notes import warnings_as_notes
 from kamlib.workbooks.parameters import BenchmarkParameters
 
 
@@ -79,6 +83,15 @@ TITLES = {
 
 
 def build(params: BenchmarkParameters) -> BenchmarkWorkbook:
+    """Every table of the benchmark; warnings raised on the way become notes in words
+    (:mod:`kamlib.workbooks.notes`)."""
+    with warnings_as_notes() as said:
+        wb = _build(params)
+    wb.notes += [note for note in said if note not in wb.notes]
+    return wb
+
+
+def _build(params: BenchmarkParameters) -> BenchmarkWorkbook:
     data = load_valid(Path(params.data_dir), params.mapping)
     if params.criteria_file:
         data.criteria = read_criteria(Path(params.criteria_file))
@@ -94,12 +107,15 @@ def build(params: BenchmarkParameters) -> BenchmarkWorkbook:
     wb = BenchmarkWorkbook(params, data, quarter, _key_accounts(data, roster, proposal, features),
                            proposal, None)
     wb.notes += data.notes + [f"Not given: {t}. {w}" for t, w in missing_tables(data)]
-    if current_roster(roster).empty:
-        wb.notes.append(f"No roster approved for {quarter} or before: the key accounts here "
-                        "are those the agreed criteria select now.")
-    _plan_tables(wb)
-    _people_tables(wb)
-    _benchmark_tables(wb, tables, by_account, select_groups)
+    if wb.key_accounts.empty:
+        wb.notes.insert(0, no_key_accounts_note(wb))
+    else:
+        if current_roster(roster).empty:
+            wb.notes.append(f"No roster approved for {quarter} or before: the key accounts "
+                            "here are those the agreed criteria select now.")
+        _plan_tables(wb)
+        _people_tables(wb)
+        _benchmark_tables(wb, tables, by_account, select_groups)
     _programme_tables(wb, by_account, select_groups)
     wb.tables["maturity"] = maturity.scorecard(_evidence(wb, roster))
     wb.tables = {"summary": executive_summary(wb), **wb.tables}
@@ -135,7 +151,7 @@ def _key_accounts(data: Dataset, roster: pd.DataFrame | None, proposal: Proposal
     if listed.empty and proposal is not None:
         chosen = proposal.accounts[proposal.accounts["status"] == "key"]
         listed = pd.DataFrame({"account_id": chosen.index, "status": "key"})
-    if listed.empty:
+    if listed.empty and proposal is None:
         raise ParameterError("the benchmark needs key accounts: add roster.csv (the approved "
                              "key-account roster) or selection_criteria.yml to the data folder.")
     accounts = data.tables["accounts"]
@@ -147,6 +163,15 @@ def _key_accounts(data: Dataset, roster: pd.DataFrame | None, proposal: Proposal
                                            "net_margin", "cost_to_serve_ratio",
                                            "net_revenue_growth"]]
     return frame.join(value)
+
+
+def no_key_accounts_note(wb: BenchmarkWorkbook) -> str:
+    """Said first when no roster was approved and no account meets the agreed criteria."""
+    crit = wb.data.criteria
+    return (f"No account is key yet: no roster was approved for {wb.quarter} or before, and "
+            f"no account meets the criteria {crit.agreed_by} agreed on {crit.agreed_on}. "
+            "Plans, managers, sponsors and the benchmarks are about key accounts and are not "
+            "shown; the company's figures, the candidates and the maturity scorecard are.")
 
 
 def _members_of(data: Dataset, key: pd.Index, select_groups: bool) -> pd.Index:
@@ -379,10 +404,11 @@ def _programme_tables(wb: BenchmarkWorkbook, by_account: pd.DataFrame,
              ("Share of company net revenue in key accounts",
               percent(by_account.loc[is_key, "net_revenue"].sum() / company, 1))]
     for name, part in (("key accounts", by_account[is_key]), ("long tail", by_account[~is_key])):
-        rows += [(f"Net margin, {name}", percent(part["net_revenue"].sum()
-                                                 / part["net_sales"].sum(), 1)),
-                 (f"Cost to serve / net sales, {name}", percent(part["cost_to_serve"].sum()
-                                                                / part["net_sales"].sum(), 1))]
+        sales = part["net_sales"].sum()  # none when no account is key yet: "n/a"
+        rows += [(f"Net margin, {name}",
+                  percent(part["net_revenue"].sum() / sales if sales else np.nan, 1)),
+                 (f"Cost to serve / net sales, {name}",
+                  percent(part["cost_to_serve"].sum() / sales if sales else np.nan, 1))]
     wb.tables["portfolio"] = pd.DataFrame(rows, columns=["figure", "value"])
     if wb.proposal is None:
         wb.notes.append("No selection criteria: candidates to add and drop are not shown.")
@@ -400,9 +426,9 @@ def _programme_tables(wb: BenchmarkWorkbook, by_account: pd.DataFrame,
 
 def _evidence(wb: BenchmarkWorkbook, roster: pd.DataFrame | None) -> maturity.Evidence:
     t, tb, crit = wb.data.tables, wb.tables, wb.data.criteria
-    hygiene = tb["plan_hygiene"]
+    hygiene = tb.get("plan_hygiene")
     cadence = tb.get("review_cadence")
-    spons = tb["sponsorship"]
+    spons = tb.get("sponsorship")
     skills = tb.get("skills")
     execs = t.get("executives")
     bench = t.get("benchmarks")
@@ -410,12 +436,13 @@ def _evidence(wb: BenchmarkWorkbook, roster: pd.DataFrame | None) -> maturity.Ev
     return maturity.Evidence(
         programme_years=((wb.quarter.end - Quarter.parse(periods[0]).start).days / 365.25
                          if periods else None),
-        plan_share=float((~hygiene["no_plan"]).mean()) if "plans" in t else None,
+        plan_share=(float((~hygiene["no_plan"]).mean())
+                    if "plans" in t and hygiene is not None else None),
         on_time_rate=(float(cadence["on time"].sum() / cadence["due"].sum())
                       if cadence is not None and cadence["due"].sum() else None),
         sponsor_kept_up_share=float((spons["state"].eq("kept up")
                                      & spons["board_level"].eq(True)).mean())
-        if execs is not None else None,
+        if execs is not None and spons is not None else None,
         programme_leads=(execs.loc[execs["programme_lead"].fillna(False).astype(bool),
                                    "executive_name"].tolist() if execs is not None else None),
         criteria_agreed_by=crit.agreed_by if crit else None,
@@ -424,7 +451,7 @@ def _evidence(wb: BenchmarkWorkbook, roster: pd.DataFrame | None) -> maturity.Ev
         size_within_guidance=(crit.portfolio_size.minimum <= len(wb.key_accounts)
                               <= crit.portfolio_size.maximum) if crit else None,
         override_share=(float(wb.proposal.accounts["override"].sum() / len(wb.key_accounts))
-                        if wb.proposal is not None else None),
+                        if wb.proposal is not None and len(wb.key_accounts) else None),
         trained_share=float(skills["trained"].mean()) if skills is not None else None,
         no_gap_share=(float(skills["skills_below_need"].eq("none").mean())
                       if skills is not None else None),
@@ -463,10 +490,11 @@ def executive_summary(wb: BenchmarkWorkbook) -> pd.DataFrame:
     rows = [(f, portfolio[f], "portfolio") for f in (
         "Key accounts on the roster", "Share of company net revenue in key accounts",
         "Net margin, key accounts", "Net margin, long tail")]
-    hygiene = tb["plan_hygiene"]
-    rows.append(("Key accounts with plan problems",
-                 f"{int((hygiene['problems'] != 'in order').sum())} of {len(hygiene)}",
-                 "plan_hygiene"))
+    if "plan_hygiene" in tb:
+        hygiene = tb["plan_hygiene"]
+        rows.append(("Key accounts with plan problems",
+                     f"{int((hygiene['problems'] != 'in order').sum())} of {len(hygiene)}",
+                     "plan_hygiene"))
     if "goals" in tb:
         goals = tb["goals"]
         open_targets = goals[(goals["goal_type"] == "90_day_target")
@@ -480,10 +508,11 @@ def executive_summary(wb: BenchmarkWorkbook) -> pd.DataFrame:
         rows.append(("30-day reviews on time this year",
                      f"{percent(c['on time'].sum() / max(c['due'].sum(), 1))} of "
                      f"{int(c['due'].sum())} due", "review_cadence"))
-    states = tb["sponsorship"]["state"]
-    rows.append(("Key accounts without a sponsor or with lapsed contact",
-                 f"{int(states.isin(['no sponsor', 'lapsed', 'sponsor not on the executive team']).sum())}"
-                 f" of {len(states)}", "sponsorship"))
+    if "sponsorship" in tb:
+        states = tb["sponsorship"]["state"]
+        unsponsored = states.isin(["no sponsor", "lapsed", "sponsor not on the executive team"])
+        rows.append(("Key accounts without a sponsor or with lapsed contact",
+                     f"{int(unsponsored.sum())} of {len(states)}", "sponsorship"))
     if "manager_comparison" in tb:
         verdicts = tb["manager_comparison"]["verdict"].value_counts()
         rows.append(("Managers distinguishable from the programme on net margin",
@@ -585,6 +614,9 @@ SHOWN_COLUMNS = {
 """The long plan tables show names and results; the Excel workbook keeps every id."""
 
 
+NO_KEY_ACCOUNTS = "no account is key yet (see the notes)."
+
+
 def view(wb: BenchmarkWorkbook, name: str) -> pd.DataFrame:
     """The table as shown, or a one-line table saying why it is not there."""
     if name in wb.tables:
@@ -592,7 +624,8 @@ def view(wb: BenchmarkWorkbook, name: str) -> pd.DataFrame:
         if name in SHOWN_COLUMNS:
             frame = frame[[label(c) for c in SHOWN_COLUMNS[name] if c in wb.tables[name]]]
         return frame if len(frame) else pd.DataFrame({TITLES[name]: ["None."]})
-    return pd.DataFrame({TITLES[name]: [f"Not shown: {WHY_MISSING[name]}"]})
+    why = NO_KEY_ACCOUNTS if wb.key_accounts.empty else WHY_MISSING[name]
+    return pd.DataFrame({TITLES[name]: [f"Not shown: {why}"]})
 
 
 def path_counts(wb: BenchmarkWorkbook) -> pd.DataFrame:

@@ -7,7 +7,8 @@ informs, the agreed criteria decide, and the report shows where the two disagree
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from datetime import date
 from html import escape
 from pathlib import Path
@@ -41,6 +42,7 @@ from kamlib.selection import (
     roster_rows,
     serve_long_tail,
 )
+from kamlib.workbooks.notes import warnings_as_notes
 from kamlib.workbooks.parameters import SelectionParameters
 
 SEGMENT_FEATURES = ["net_revenue", "net_revenue_growth", "net_margin", "cost_to_serve_ratio",
@@ -61,9 +63,20 @@ class SelectionWorkbook:
     long_tail: pd.DataFrame
     exports: list[Path]
     approved_rows: int
+    notes: list[str] = field(default_factory=list)
+    """Warnings raised while it was built, in words (segmentation notes among them)."""
 
 
 def build(params: SelectionParameters) -> SelectionWorkbook:
+    """The proposal, its explanations and exports; warnings raised on the way become
+    notes in words (:mod:`kamlib.workbooks.notes`)."""
+    with warnings_as_notes() as said:
+        wb = _build(params)
+    wb.notes = said
+    return wb
+
+
+def _build(params: SelectionParameters) -> SelectionWorkbook:
     data = load_valid(Path(params.data_dir), params.mapping)
     if params.criteria_file:
         data.criteria = read_criteria(Path(params.criteria_file))
@@ -243,6 +256,21 @@ def overrides_table(wb: SelectionWorkbook) -> pd.DataFrame:
     return log.rename(columns=lambda c: c.replace("_", " ").capitalize())
 
 
+def approval_markdown(wb: SelectionWorkbook) -> str:
+    """Who approved the roster and what was written, the name exactly as typed."""
+    return (f"**Approved by {literal_markdown(wb.params.approve_as or '')}:** "
+            f"{wb.approved_rows} rows appended to the roster for {wb.quarter}.")
+
+
+def literal_markdown(text: str) -> str:
+    """Text that Markdown shows as it is: every punctuation mark escaped (CommonMark), so
+    no emphasis, link or autolink is made of a name (the page escapes HTML itself)."""
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\g<0>", text)
+
+
+_MARKDOWN_PUNCTUATION = re.compile(r"[!-/:-@\[-`{-~]")  # ASCII punctuation
+
+
 def explanations_markdown(wb: SelectionWorkbook) -> str:
     return "\n".join(f"- {s}" for s in wb.explanation.sentences["sentence"])
 
@@ -259,4 +287,5 @@ def _shown(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
 def notes(wb: SelectionWorkbook) -> list[str]:
     """Warnings and notes the decision paper must show: size guidance, first selection,
     lapsed overrides, and how the segmentation was computed."""
-    return [*wb.proposal.warnings, *wb.proposal.notes, *wb.segmentation.notes_]
+    said = [*wb.proposal.warnings, *wb.proposal.notes, *wb.segmentation.notes_, *wb.notes]
+    return list(dict.fromkeys(said))  # a segmentation note is also its warning: said once

@@ -66,12 +66,11 @@ def test_flat_likelihood_gives_finite_interval_without_runtime_warnings(
         models = _fit(data)
         out = clv(models, data)
         again = clv(models, data)
-    bg = models[0]
-    # The case is ill-conditioned: along a flat axis the inverse Hessian's sd is so large
-    # (or infinite) that N(log theta, inverse Hessian) draws leave the float range.
-    flat = bg._sampling.flat
-    assert flat.any()
-    assert not (bg._sampling.hessian_sd[flat] < 100).all()
+    # What the user relies on, and nothing the optimiser passes through on its way: the
+    # inverse Hessian's sd along the flat axis (hundreds of log-units here, 18 on another
+    # CPU's floating-point kernels) is an intermediate of an ill-conditioned fit, so it is
+    # not asserted. The report is told, in words, that the interval comes from a flat
+    # likelihood; the interval is finite, ordered and informative; no RuntimeWarning.
     messages = [str(w.message) for w in caught if issubclass(w.category, IntervalWarning)]
     assert any("fitted BGNBD" in m and "nearly flat" in m for m in messages), messages
     _assert_proper_interval(out)
