@@ -23,7 +23,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from kamlib.contract import Column, Table
+from kamlib.contract import EARLIEST_DATE, Column, Table, latest_date
 
 LARGE_TABLES = ("invoice_lines", "activities")
 """Tables that grow with the business; the others stay small (one row per account or less)."""
@@ -191,9 +191,12 @@ def rules(table: Table, present: list[str], today: date) -> list[Rule]:
             allowed = ", ".join(_quote(a) for a in col.allowed)
             found.append(Rule(col.name, "isin", f"{c} IS NOT NULL AND {c} NOT IN ({allowed})",
                               v))
-        if col.not_future:
+        if col.kind == "date":
+            latest = latest_date(today, col.not_future)
+            found.append(Rule(col.name, "not_before",
+                              f"{c} IS NOT NULL AND {c}::DATE < DATE '{EARLIEST_DATE}'", v))
             found.append(Rule(col.name, "not_future",
-                              f"{c} IS NOT NULL AND {c}::DATE > DATE '{today.isoformat()}'", v))
+                              f"{c} IS NOT NULL AND {c}::DATE > DATE '{latest}'", v))
     return found
 
 

@@ -36,9 +36,17 @@ import pyarrow.parquet as pq
 import yaml
 from pydantic import ValidationError
 
-from kamlib.contract import CRITERIA_FILE, TABLES, Column, SelectionCriteria, Table
+from kamlib.contract import (
+    CRITERIA_FILE,
+    EARLIEST_DATE,
+    TABLES,
+    YEARS_AHEAD,
+    Column,
+    SelectionCriteria,
+    Table,
+)
 from kamlib.errors import KamError, Problem
-from kamlib.large import LargeTable, columns_of, is_large, type_fits
+from kamlib.large import Finding, LargeTable, columns_of, is_large, type_fits
 from kamlib.mapping import Mapping, TableMapping, apply_mapping
 
 FORMATS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "excel", ".xlsm": "excel",
@@ -214,11 +222,80 @@ def _finish_table(data: Dataset, table: Table, rules: TableMapping | None, raw: 
     for column in table.columns:
         # An optional column that is absent is empty everywhere: downstream code sees them all.
         values = mapped.get(column.name, pd.Series(pd.NA, index=mapped.index, dtype=object))
+        values = _without_impossible_dates(data, table, column, values)
         parsed, bad = parse_column(values, column, decimal, date_format)
         typed[column.name] = parsed
         if bad.any():
             data.problems.append(_unparseable(data, table, column, values, bad))
-    data.tables[table.name] = typed
+    data.tables[table.name] = _repeated_rows(data, table, rules, raw, typed)
+
+
+def _repeated_rows(data: Dataset, table: Table, rules: TableMapping | None, raw: pd.DataFrame,
+                   typed: pd.DataFrame) -> pd.DataFrame:
+    """The contract's rule on rows repeated whole: an error, unless the mapping declares
+    them genuine (kept) or to drop. A row is compared as the export wrote it, every column
+    of the file: a mapping that classifies or leaves out columns must not make distinct
+    lines look alike."""
+    if not table.repeated_rows or typed.empty:
+        return typed
+    repeated = raw.loc[typed.index].duplicated(keep="first")
+    if not repeated.any():
+        return typed
+    count, extra = int(repeated.sum()), float(typed.loc[repeated, table.repeated_rows].sum())
+    declared = rules.duplicate_lines if rules else None
+    if declared is None:
+        finding = Finding(count, tuple(repeated[repeated].index[:ROW_EXAMPLES]))
+        data.problems.append(repeated_rows_problem(data, table, finding, extra))
+        return typed
+    did = "dropped" if declared.action == "drop" else "kept as genuine"
+    data.notes.append(f"{table.name}: {count:,} row(s) repeating an earlier row whole {did} "
+                      f"by the mapping ({declared.reason}); they add {extra:,.2f} to "
+                      f"{table.repeated_rows}.")
+    return typed.loc[~repeated] if declared.action == "drop" else typed
+
+
+def repeated_rows_problem(data: Dataset, table: Table, finding: Finding,
+                          extra: float) -> Problem:
+    """Rows repeated whole (the first repeats named), and what they add to the total."""
+    files, rows = data.locate(table.name, finding.positions)
+    return Problem(
+        "error", table.name, files, "rows repeated whole",
+        "each row once (a row equal to an earlier one in every column is a double export: "
+        "the same lines exported twice)", f"{finding.count:,} row(s) repeating an earlier row, adding "
+        f"{extra:,.2f} to {table.repeated_rows}",
+        "remove the repeated export (export each period once); if the repeats are genuine, "
+        f"say so in a mapping file: tables: {{{table.name}: {{duplicate_lines: {{action: keep, "
+        "reason: ...}}} (or action: drop to remove them)", column="all columns", rows=rows,
+        count=finding.count)
+
+
+_YEAR = r"(?:^|\D)(\d{4})(?:\D|$)"
+"""The first four-digit number of a date as written: its year, whichever the order."""
+
+
+def _without_impossible_dates(data: Dataset, table: Table, column: Column,
+                              values: pd.Series) -> pd.Series:
+    """A date column's values, with those whose year lies where no timestamp reaches
+    (before 1678 or after 2261, like 2999 for 1999) reported and left empty: such dates
+    are far outside the contract's range, and the parsers could not even hold them."""
+    if column.kind != "date" or not values.notna().any():
+        return values
+    years = pd.to_numeric(values.astype("string").str.extract(_YEAR)[0], errors="coerce")
+    impossible = ((years < pd.Timestamp.min.year + 1) | (years > pd.Timestamp.max.year - 1))
+    impossible = impossible.fillna(False).astype(bool)
+    if not impossible.any():
+        return values
+    files, rows = data.locate(table.name, impossible[impossible].index)
+    found = ", ".join(repr(str(v)) for v in values[impossible].unique()[:ROW_EXAMPLES])
+    latest = ("the day of validation" if column.not_future
+              else f"{YEARS_AHEAD} years after the day of validation")
+    data.problems.append(Problem(
+        "error", table.name, files, "dates outside the plausible range",
+        f"dates from {EARLIEST_DATE} to {latest}", found,
+        f"correct the year in '{column.name}' (a typing error such as 2999 for 1999, or a "
+        "placeholder for a missing date: leave the cell empty instead)",
+        column=column.name, rows=rows, count=int(impossible.sum())))
+    return values.mask(impossible)
 
 
 def _keep_large(data: Dataset, table: Table, files: list[Path], rows: list[int]) -> None:

@@ -80,6 +80,15 @@ class CreditNotes(_Strict):
     negative: tuple[str, ...]
 
 
+class DuplicateLines(_Strict):
+    """The data owner's decision on rows the export repeats whole (see the contract's
+    ``repeated_rows``), reported in the validation notes with its reason."""
+
+    action: Literal["keep", "drop"]
+    """keep: the repeats are genuine lines and count; drop: the repeats are removed."""
+    reason: str = Field(min_length=1)
+
+
 class TableMapping(_Strict):
     file: str | None = None
     """File name or glob pattern, relative to the data folder."""
@@ -99,6 +108,8 @@ class TableMapping(_Strict):
     credit_notes: CreditNotes | None = None
     drop: tuple[DropRule, ...] = ()
     defaults: dict[str, str | float | bool] = Field(default_factory=dict)
+    duplicate_lines: DuplicateLines | None = None
+    """Rows repeated whole are an error unless this declares them genuine or to drop."""
 
 
 class Mapping(_Strict):
