@@ -242,3 +242,21 @@ def unknown_references(table: LargeTable, column: str, known: list[str]) -> Find
 def distinct_values(table: LargeTable, column: str) -> list:
     return [v for (v,) in table.sql(f"SELECT DISTINCT {_name(column)} FROM t "
                                     f"WHERE {_name(column)} IS NOT NULL")]
+
+
+def repeated_rows(table: LargeTable, measure: str) -> tuple[Finding, float] | None:
+    """Rows equal to an earlier row in every column of the files: how many, the first few,
+    and what they add to ``measure``. One aggregation counts them; only when there are
+    some does a second query number the copies to name the first repeats."""
+    columns = ", ".join(_name(n) for (n,) in table.sql("SELECT column_name FROM (DESCRIBE t)")
+                        if n != "pos")
+    m = _name(measure)
+    count, extra = table.sql(
+        f"SELECT sum(n - 1), sum((n - 1) * coalesce({m}, 0)) FROM (SELECT count(*) AS n, {m} "
+        f"FROM t GROUP BY {columns} HAVING count(*) > 1)")[0]
+    if not count:
+        return None
+    positions = tuple(p for (p,) in table.sql(
+        f"SELECT pos FROM (SELECT pos, row_number() OVER (PARTITION BY {columns} ORDER BY pos) "
+        f"AS copy FROM t) WHERE copy > 1 ORDER BY pos LIMIT {EXAMPLES}"))
+    return Finding(int(count), positions), float(extra or 0)

@@ -286,7 +286,8 @@ def _without_impossible_dates(data: Dataset, table: Table, column: Column,
     if not impossible.any():
         return values
     files, rows = data.locate(table.name, impossible[impossible].index)
-    found = ", ".join(repr(str(v)) for v in values[impossible].unique()[:ROW_EXAMPLES])
+    found = ", ".join(repr(v.strftime("%Y-%m-%d") if hasattr(v, "strftime") else str(v))
+                      for v in values[impossible].unique()[:ROW_EXAMPLES])
     latest = ("the day of validation" if column.not_future
               else f"{YEARS_AHEAD} years after the day of validation")
     data.problems.append(Problem(

@@ -34,10 +34,11 @@ from kamlib.large import (
     Rule,
     distinct_values,
     findings,
+    repeated_rows,
     rules,
     unknown_references,
 )
-from kamlib.load import ROW_EXAMPLES, Dataset, load_data
+from kamlib.load import ROW_EXAMPLES, Dataset, load_data, repeated_rows_problem
 from kamlib.mapping import Mapping
 
 IDENTIFIER_PATTERNS = {
@@ -244,6 +245,9 @@ def _large_table_rules(data: Dataset, table: Table, large: LargeTable,
             problems.append(_column_problem(data, table, col, rule.check, finding.positions,
                                             pd.Series(finding.values, dtype=object),
                                             finding.count))
+    repeats = repeated_rows(large, table.repeated_rows) if table.repeated_rows else None
+    if repeats is not None:
+        problems.append(repeated_rows_problem(data, table, *repeats))
     return problems
 
 
