@@ -269,7 +269,7 @@ def repeated_rows_problem(data: Dataset, table: Table, finding: Finding,
         count=finding.count)
 
 
-_YEAR = r"(?:^|\D)(\d{4})(?:\D|$)"
+_YEAR = r"(?:^|\D)(?P<year>\d{4})(?:\D|$)"
 """The first four-digit number of a date as written: its year, whichever the order."""
 
 
@@ -280,7 +280,7 @@ def _without_impossible_dates(data: Dataset, table: Table, column: Column,
     are far outside the contract's range, and the parsers could not even hold them."""
     if column.kind != "date" or not values.notna().any():
         return values
-    years = pd.to_numeric(values.astype("string").str.extract(_YEAR)[0], errors="coerce")
+    years = _years(values)
     impossible = ((years < pd.Timestamp.min.year + 1) | (years > pd.Timestamp.max.year - 1))
     impossible = impossible.fillna(False).astype(bool)
     if not impossible.any():
@@ -297,6 +297,17 @@ def _without_impossible_dates(data: Dataset, table: Table, column: Column,
         "placeholder for a missing date: leave the cell empty instead)",
         column=column.name, rows=rows, count=int(impossible.sum())))
     return values.mask(impossible)
+
+
+def _years(values: pd.Series) -> pd.Series:
+    """The year of each date as written (Arrow's regex: a second a million, pandas' takes
+    five), or of each real date."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return values.dt.year
+    text = pa.array(values.astype("string").array)
+    year = pc.struct_field(pc.extract_regex(text, _YEAR), [0])
+    return pd.Series(pc.cast(year, pa.int32()).to_numpy(zero_copy_only=False),
+                     index=values.index)
 
 
 def _keep_large(data: Dataset, table: Table, files: list[Path], rows: list[int]) -> None:
