@@ -5,15 +5,19 @@ criteria that all weigh zero, and Parquet columns of a type the engines cannot u
 
 from __future__ import annotations
 
+import shutil
 from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
-from support import ONLINE_RETAIL, REPO, TINY, kam, needs_shared, write_company
+from support import ONLINE_RETAIL, REPO, SAMPLE, TINY, kam, needs_shared, write_company
 from kamlib.company import on_engine
 from kamlib.economics import account_value
+from kamlib.large import LARGE_ROWS
 from kamlib.load import read_criteria
 from kamlib.mapping import read_mapping
 from kamlib.validate import validate_folder
@@ -256,16 +260,58 @@ def test_cli_refuses_year_2999_and_criteria_of_no_weight(tmp_path):
 # --- Item 6: Parquet columns the engines cannot use ---------------------------------------
 
 
-def test_parquet_with_dates_as_text_and_ids_as_numbers_reaches_the_engine_typed(tmp_path):
-    folder = write_company(tmp_path / "data", drop=("invoice_lines.csv", "activities.csv"))
+def parquet_with_text_types(folder):
+    """The tiny company with invoice lines and activities as Parquet whose dates (and the
+    activity counts) are stored as text, as some exporters write them."""
+    folder = write_company(folder, drop=("invoice_lines.csv", "activities.csv"))
     lines = pd.read_csv(pd.io.common.StringIO(LINES), dtype=str)  # dates stay text
-    lines[["quantity", "gross_amount", "discount_amount", "cost_of_goods"]] = lines[
-        ["quantity", "gross_amount", "discount_amount", "cost_of_goods"]].astype(float)
+    amounts = ["quantity", "gross_amount", "discount_amount", "cost_of_goods"]
+    lines[amounts] = lines[amounts].astype(float)
     lines.to_parquet(folder / "invoice_lines.parquet", index=False)
     activities = pd.read_csv(pd.io.common.StringIO(TINY["activities.csv"]), dtype=str)
-    activities.to_parquet(folder / "activities.parquet", index=False)  # count as text too
-    report = validate_folder(folder, today=TODAY)
+    activities.to_parquet(folder / "activities.parquet", index=False)
+    return folder
+
+
+def test_parquet_with_dates_as_text_reaches_the_engine_typed(tmp_path):
+    report = validate_folder(parquet_with_text_types(tmp_path / "data"), today=TODAY)
     assert report.ok, [p.render() for p in report.errors]
     figures = account_value(on_engine(report.data)).frame
     csv = validate_folder(write_company(tmp_path / "csv"), today=TODAY)
     pd.testing.assert_frame_equal(figures, account_value(on_engine(csv.data)).frame)
+
+
+def test_cli_runs_a_workbook_on_parquet_with_dates_as_text(tmp_path):
+    """The sample company with its invoice lines as Parquet whose dates are text: the
+    workbook runs (it failed with IbisTypeError when the engine read the file in place)."""
+    folder = tmp_path / "data"
+    folder.mkdir()
+    for path in SAMPLE.iterdir():
+        if path.name != "invoice_lines.csv":
+            shutil.copy(path, folder / path.name)
+    lines = pd.read_csv(SAMPLE / "invoice_lines.csv", dtype=str)
+    amounts = ["quantity", "gross_amount", "discount_amount", "rebate_amount", "cost_of_goods"]
+    lines[amounts] = lines[amounts].astype(float)
+    lines.to_parquet(folder / "invoice_lines.parquet", index=False)
+    result = kam("run", "value", "--data", str(folder), "--out", str(tmp_path / "out"),
+                 "--quiet")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    assert list((tmp_path / "out").glob("*/value/report.html"))
+
+
+def test_cli_refuses_a_large_parquet_table_whose_dates_are_text(tmp_path):
+    """A table too large to load is read in place, so its types must be the contract's:
+    dates stored as text are refused with the file, column, type found and the fix."""
+    folder = write_company(tmp_path / "data", drop=("invoice_lines.csv",))
+    rows = LARGE_ROWS + 1
+    lines = pd.read_csv(pd.io.common.StringIO(LINES), dtype=str).iloc[[0]]
+    columns = {name: pa.array(np.repeat(lines[name].to_numpy(dtype=object), rows), pa.string())
+               for name in ("invoice_id", "account_id", "invoice_date", "product_line")}
+    columns |= {name: pa.array(np.repeat(float(lines[name].iloc[0]), rows))
+                for name in ("quantity", "gross_amount", "discount_amount", "cost_of_goods")}
+    pq.write_table(pa.table(columns), folder / "invoice_lines.parquet")
+    message = refused_by_cli(folder, "invoice_lines.parquet, column 'invoice_date'",
+                             "a Parquet column of type string")
+    assert "a date like 2026-03-31" in message
+    assert "write 'invoice_date' with its contract type" in message
