@@ -261,8 +261,9 @@ def repeated_rows_problem(data: Dataset, table: Table, finding: Finding,
     return Problem(
         "error", table.name, files, "rows repeated whole",
         "each row once (a row equal to an earlier one in every column is a double export: "
-        "the same lines exported twice)", f"{finding.count:,} row(s) repeating an earlier row, adding "
-        f"{extra:,.2f} to {table.repeated_rows}",
+        "the same lines exported twice)",
+        f"{finding.count:,} row(s) repeating an earlier row, adding {extra:,.2f} to "
+        f"{table.repeated_rows}",
         "remove the repeated export (export each period once); if the repeats are genuine, "
         f"say so in a mapping file: tables: {{{table.name}: {{duplicate_lines: {{action: keep, "
         "reason: ...}}} (or action: drop to remove them)", column="all columns", rows=rows,

@@ -114,8 +114,8 @@ def test_non_finite_floats_in_parquet_and_absurd_ones_in_excel_are_refused(tmp_p
     lines.loc[[1, 3], ["quantity", "cost_of_goods"]] = [[10, 1e300], [-2, -130]]
     lines.to_excel(folder / "invoice_lines.xlsx", sheet_name="2026", index=False)
     problem = only_error(validate_folder(folder, today=TODAY))
-    assert (problem.file, problem.column, problem.rows) == ("invoice_lines.xlsx",
-                                                            "cost_of_goods", ("sheet '2026' row 3",))
+    assert (problem.file, problem.column) == ("invoice_lines.xlsx", "cost_of_goods")
+    assert problem.rows == ("sheet '2026' row 3",)
 
 
 def test_cli_refuses_an_infinite_amount_naming_file_column_and_row(tmp_path):
