@@ -247,9 +247,10 @@ def _repeated_rows(data: Dataset, table: Table, rules: TableMapping | None, raw:
         finding = Finding(count, tuple(repeated[repeated].index[:ROW_EXAMPLES]))
         data.problems.append(repeated_rows_problem(data, table, finding, extra))
         return typed
-    did = "dropped" if declared.action == "drop" else "kept as genuine"
+    did, add = (("dropped", "would have added") if declared.action == "drop"
+                else ("kept as genuine", "add"))
     data.notes.append(f"{table.name}: {count:,} row(s) repeating an earlier row whole {did} "
-                      f"by the mapping ({declared.reason}); they add {extra:,.2f} to "
+                      f"by the mapping ({declared.reason}); they {add} {extra:,.2f} to "
                       f"{table.repeated_rows}.")
     return typed.loc[~repeated] if declared.action == "drop" else typed
 
