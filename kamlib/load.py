@@ -206,7 +206,7 @@ def _finish_table(data: Dataset, table: Table, rules: TableMapping | None, raw: 
     def to_number(values: pd.Series) -> pd.Series:
         return parse_numbers(values, decimal)[0]
 
-    if rules is not None:
+    if rules is not None and _maps_columns(rules):
         mapped, notes = apply_mapping(raw, table.name, rules, to_number)
         if not rules.derive_from:  # a derived table's rows are its source's, noted there
             data.notes.extend(notes)
@@ -228,6 +228,17 @@ def _finish_table(data: Dataset, table: Table, rules: TableMapping | None, raw: 
         if bad.any():
             data.problems.append(_unparseable(data, table, column, values, bad))
     data.tables[table.name] = _repeated_rows(data, table, rules, raw, typed)
+
+
+_NOT_MAPPING = {"file", "sheets", "delimiter", "decimal", "encoding", "date_format",
+                "duplicate_lines"}
+
+
+def _maps_columns(rules: TableMapping) -> bool:
+    """Whether a table's mapping maps columns. One that only says how to read the file or
+    what to do with repeated rows keeps the export's headers, as without a mapping."""
+    return any(getattr(rules, name) for name in type(rules).model_fields
+               if name not in _NOT_MAPPING)
 
 
 def _repeated_rows(data: Dataset, table: Table, rules: TableMapping | None, raw: pd.DataFrame,

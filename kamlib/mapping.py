@@ -127,6 +127,10 @@ class Mapping(_Strict):
                     f"{name}.derive_from must name another table of this mapping. "
                     f"Got '{table.derive_from}'."
                 )
+            if table.duplicate_lines is not None and not TABLES[name].repeated_rows:
+                tables_with_rule = ", ".join(n for n, t in TABLES.items() if t.repeated_rows)
+                raise ValueError(f"{name}.duplicate_lines applies only to {tables_with_rule}, "
+                                 "whose rows repeated whole are refused. Remove it.")
             contract_columns = set(TABLES[name].column_names)
             targets = [*table.columns, *table.compute, *table.classify, *table.defaults]
             for target in targets:

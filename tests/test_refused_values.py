@@ -172,6 +172,25 @@ def test_a_mapping_declares_repeats_genuine_or_drops_them_and_the_notes_say_so(
     assert "one order entered twice" in note and "250.50 to gross_amount" in note
 
 
+def test_a_table_entry_with_only_the_declaration_keeps_the_exports_headers(tmp_path):
+    mapping = tmp_path / "mapping.yml"
+    mapping.write_text("tables:\n  activities:\n    duplicate_lines: {action: drop, reason: "
+                       "\"activities exported twice by the CRM\"}\n")
+    files = {"activities.csv": TINY["activities.csv"] + "00200,2026-02-01,rush_delivery,2\n"}
+    report = report_for(tmp_path, files, mapping=mapping)
+    assert report.ok, [p.render() for p in report.errors]
+    assert len(report.data.tables["activities"]) == 2
+    assert any("activities exported twice by the CRM" in n for n in report.data.notes)
+
+
+def test_a_declaration_on_a_table_without_the_rule_is_refused(tmp_path):
+    mapping = tmp_path / "mapping.yml"
+    mapping.write_text("tables:\n  accounts:\n    duplicate_lines: {action: keep, reason: x}\n")
+    with pytest.raises(Exception, match="accounts.duplicate_lines applies only to "
+                       "invoice_lines, activities"):
+        read_mapping(mapping)
+
+
 def test_a_declaration_without_its_reason_is_refused(tmp_path):
     mapping = tmp_path / "mapping.yml"
     mapping.write_text(MAPPING.format(action="keep", reason="").replace(', reason: ""', ""))
