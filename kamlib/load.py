@@ -18,6 +18,10 @@ Stated rules for what exports do to values:
   for anything else (US exports: ``"%m/%d/%Y"``).
 - Booleans: true/false, yes/no, 1/0, and the Italian sì/no.
 - Empty cells are missing values; the text ``NA`` is not (it is Namibia).
+- Rows repeated whole (every column of the export equal) in invoice lines and activities
+  are a double export and refused, unless a mapping's ``duplicate_lines`` keeps or drops
+  them with a reason.
+- A date whose year no timestamp holds (2999 for 1999) is refused with its row at once.
 Values that do not parse are reported as problems with their rows, never coerced.
 """
 

@@ -1,9 +1,11 @@
 """Validate a loaded data folder against the data contract.
 
 Per-table rules (empty cells, ranges, allowed values, formats) run as pandera
-schemas generated from :mod:`kamlib.contract`; rules across tables (unknown
-references, duplicate keys, parent cycles, activities without a unit cost,
-future dates) are checked here. Every finding becomes a :class:`Problem` naming
+schemas generated from :mod:`kamlib.contract`; every number has a range there, so
+``inf``, ``-inf`` and absurd sizes break one like any value out of range. Rules across
+rows and tables (unknown references, duplicate keys, parent cycles, activities without
+a unit cost, dates outside the plausible range, ends before starts) are checked here;
+rows repeated whole are found while loading, where the export's own lines are. Every finding becomes a :class:`Problem` naming
 file, column and rows; errors make the data unusable, warnings are suspicious
 but usable. Large Parquet tables (:mod:`kamlib.large`) get the same rules as SQL
 queries run by DuckDB where the files are, and the same wording.
