@@ -250,4 +250,5 @@ def _in_contract_shape(files: list[Path], table: Table, rows: int) -> bool:
         if not all(c.name in columns and type_fits(c.kind, columns[c.name])
                    for c in table.columns):
             return False
-    return sum(parquet_rows(files) or [-1]) == rows
+    rows_in_files = parquet_rows(files)
+    return rows_in_files is not None and sum(rows_in_files) == rows

@@ -25,6 +25,9 @@ import pyarrow.parquet as pq
 
 from kamlib.contract import EARLIEST_DATE, Column, Table, latest_date
 
+TIMESTAMP_YEARS = (1678, 2261)
+"""The whole years a pandas timestamp holds: dates outside are refused as impossible."""
+
 LARGE_TABLES = ("invoice_lines", "activities")
 """Tables that grow with the business; the others stay small (one row per account or less)."""
 LARGE_ROWS = 2_000_000
@@ -192,12 +195,22 @@ def rules(table: Table, present: list[str], today: date) -> list[Rule]:
             found.append(Rule(col.name, "isin", f"{c} IS NOT NULL AND {c} NOT IN ({allowed})",
                               v))
         if col.kind == "date":
-            latest = latest_date(today, col.not_future)
-            found.append(Rule(col.name, "not_before",
-                              f"{c} IS NOT NULL AND {c}::DATE < DATE '{EARLIEST_DATE}'", v))
-            found.append(Rule(col.name, "not_future",
-                              f"{c} IS NOT NULL AND {c}::DATE > DATE '{latest}'", v))
+            found += _date_rules(col, today)
     return found
+
+
+def _date_rules(col: Column, today: date) -> list[Rule]:
+    """Years no timestamp holds (as the loader refuses them), then dates before the
+    earliest or after the latest plausible date."""
+    c, v = _name(col.name), _value(col)
+    first, last = TIMESTAMP_YEARS
+    possible = f"{c} IS NOT NULL AND year({c}) BETWEEN {first} AND {last}"
+    return [Rule(col.name, "impossible_year", f"{c} IS NOT NULL AND year({c}) NOT BETWEEN "
+                 f"{first} AND {last}", f"strftime({c}, '%Y-%m-%d')"),
+            Rule(col.name, "not_before", f"{possible} AND {c}::DATE < DATE '{EARLIEST_DATE}'",
+                 v),
+            Rule(col.name, "not_future", f"{possible} AND {c}::DATE > "
+                 f"DATE '{latest_date(today, col.not_future)}'", v)]
 
 
 def findings(table: LargeTable, checks: list[Rule]) -> dict[Rule, Finding]:

@@ -50,7 +50,14 @@ from kamlib.contract import (
     Table,
 )
 from kamlib.errors import KamError, Problem
-from kamlib.large import Finding, LargeTable, columns_of, is_large, type_fits
+from kamlib.large import (
+    TIMESTAMP_YEARS,
+    Finding,
+    LargeTable,
+    columns_of,
+    is_large,
+    type_fits,
+)
 from kamlib.mapping import Mapping, TableMapping, apply_mapping
 
 FORMATS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "excel", ".xlsm": "excel",
@@ -293,27 +300,34 @@ _YEAR = r"(?:^|\D)(?P<year>\d{4})(?:\D|$)"
 def _without_impossible_dates(data: Dataset, table: Table, column: Column,
                               values: pd.Series) -> pd.Series:
     """A date column's values, with those whose year lies where no timestamp reaches
-    (before 1678 or after 2261, like 2999 for 1999) reported and left empty: such dates
-    are far outside the contract's range, and the parsers could not even hold them."""
+    (like 2999 for 1999) reported and left empty: such dates are far outside the
+    contract's range, and the parsers could not even hold them."""
     if column.kind != "date" or not values.notna().any():
         return values
     years = _years(values)
-    impossible = ((years < pd.Timestamp.min.year + 1) | (years > pd.Timestamp.max.year - 1))
+    impossible = (years < TIMESTAMP_YEARS[0]) | (years > TIMESTAMP_YEARS[1])
     impossible = impossible.fillna(False).astype(bool)
     if not impossible.any():
         return values
-    files, rows = data.locate(table.name, impossible[impossible].index)
-    found = ", ".join(repr(v.strftime("%Y-%m-%d") if hasattr(v, "strftime") else str(v))
-                      for v in values[impossible].unique()[:ROW_EXAMPLES])
+    shown = [v.strftime("%Y-%m-%d") if hasattr(v, "strftime") else str(v)
+             for v in values[impossible].unique()[:ROW_EXAMPLES]]
+    finding = Finding(int(impossible.sum()), tuple(impossible[impossible].index[:ROW_EXAMPLES]),
+                      tuple(shown))
+    data.problems.append(impossible_dates_problem(data, table, column, finding))
+    return values.mask(impossible)
+
+
+def impossible_dates_problem(data: Dataset, table: Table, column: Column,
+                             finding: Finding) -> Problem:
+    files, rows = data.locate(table.name, finding.positions)
     latest = ("the day of validation" if column.not_future
               else f"{YEARS_AHEAD} years after the day of validation")
-    data.problems.append(Problem(
+    return Problem(
         "error", table.name, files, "dates outside the plausible range",
-        f"dates from {EARLIEST_DATE} to {latest}", found,
+        f"dates from {EARLIEST_DATE} to {latest}", ", ".join(repr(str(v)) for v in finding.values),
         f"correct the year in '{column.name}' (a typing error such as 2999 for 1999, or a "
         "placeholder for a missing date: leave the cell empty instead)",
-        column=column.name, rows=rows, count=int(impossible.sum())))
-    return values.mask(impossible)
+        column=column.name, rows=rows, count=finding.count)
 
 
 def _years(values: pd.Series) -> pd.Series:

@@ -40,7 +40,13 @@ from kamlib.large import (
     rules,
     unknown_references,
 )
-from kamlib.load import ROW_EXAMPLES, Dataset, load_data, repeated_rows_problem
+from kamlib.load import (
+    ROW_EXAMPLES,
+    Dataset,
+    impossible_dates_problem,
+    load_data,
+    repeated_rows_problem,
+)
 from kamlib.mapping import Mapping
 
 IDENTIFIER_PATTERNS = {
@@ -241,7 +247,9 @@ def _large_table_rules(data: Dataset, table: Table, large: LargeTable,
     problems = []
     for rule, finding in findings(large, rules(table, _present(large), today)).items():
         col = table.column(rule.column)
-        if rule.check in ("not_future", "not_before"):
+        if rule.check == "impossible_year":
+            problems.append(impossible_dates_problem(data, table, col, finding))
+        elif rule.check in ("not_future", "not_before"):
             problems.append(_date_problem(data, table, col, today, rule.check, finding))
         else:
             problems.append(_column_problem(data, table, col, rule.check, finding.positions,

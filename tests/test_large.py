@@ -131,6 +131,7 @@ def test_non_finite_numbers_old_dates_and_repeated_rows_give_the_same_problems_b
     lines = pd.concat([lines, lines.iloc[[0, 5, 0]]], ignore_index=True)  # 3 repeats
     acts = activities_frame()
     acts.loc[0, "count"] = np.inf
+    acts.loc[1, "activity_date"] = date(2999, 2, 1)        # a year no timestamp holds
     acts = pd.concat([acts, acts.iloc[[2]]], ignore_index=True)
     folder = write_parquet(tmp_path, lines, acts)
     loaded, in_place = both_ways(folder, monkeypatch)
@@ -143,6 +144,7 @@ def test_non_finite_numbers_old_dates_and_repeated_rows_give_the_same_problems_b
         ("invoice_lines", "invoice_date", "dates before 1980-01-01", 1),
         ("invoice_lines", "all columns", "rows repeated whole", 3),
         ("activities", "count", "numbers that are not finite", 1),
+        ("activities", "activity_date", "dates outside the plausible range", 1),
         ("activities", "all columns", "rows repeated whole", 1),
     }
     repeats = next(p for p in in_place.problems if p.what == "rows repeated whole"
