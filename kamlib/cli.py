@@ -1,9 +1,11 @@
 """The `kam` command line: a thin layer over kamlib for people and schedulers.
 
 Exit codes a scheduler can act on: 0 success; 1 the data is unusable (the
-problems are listed); 2 a usage error (bad option, missing path, invalid mapping
-or parameter); 3 a workbook failed while running (the failed notebook is kept);
-4 an unexpected internal error (please report it with the log); 130 interrupted
+problems are listed); 2 a usage or set-up error (bad option, missing path, invalid
+mapping or parameter; a reports folder that cannot be written or is on a full disk, the
+workbooks' kernel not installed: the message names the path and the fix); 3 a workbook
+failed while running (the failed notebook is kept; with several, the others are
+published); 4 an unexpected internal error (please report it with the log); 130 interrupted
 (Ctrl-C) and 143 stopped (SIGTERM, as schedulers stop a task), both after cleaning up.
 """
 
@@ -110,6 +112,7 @@ def validate(
     from kamlib.validate import validate_folder
 
     as_of = _parse_day(today) if today else None
+    _data_folder(data)
     report = _guarded(lambda: validate_folder(data, read_mapping(mapping) if mapping else None,
                                               as_of))
     _print_problems("Errors", report.errors, "red")
@@ -119,6 +122,14 @@ def validate(
                   "until they are fixed.[/]")
         raise typer.Exit(EXIT_DATA)
     _print_summary(data, report.data, summarize(report.data), missing_tables(report.data))
+
+
+def _data_folder(data: Path) -> None:
+    """A --data that is no folder is a usage error (exit 2), not unusable data."""
+    if not data.is_dir():
+        _fail(f"--data {data}: the data folder does not exist (looked for "
+              f"{data.expanduser().resolve()}). Fix: give --data the folder that holds the "
+              "export's tables.", EXIT_USAGE)
 
 
 def _parse_day(text: str) -> date:
@@ -225,6 +236,7 @@ def run_command(
     # beats a third kernel competing for them (measured, BENCHMARKS.md).
     jobs = jobs or min(len(names), usable_cores())
     extra = _guarded(lambda: runner.parse_params(param or []))
+    _data_folder(data)
     signal.signal(signal.SIGTERM, _raise_stopped)
     with _run_display(quiet, len(names)) as progress:
         # closing: the validated data handed to the kernels is removed however the run ends

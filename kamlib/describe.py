@@ -86,8 +86,9 @@ def contract_markdown() -> str:
            "stacked) or `<table>.parquet` (or a folder `<table>/` of part files). Headers are "
            "matched ignoring case and spaces (`Account ID` is `account_id`); a mapping file "
            "(`--mapping`) maps any other export. Identifiers are text (leading zeros are kept), "
-           "money is in the reporting currency, dates are `YYYY-MM-DD` (or `DD/MM/YYYY`), "
-           "credit notes are invoice lines with negative amounts.", "",
+           "money is in the reporting currency, dates are `YYYY-MM-DD` (`DD/MM/YYYY` or "
+           "`MM/DD/YYYY` only where a day above 12 shows the order, or a mapping's "
+           "`date_format` says it), credit notes are invoice lines with negative amounts.", "",
            f"Numbers are finite (`inf`, `-inf`, `Infinity` are refused) and at most "
            f"{LARGEST_NUMBER:,.0f} in size where no narrower range is stated: no real line, "
            "count or target comes near it, sums of 100 million such values stay far from "

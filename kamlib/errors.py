@@ -25,6 +25,11 @@ class MappingError(KamError):
     """The column-mapping file is invalid or does not fit the export."""
 
 
+class SetupError(KamError):
+    """The machine is not ready for a run: a reports folder that cannot be written or is
+    on a full disk, the workbooks' kernel not installed. Not a fault of kam."""
+
+
 class RunError(KamError):
     """A workbook failed while running; the failed notebook is kept for inspection."""
 
@@ -33,6 +38,19 @@ class RunError(KamError):
         super().__init__(f"workbook '{workbook}' failed in cell {cell}: {error}\n"
                          f"The executed notebook is kept at {kept}. Earlier reports are "
                          "untouched.")
+
+
+class WorkbooksFailed(RunError):
+    """Some workbooks of a run failed while running; each of the others was published."""
+
+    def __init__(self, failed: list[RunError], published: list[str]):
+        self.failed, self.published = failed, published
+        self.kept = failed[0].kept
+        done = (f"Published: {', '.join(published)}." if published
+                else "No workbook was published.")
+        KamError.__init__(self, f"{len(failed)} of {len(failed) + len(published)} workbooks "
+                          "failed; each of the others was published on its own.\n"
+                          + "\n".join(str(error) for error in failed) + "\n" + done)
 
 
 class DataError(KamError):

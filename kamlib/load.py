@@ -13,9 +13,23 @@ Stated rules for what exports do to values:
 - Numbers: a file whose separator is not a comma and whose numbers use a comma
   before the decimals (``1.234,56``) is read with a decimal comma; otherwise a
   decimal point. A mapping's ``decimal`` setting overrides the guess.
-- Dates: ISO ``2026-03-31`` (a time of day is dropped); day-first ``31/03/2026``
-  or ``31.03.2026`` as European exports write them; a mapping's ``date_format``
-  for anything else (US exports: ``"%m/%d/%Y"``).
+- Dates: ISO ``2026-03-31`` and Excel's date cells (a time of day is dropped); a
+  mapping's ``date_format`` for text in any other form (US exports: ``"%m/%d/%Y"``).
+  Without one, dates with day and month as numbers (``31/03/2026``, ``31.03.2026``)
+  are read in the order evidence that cannot be wrong gives, taken per table across
+  its date columns, since one export program writes all its dates one way: a value
+  that is a date only day-first (13/01/2026) or only month-first (01/13/2026)
+  decides, and the validation summary says which order was used for which table and
+  columns. When every value reads both ways and some read as two different dates
+  (04/01/2026: 4 January or 1 April), nothing is guessed: the column is refused,
+  asking for ISO dates or a ``date_format``. A table with values of both kinds is
+  refused too. A mapping entry with only reading settings (such as ``date_format``)
+  reads the folder's file with its own headers, as without a mapping.
+- Lines: every line of a CSV has the header's fields. A line with more, or one with
+  fewer that holds another delimiter often enough to make them up, means the file was
+  split by the wrong delimiter: the file is refused naming the line, the delimiter
+  used and the one that seems right (a short line without one is a line with empty
+  trailing cells, as Excel writes them).
 - Booleans: true/false, yes/no, 1/0, and the Italian sì/no.
 - Empty cells are missing values; the text ``NA`` is not (it is Namibia).
 - Rows repeated whole (every column of the export equal) in invoice lines and activities
@@ -58,7 +72,15 @@ from kamlib.large import (
     is_large,
     type_fits,
 )
-from kamlib.mapping import Mapping, TableMapping, apply_mapping
+from kamlib.mapping import (
+    Mapping,
+    TableMapping,
+    YamlSyntaxError,
+    apply_mapping,
+    mapped_files,
+    read_yaml,
+    yaml_line,
+)
 
 FORMATS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "excel", ".xlsm": "excel",
            ".parquet": "parquet", ".pq": "parquet"}
@@ -112,6 +134,9 @@ class Dataset:
     criteria: SelectionCriteria | None = None
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    unread: set[str] = field(default_factory=set)
+    """Tables given but not usable (unreadable, given twice, columns missing): their own
+    problem is reported, and no rule across tables may speak of them as absent."""
     large: dict[str, LargeTable] = field(default_factory=dict)
     """Large Parquet tables kept on disk and checked in DuckDB (see kamlib.large)."""
     handover_folder: Path | None = None
@@ -183,7 +208,10 @@ def input_files(root: Path, mapping: Mapping | None = None) -> list[Path]:
 
 def _load_table(data: Dataset, table: Table, rules: TableMapping | None,
                 raw_frames: dict) -> None:
+    known = len(data.problems)
     files = _find_files(data.root, table, rules, data.problems)
+    if len(data.problems) > known:
+        data.unread.add(table.name)
     if not files:
         return
     rows = is_large(table.name, files) if rules is None else None
@@ -194,6 +222,7 @@ def _load_table(data: Dataset, table: Table, rules: TableMapping | None,
         raw, source, decimal = _read_files(files, data.root, table.name, rules)
     except _ReadError as exc:
         data.problems.append(exc.problem)
+        data.unread.add(table.name)
         return
     raw_frames[table.name] = (raw, source, decimal)
     _finish_table(data, table, rules, raw, source, decimal)
@@ -217,7 +246,7 @@ def _finish_table(data: Dataset, table: Table, rules: TableMapping | None, raw: 
     def to_number(values: pd.Series) -> pd.Series:
         return parse_numbers(values, decimal)[0]
 
-    if rules is not None and _maps_columns(rules):
+    if rules is not None and not _reads_only(rules):
         mapped, notes = apply_mapping(raw, table.name, rules, to_number)
         if not rules.derive_from:  # a derived table's rows are its source's, noted there
             data.notes.extend(notes)
@@ -226,30 +255,22 @@ def _finish_table(data: Dataset, table: Table, rules: TableMapping | None, raw: 
     missing = [c for c in table.required_columns if c not in mapped.columns]
     if missing:
         data.problems.append(_missing_columns(table, source.files, missing, mapped.columns))
+        data.unread.add(table.name)
         return
     data.sources[table.name] = source
     date_format = rules.date_format if rules else None
+    mapped = _without_impossible_dates(data, table, mapped)
+    orders = {} if date_format else date_orders(data, table, mapped)
     typed = pd.DataFrame(index=mapped.index)
     for column in table.columns:
         # An optional column that is absent is empty everywhere: downstream code sees them all.
         values = mapped.get(column.name, pd.Series(pd.NA, index=mapped.index, dtype=object))
-        values = _without_impossible_dates(data, table, column, values)
-        parsed, bad = parse_column(values, column, decimal, date_format)
+        parsed, bad = parse_column(values, column, decimal, date_format,
+                                   orders.get(column.name, "day"))
         typed[column.name] = parsed
         if bad.any():
             data.problems.append(_unparseable(data, table, column, values, bad))
     data.tables[table.name] = _repeated_rows(data, table, rules, raw, typed)
-
-
-_NOT_MAPPING = {"file", "sheets", "delimiter", "decimal", "encoding", "date_format",
-                "duplicate_lines"}
-
-
-def _maps_columns(rules: TableMapping) -> bool:
-    """Whether a table's mapping maps columns. One that only says how to read the file or
-    what to do with repeated rows keeps the export's headers, as without a mapping."""
-    return any(getattr(rules, name) for name in type(rules).model_fields
-               if name not in _NOT_MAPPING)
 
 
 def _repeated_rows(data: Dataset, table: Table, rules: TableMapping | None, raw: pd.DataFrame,
@@ -297,24 +318,26 @@ _YEAR = r"(?:^|\D)(?P<year>\d{4})(?:\D|$)"
 """The first four-digit number of a date as written: its year, whichever the order."""
 
 
-def _without_impossible_dates(data: Dataset, table: Table, column: Column,
-                              values: pd.Series) -> pd.Series:
-    """A date column's values, with those whose year lies where no timestamp reaches
-    (like 2999 for 1999) reported and left empty: such dates are far outside the
-    contract's range, and the parsers could not even hold them."""
-    if column.kind != "date" or not values.notna().any():
-        return values
-    years = _years(values)
-    impossible = (years < TIMESTAMP_YEARS[0]) | (years > TIMESTAMP_YEARS[1])
-    impossible = impossible.fillna(False).astype(bool)
-    if not impossible.any():
-        return values
-    shown = [v.strftime("%Y-%m-%d") if hasattr(v, "strftime") else str(v)
-             for v in values[impossible].unique()[:ROW_EXAMPLES]]
-    finding = Finding(int(impossible.sum()), tuple(impossible[impossible].index[:ROW_EXAMPLES]),
-                      tuple(shown))
-    data.problems.append(impossible_dates_problem(data, table, column, finding))
-    return values.mask(impossible)
+def _without_impossible_dates(data: Dataset, table: Table,
+                              frame: pd.DataFrame) -> pd.DataFrame:
+    """The table with the dates whose year no timestamp holds (like 2999 for 1999) reported
+    and left empty: such dates are far outside the contract's range, and the parsers could
+    not even hold them."""
+    for column in table.columns:
+        if column.kind != "date" or column.name not in frame:
+            continue
+        values = frame[column.name]
+        years = _years(values) if values.notna().any() else pd.Series(pd.NA, values.index)
+        impossible = (years < TIMESTAMP_YEARS[0]) | (years > TIMESTAMP_YEARS[1])
+        impossible = impossible.fillna(False).astype(bool)
+        if impossible.any():
+            shown = [v.strftime("%Y-%m-%d") if hasattr(v, "strftime") else str(v)
+                     for v in values[impossible].unique()[:ROW_EXAMPLES]]
+            finding = Finding(int(impossible.sum()),
+                              tuple(impossible[impossible].index[:ROW_EXAMPLES]), tuple(shown))
+            data.problems.append(impossible_dates_problem(data, table, column, finding))
+            frame = frame.assign(**{column.name: values.mask(impossible)})
+    return frame
 
 
 def impossible_dates_problem(data: Dataset, table: Table, column: Column,
@@ -341,6 +364,18 @@ def _years(values: pd.Series) -> pd.Series:
                      index=values.index)
 
 
+_READ_SETTINGS = {"file", "sheets", "delimiter", "decimal", "encoding", "date_format",
+                  "duplicate_lines"}
+
+
+def _reads_only(rules: TableMapping) -> bool:
+    """A table's mapping that says only how to read the file (such as ``date_format``), or
+    what to do with rows repeated whole, keeps the export's headers, matched to the
+    contract as without a mapping."""
+    return not any(getattr(rules, name) for name in type(rules).model_fields
+                   if name not in _READ_SETTINGS)
+
+
 def _keep_large(data: Dataset, table: Table, files: list[Path], rows: list[int]) -> None:
     """Keep a large Parquet table on disk, after checking its columns and their types."""
     source, start = RowSource(), 0
@@ -351,6 +386,7 @@ def _keep_large(data: Dataset, table: Table, files: list[Path], rows: list[int])
     missing = [c for c in table.required_columns if c not in columns]
     if missing:
         data.problems.append(_missing_columns(table, source.files, missing, list(columns)))
+        data.unread.add(table.name)
         return
     wrong = [c for c in table.columns if c.name in columns and not type_fits(c.kind,
                                                                               columns[c.name])]
@@ -362,7 +398,9 @@ def _keep_large(data: Dataset, table: Table, files: list[Path], rows: list[int])
             f"write '{col.name}' with its contract type: a table this large "
             f"({start:,} rows) is checked in place, without converting values",
             column=col.name))
-    if not wrong:
+    if wrong:
+        data.unread.add(table.name)
+    else:
         data.sources[table.name] = source
         data.large[table.name] = LargeTable(table.name, files, rows)
 
@@ -384,7 +422,7 @@ class _ReadError(KamError):
 def _find_files(root: Path, table: Table, rules: TableMapping | None,
                 problems: list[Problem]) -> list[Path]:
     if rules is not None and rules.file:
-        files = sorted(root.glob(rules.file))
+        files = mapped_files(root, rules.file)
         if not files:
             problems.append(Problem("error", table.name, rules.file, "the mapped file is missing",
                                     f"a file matching '{rules.file}' in {root}", "no such file",
@@ -481,11 +519,103 @@ def _read_csv(path: Path, name: str, table: str,
             "save the export as UTF-8 (in Excel: CSV UTF-8), or set encoding in a mapping "
             "file (for example cp1252)")) from None
     delimiter = (rules.delimiter if rules and rules.delimiter else _sniff_delimiter(head))
-    frame = pd.read_csv(path, sep=delimiter, dtype=str, keep_default_na=False,
-                        encoding=encoding, skipinitialspace=True)
+    try:
+        frame = pd.read_csv(path, sep=delimiter, dtype=str, keep_default_na=False,
+                            encoding=encoding, skipinitialspace=True)
+    except pd.errors.ParserError as exc:
+        line = re.search(r"fields in line (\d+)", str(exc))
+        if line is None:
+            raise
+        raise _ReadError(_wrong_split(path, name, table, encoding, delimiter,
+                                      int(line.group(1)))) from None
     frame = frame.replace("", pd.NA)
+    short = _short_lines(frame, delimiter)
+    if short is not None:
+        raise _ReadError(_wrong_split(path, name, table, encoding, delimiter, *short))
     decimal = rules.decimal if rules and rules.decimal else _guess_decimal(frame, delimiter)
     return frame, decimal
+
+
+_DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+
+
+def _short_lines(frame: pd.DataFrame, delimiter: str) -> tuple[int, int] | None:
+    """The first line (header is line 1) split into fewer fields than the header while
+    holding enough of another delimiter to make them up, and how many such lines: rows
+    split by the wrong delimiter, which would otherwise read as empty cells. Vectorised:
+    only rows whose last cell is empty are looked at, for their counts of each other
+    delimiter."""
+    if len(frame.columns) == 1:  # the header holds no delimiter: look at the header
+        other = [d for d in _DELIMITERS if d != delimiter and d in str(frame.columns[0])]
+        return (1, 1) if other else None
+    empty_last = frame.iloc[:, -1].isna()
+    if not empty_last.any():
+        return None
+    short = frame.loc[empty_last]
+    # Each row's cells joined in one Arrow call: a count per column would cost 3 calls
+    # per column, each with its own overhead, on every table with an optional last column.
+    text = pa.large_string()
+    cells = [pa.array(short[c].astype("string").array, type=text) for c in short.columns]
+    joined = pc.binary_join_element_wise(*cells, pa.scalar("\x1f", text),
+                                         null_handling="replace")
+    for other in (d for d in _DELIMITERS if d != delimiter):
+        counts = pc.count_substring(joined, other).to_numpy(zero_copy_only=False)
+        found = short.index[counts >= len(frame.columns) - 1]
+        if len(found):
+            return int(found[0]) + 2, len(found)
+    return None
+
+
+def _wrong_split(path: Path, name: str, table: str, encoding: str, delimiter: str,
+                 number: int, count: int = 1) -> Problem:
+    """Name the line split wrongly, the delimiter used and the one that seems right."""
+    header, line = _lines(path, encoding, number)
+    fields = {d: (_count_fields(header, d), _count_fields(line, d)) for d in _DELIMITERS}
+    used = _DELIMITERS[delimiter]
+    found = (f"the header has {fields[delimiter][0]} field(s) split by the {used}"
+             if number == 1 else f"line {number} has {fields[delimiter][1]} field(s) split by "
+             f"the {used}, the header {fields[delimiter][0]}")
+    right = [d for d, (h, n) in fields.items() if d != delimiter and n > 1 and n == h]
+    mixed = [d for d, (_, n) in fields.items()
+             if d != delimiter and n == fields[delimiter][0] > 1]
+    if right:
+        seems = _DELIMITERS[right[0]]
+        found += f"; split by the {seems}, {'it has' if number == 1 else 'both have'} " \
+                 f"{fields[right[0]][0]}"
+        fix = (f"the file seems {seems}-separated: set delimiter: "
+               f"\"{right[0].replace(chr(9), chr(92) + 't')}\" for {table} in a mapping file "
+               "(--mapping), or export it again with one delimiter")
+    elif mixed:
+        seems = _DELIMITERS[mixed[0]]
+        found += f"; split by the {seems}, line {number} has the header's {fields[mixed[0]][1]}"
+        fix = (f"the header is {used}-separated and line {number} {seems}-separated: export "
+               "the file again with one delimiter throughout")
+    else:
+        fix = (f"quote the values that contain a {used} (\"Rossi, S.p.A.\"), or export the "
+               "file again with another delimiter and set it as delimiter in a mapping file")
+    return Problem("error", table, name, "rows split by the wrong delimiter",
+                   f"every line with as many fields as the header, split by the {used}",
+                   found, fix, rows=(f"line {number}",), count=count)
+
+
+def _lines(path: Path, encoding: str, number: int) -> tuple[str, str]:
+    """The header and the ``number``-th line that is not blank (as pandas counts rows)."""
+    header, line = "", ""
+    with path.open(encoding=encoding, newline="") as handle:
+        seen = 0
+        for text in handle:
+            if not text.strip():
+                continue
+            seen += 1
+            header = header or text
+            if seen == number:
+                line = text
+                break
+    return header, line
+
+
+def _count_fields(line: str, delimiter: str) -> int:
+    return len(next(csv.reader([line.rstrip("\r\n")], delimiter=delimiter), []))
 
 
 def _sniff_delimiter(head: str) -> str:
@@ -522,7 +652,8 @@ def _read_excel(path: Path, rules: TableMapping | None):
 
 
 def parse_column(values: pd.Series, column: Column, decimal: str,
-                 date_format: str | None = None) -> tuple[pd.Series, pd.Series]:
+                 date_format: str | None = None,
+                 order: str | None = "day") -> tuple[pd.Series, pd.Series]:
     """Parse a column to its contract kind; return (parsed, mask of unparseable values)."""
     if column.kind == "text":
         return parse_text(values, identifier=_is_identifier(column)), _none(values)
@@ -533,7 +664,7 @@ def parse_column(values: pd.Series, column: Column, decimal: str,
             return numbers.where(~fractional).astype("Int64"), bad | fractional
         return numbers, bad
     if column.kind == "date":
-        return parse_dates(values, date_format)
+        return parse_dates(values, date_format, order)
     return parse_booleans(values)
 
 
@@ -591,29 +722,89 @@ def _numbers(text: pd.Series) -> pd.Series:
     return pd.Series(parsed.to_numpy(zero_copy_only=False), index=text.index, name=text.name)
 
 
-def parse_dates(values: pd.Series, date_format: str | None = None) -> tuple[pd.Series, pd.Series]:
+DAY_FIRST = ("%d/%m/%Y", "%d.%m.%Y", "%d/%m/%Y %H:%M", "%d.%m.%Y %H:%M")
+MONTH_FIRST = ("%m/%d/%Y", "%m.%d.%Y", "%m/%d/%Y %H:%M", "%m.%d.%Y %H:%M")
+ORDERS = {"day": DAY_FIRST, "month": MONTH_FIRST}
+"""The non-ISO date formats read without a mapping, by order of day and month."""
+_NOT_ISO = r"^\d{1,2}[/.]\d{1,2}[/.]\d{4}"
+
+
+def parse_dates(values: pd.Series, date_format: str | None = None,
+                order: str | None = "day") -> tuple[pd.Series, pd.Series]:
+    """Dates from ISO text, real date cells, and (without ``date_format``) text in the
+    ``order`` of :data:`ORDERS`; with ``order=None`` such text is left empty, unflagged:
+    the table's refusal of its order is reported instead (see :func:`date_orders`)."""
     if pd.api.types.is_datetime64_any_dtype(values):
         parsed = values.dt.tz_localize(None) if values.dt.tz else values
         return parsed.dt.normalize().astype("datetime64[ns]"), _none(values)
+    real = _none(values)
     if values.dtype == object:  # Excel's cells may hold dates and times; text has none
+        if date_format:
+            real = values.map(lambda v: hasattr(v, "isoformat")).astype(bool)
         values = values.map(_date_text, na_action="ignore")
     text = values.astype("string").str.strip()
-    if date_format:
-        parsed = pd.to_datetime(text, format=date_format, errors="coerce")
+    if date_format:  # the format is the text's; a real date cell is a date as it is
+        parsed = pd.to_datetime(text.mask(real), format=date_format, errors="coerce")
+        if real.any():
+            parsed = parsed.fillna(pd.to_datetime(text.where(real), format="ISO8601",
+                                                  errors="coerce"))
     else:
         parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
-        for day_first in ("%d/%m/%Y", "%d.%m.%Y", "%d/%m/%Y %H:%M", "%d.%m.%Y %H:%M"):
-            missing = parsed.isna() & text.notna()
-            if not missing.any():
-                break
-            parsed = parsed.fillna(pd.to_datetime(text.where(missing), format=day_first,
-                                                  errors="coerce"))
+        if order is None:
+            text = text.mask(text.str.contains(_NOT_ISO).fillna(False).astype(bool))
+        else:
+            parsed = _read_order(text, parsed, ORDERS[order])
     parsed = parsed.dt.normalize().astype("datetime64[ns]")
     return parsed, parsed.isna() & text.notna()
 
 
+def _read_order(text: pd.Series, parsed: pd.Series, formats: tuple[str, ...]) -> pd.Series:
+    """Fill the dates ``parsed`` lacks by reading ``text`` with each format in turn."""
+    for fmt in formats:
+        missing = parsed.isna() & text.notna()
+        if not missing.any():
+            break
+        parsed = parsed.fillna(pd.to_datetime(text.where(missing), format=fmt, errors="coerce"))
+    return parsed
+
+
 def _date_text(value):
     return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+@dataclass(frozen=True)
+class DateReadings:
+    """A column's dates written with day and month as numbers (31/03/2026), read both ways."""
+
+    text: pd.Series
+    day: pd.Series
+    month: pd.Series
+
+    @classmethod
+    def of(cls, values: pd.Series) -> DateReadings:
+        text = pd.Series([], dtype="string")
+        # Real dates (Excel's date cells) and numbers are never ambiguous; infer_dtype looks
+        # at the cells' types in C, where a conversion to text would visit each in Python.
+        if pd.api.types.infer_dtype(values, skipna=True) in ("string", "mixed"):
+            text = values.astype("string")
+            # ISO text never reaches the two readings. Arrow's regex kernel on the column
+            # takes half the time of pandas' str.contains: this runs on every date column.
+            found = pc.match_substring_regex(pa.array(text.array), r"^\s*" + _NOT_ISO[1:])
+            text = text[pc.fill_null(found, False).to_numpy(zero_copy_only=False)].str.strip()
+        none = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+        if text.empty:
+            return cls(text, none, none)
+        return cls(text, _read_order(text, none, DAY_FIRST), _read_order(text, none, MONTH_FIRST))
+
+    def only(self, order: str) -> pd.Series:
+        """The values that are dates in this order and not in the other."""
+        mine, other = (self.day, self.month) if order == "day" else (self.month, self.day)
+        return mine.notna() & other.isna()
+
+    @property
+    def two_ways(self) -> pd.Series:
+        """The values that are two different dates, read day-first or month-first."""
+        return self.day.notna() & self.month.notna() & (self.day != self.month)
 
 
 def parse_booleans(values: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -624,6 +815,79 @@ def parse_booleans(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     parsed = parsed.mask(text.isin(_TRUE).fillna(False).astype(bool), True)
     parsed = parsed.mask(text.isin(_FALSE).fillna(False).astype(bool), False)
     return parsed, parsed.isna() & text.notna()
+
+
+# --- The order of day and month ----------------------------------------------------------
+
+
+_ORDER_WORDS = {"day": "day-first (31/03/2026 is 31 March)",
+                "month": "month-first (03/31/2026 is 31 March)"}
+
+
+def date_orders(data: Dataset, table: Table, frame: pd.DataFrame) -> dict[str, str | None]:
+    """How to read each date column of a table written with day and month as numbers.
+
+    The evidence is taken per table, across its date columns: one export program writes
+    all its dates one way. A value that is a date only day-first (13/01/2026) or only
+    month-first (01/13/2026) decides, and the order is noted. Without such a value, a
+    column whose values read as two different dates is refused (``None``: its dates are
+    left empty and its problem says why); a table with values of both kinds is refused.
+    """
+    readings = {c.name: DateReadings.of(frame[c.name]) for c in table.columns
+                if c.kind == "date" and c.name in frame}
+    readings = {name: r for name, r in readings.items() if len(r.text)}
+    if not readings:
+        return {}
+    proof = {order: [(name, r.text[r.only(order)].iloc[0]) for name, r in readings.items()
+                     if r.only(order).any()] for order in ORDERS}
+    if proof["day"] and proof["month"]:
+        data.problems += [_both_orders(data, table, name, proof) for name in readings]
+        return dict.fromkeys(readings)
+    for order, found in proof.items():
+        if found:
+            data.notes.append(f"{table.name}: dates in {', '.join(readings)} read "
+                              f"{_ORDER_WORDS[order]}: '{found[0][1]}' in {found[0][0]} reads "
+                              "only so. If that is wrong, set date_format in a mapping file.")
+            return dict.fromkeys(readings, order)
+    two_ways = [name for name, r in readings.items() if r.two_ways.any()]
+    data.problems += [_two_ways(data, table, name, readings[name]) for name in two_ways]
+    return {name: (None if name in two_ways else "day") for name in readings}
+
+
+def _day_name(day: pd.Timestamp) -> str:
+    return f"{day.day} {day:%B} {day.year}"
+
+
+def _date_fix(table: Table) -> str:
+    return ("write ISO dates (2026-01-04) in the export, or give a mapping file (--mapping) "
+            f"saying the order: tables: {{{table.name}: {{date_format: \"%m/%d/%Y\"}}}} for "
+            "month first (US), or \"%d/%m/%Y\" for day first; a table entry with only "
+            "date_format reads the folder's file as it is")
+
+
+def _two_ways(data: Dataset, table: Table, column: str, readings: DateReadings) -> Problem:
+    mask = readings.two_ways
+    files, rows = data.locate(table.name, mask[mask].index)
+    examples = pd.DataFrame({"text": readings.text[mask], "day": readings.day[mask],
+                             "month": readings.month[mask]}).drop_duplicates("text")
+    found = "; ".join(f"{e.text}: {_day_name(e.day)} or {_day_name(e.month)}"
+                      for e in examples.head(3).itertuples())
+    return Problem("error", table.name, files, "dates that read two ways",
+                   "dates whose order of day and month is certain: ISO dates, or a value "
+                   "somewhere that reads only one way (a day above 12)",
+                   f"no date that reads only one way, and these read as two different "
+                   f"days: {found}",
+                   _date_fix(table), column=column, rows=rows, count=int(mask.sum()))
+
+
+def _both_orders(data: Dataset, table: Table, column: str, proof: dict) -> Problem:
+    files = data.sources[table.name].files
+    found = "; ".join(f"'{text}' in {name} only {order}-first" for order in ORDERS
+                      for name, text in proof[order][:2])
+    return Problem("error", table.name, files, "dates written both day-first and month-first",
+                   "one order of day and month in the whole table", found,
+                   "export the dates again in one order, ISO (2026-01-04) at best",
+                   column=column)
 
 
 # --- Problems found while loading --------------------------------------------------------
@@ -673,12 +937,28 @@ def _load_criteria(data: Dataset) -> SelectionCriteria | None:
 def read_criteria(path: Path) -> SelectionCriteria:
     """The selection criteria management agreed, checked; a clear problem otherwise."""
     try:
-        return SelectionCriteria.model_validate(yaml.safe_load(path.read_text("utf-8")) or {})
-    except (OSError, yaml.YAMLError, ValidationError) as exc:
-        found = (str(exc).splitlines()[0] if not isinstance(exc, ValidationError) else
-                 "; ".join(f"{'.'.join(map(str, e['loc'])) or 'file'}: {e['msg']}"
-                           for e in exc.errors()))
-        raise _ReadError(Problem("error", "selection_criteria", path.name,
-                                 "the selection criteria file is invalid",
-                                 "the structure in docs/data-contract.md", found,
-                                 "correct the file with management's agreed criteria")) from None
+        content, document = read_yaml(path)
+    except OSError as exc:
+        raise _criteria_problem(path, "the file cannot be read", str(exc)) from None
+    except YamlSyntaxError as exc:
+        raise _criteria_problem(path, f"the file is not valid YAML at {exc.where}", exc.what,
+                                f"{exc.fix}, at {exc.where}") from None
+    if not isinstance(content, dict | None):
+        raise _criteria_problem(path, "the file is not a YAML mapping",
+                                f"{'a list' if isinstance(content, list) else 'a single value'}"
+                                " at line 1") from None
+    try:
+        return SelectionCriteria.model_validate(content or {})
+    except ValidationError as exc:
+        found = "; ".join(f"line {yaml_line(document, e['loc'])}, "
+                          f"{'.'.join(map(str, e['loc'])) or 'file'}: {e['msg']}"
+                          for e in exc.errors())
+        raise _criteria_problem(path, "the selection criteria file is invalid", found) from None
+
+
+def _criteria_problem(path: Path, what: str, found: str,
+                      fix: str = "correct the file with management's agreed criteria"
+                      ) -> _ReadError:
+    return _ReadError(Problem("error", "selection_criteria", path.name, what,
+                              "the structure in docs/data-contract.md (keys such as agreed_by, "
+                              "agreed_on and criteria)", found, fix))

@@ -5,20 +5,26 @@ A run, in order: parameters are checked against each workbook's pydantic model
 handed to the kernels (:func:`kamlib.company.handed_over`); each notebook runs with
 papermill in a work folder next to the reports
 (``.running-<workbook>-<pid>@<host>-<random>``); the HTML report (no code, charts
-offline), the executed notebook, ``run.log`` and ``manifest.json`` are written there;
-only then the folder is moved to ``<out>/<period>/<workbook>/`` in one rename. Several
+offline), the executed notebook, ``run.log`` and, last, ``manifest.json`` are written
+there; only then the folder is moved to ``<out>/<period>/<workbook>/`` in one rename,
+under a lock of that report (see :func:`_publish`). Several
 workbooks run one after the other or, with ``jobs`` above 1, side by side in threads
 (:mod:`kamlib.side_by_side`; each waits on its own kernel process). An
 earlier report of the same period is kept as ``<workbook>.<its finish time>``; a failed
-or interrupted run leaves the published reports untouched, and the next run removes
-the work folders that killed runs left behind (see :func:`clear_stale_work`).
+or interrupted run leaves the published reports untouched, and the next run publishes
+the complete reports that runs killed while publishing left behind, and removes their
+other work folders (see :func:`recover_publishing`, :func:`clear_stale_work`). With
+``all``, each workbook is published on its own merits.
 """
 
 from __future__ import annotations
 
 import difflib
+import errno
 import functools
+import glob
 import hashlib
+import itertools
 import json
 import logging
 import os
@@ -27,22 +33,25 @@ import re
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import closing
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+from filelock import FileLock
 from pydantic import BaseModel, ValidationError
 
 from kamlib.company import handed_over, reporting_quarter, run_inputs
-from kamlib.errors import ParameterError, RunError
+from kamlib.errors import KamError, ParameterError, RunError, SetupError, WorkbooksFailed
 from kamlib.kernels import KernelPool, Lease, StartedKernel
 from kamlib.load import Dataset
+from kamlib.mapping import read_mapping
 from kamlib.periods import Quarter
 from kamlib.progress import RunProgress
 from kamlib.side_by_side import SideBySide
@@ -107,15 +116,18 @@ def workbook_parameters(workbook: Workbook, given: dict[str, str]) -> BaseModel:
 
 
 def _input_files(given: dict[str, str]) -> dict[str, str]:
-    """Input files (``*_file`` parameters) made absolute, as the kernel runs in notebooks/,
-    and checked to exist before any kernel starts."""
+    """Input files (``*_file`` parameters and the mapping) made absolute, as the kernel runs
+    in notebooks/, and checked to exist before any kernel starts; the mapping is read and
+    checked too, as ``--mapping`` is: what it may run or read is refused here."""
     resolved = dict(given)
     for name, value in given.items():
-        if name.endswith("_file") and value not in (None, ""):
+        if (name.endswith("_file") or name == "mapping") and value not in (None, ""):
             path = Path(value).expanduser().resolve()
             if not path.is_file():
                 raise ParameterError(f"{name} must be an existing file. Got '{value}' "
                                      f"(looked for {path}).")
+            if name == "mapping":
+                read_mapping(path)  # raises MappingError naming the file and line
             resolved[name] = str(path)
     return resolved
 
@@ -157,31 +169,100 @@ def run_workbooks(names: list[str], *, data: Path, out: Path, mapping: Path | No
     validated once and handed to every kernel (see kamlib.company). With several
     workbooks, a parameter goes to the workbooks that have it and must belong to at least
     one. Up to ``jobs`` notebooks run side by side, each kernel taking the next workbook
-    as soon as its notebook has run (kamlib.kernels); the first that fails, or an
-    interrupt, stops those still running (they are not published).
+    as soon as its notebook has run (kamlib.kernels). Each workbook is published on its
+    own merits: one that fails while running does not stop the others, and once all have
+    ended :class:`WorkbooksFailed` lists those that failed, and why, and those published.
+    Anything else (an interrupt, a reports folder that cannot be written) stops those
+    still running (they are not published).
     """
     if jobs < 1:
         raise ParameterError(f"jobs must be 1 or more. Got {jobs}.")
     workbooks = [_workbook(name) for name in names]
-    out = out.resolve()  # the kernel runs in notebooks/, so every path it gets is absolute
-    given = {**(params or {}), "data_dir": str(data.resolve())}
+    # Every path made absolute once, here, before any kernel starts: the kernels run in
+    # notebooks/, and the data handed over to them names its files by these paths.
+    data, out = data.expanduser().resolve(), out.expanduser().resolve()
+    mapping = mapping.expanduser().resolve() if mapping else None
+    given = {**(params or {}), "data_dir": str(data)}
     if mapping:
-        given["mapping"] = str(mapping.resolve())
+        if given.get("mapping"):
+            raise ParameterError("the mapping is given twice, by --mapping and by --param "
+                                 "mapping=. Give it once.")
+        given["mapping"] = str(mapping)
     if engine:
         given["engine"] = engine
     if period:
         given["period"] = str(Quarter.parse(period))
     runs = list(zip(workbooks, [workbook_parameters(w, _own(w, given, workbooks))
                                 for w in workbooks]))
+    # --mapping and --param mapping= alike: the checked, absolute path validates the data.
+    mapping = Path(runs[0][1].mapping) if runs[0][1].mapping else None
     shown = RunProgress() if quiet or progress is None else progress
-    if len(runs) > 1:
-        yield from _side_by_side(runs, jobs, data, mapping, period, out, shown)
-        return
-    with handed_over(data, mapping, beside=out, prefix=_work_prefix("handover")) as dataset:
-        quarter = _reporting_quarter(dataset, period, out, shown)
-        for workbook, parameters in runs:
-            yield _execute(workbook, parameters.model_copy(update={"period": quarter}),
-                           quarter, out, shown)
+    with _machine_problems(out):
+        _check_writable(out)
+        if len(runs) > 1:
+            yield from _side_by_side(runs, jobs, data, mapping, period, out, shown)
+            return
+        with handed_over(data, mapping, beside=out,
+                         prefix=_work_prefix("handover")) as dataset:
+            quarter = _reporting_quarter(dataset, period, out, shown)
+            for workbook, parameters in runs:
+                yield _execute(workbook, parameters.model_copy(update={"period": quarter}),
+                               quarter, out, shown)
+
+
+UNWRITABLE = {errno.EROFS: "a read-only file system", errno.EACCES: "permission denied",
+              errno.EPERM: "permission denied"}
+FULL = {errno.ENOSPC: "no space left on the disk", errno.EDQUOT: "the disk quota is used up"}
+
+
+@contextmanager
+def _machine_problems(out: Path) -> Iterator[None]:
+    """A reports folder that cannot be written or is full, or no kernel for the workbooks:
+    said as SetupError, with the path and the fix, not as an internal error."""
+    from jupyter_client.kernelspec import NoSuchKernel
+
+    try:
+        yield
+    except NoSuchKernel:
+        raise SetupError(
+            f"the Jupyter kernel '{KERNEL}' the workbooks run on is not installed for "
+            f"{sys.executable}. Fix: run `make env` in the project, or `{sys.executable} -m "
+            f"ipykernel install --sys-prefix --name {KERNEL}`.") from None
+    except OSError as exc:
+        where = Path(exc.filename) if exc.filename else out
+        concerns_out = where == out or out in where.parents or where in out.parents
+        if exc.errno in FULL and (concerns_out or not exc.filename):
+            writing = f"writing {where}" if exc.filename else "writing into it"
+            raise SetupError(
+                f"{FULL[exc.errno]} holding the reports folder {out} ({writing}). "
+                "Fix: free space there (a report takes a few MB, the data handed to the "
+                "workbooks as much as the data) or give --out a folder on another disk; "
+                "the reports already there are untouched.") from None
+        if exc.errno in FULL:
+            raise SetupError(f"{FULL[exc.errno]} writing {where}. Fix: free space on that "
+                             "disk; the reports already published are untouched.") from None
+        if exc.errno in UNWRITABLE and concerns_out:
+            raise _unwritable(out, f"{UNWRITABLE[exc.errno]} writing {where}") from None
+        raise
+
+
+def _check_writable(out: Path) -> None:
+    """Before anything runs: the reports folder, or the folder it will be made in, can be
+    written by this user (os.access also says no on a read-only file system, even to root)."""
+    existing = next(folder for folder in (out, *out.parents) if folder.exists())
+    if not os.access(existing, os.W_OK | os.X_OK):
+        reason = "a read-only file system" if _read_only(existing) else "permission denied"
+        raise _unwritable(out, f"{reason} for {existing}")
+
+
+def _read_only(folder: Path) -> bool:
+    return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+
+
+def _unwritable(out: Path, why: str) -> SetupError:
+    return SetupError(f"the reports folder {out} cannot be written ({why}). Fix: give --out "
+                      "a folder this user can write to, or make this one writable; the "
+                      "reports already there are untouched.")
 
 
 def _side_by_side(runs: list[tuple[Workbook, BaseModel]], jobs: int, data: Path,
@@ -204,7 +285,15 @@ def _side_by_side(runs: list[tuple[Workbook, BaseModel]], jobs: int, data: Path,
         with handed_over(data, mapping, beside=out, prefix=_work_prefix("handover"),
                          meanwhile=start_kernels) as dataset:
             validated.set(_reporting_quarter(dataset, period, out, progress))
-            yield from tasks.results()
+            failed, published = [], []
+            for result in tasks.results():
+                if isinstance(result, RunError):
+                    failed.append(result)
+                else:
+                    published.append(f"{result.workbook} ({result.folder})")
+                    yield result
+            if failed:
+                raise WorkbooksFailed(failed, published)
     except BaseException:
         tasks.stop()  # the data was unusable, or the run was stopped: so are the kernels
         raise
@@ -230,12 +319,18 @@ class _Validated:
 
 
 def _when_validated(workbook: Workbook, parameters: BaseModel, validated: _Validated,
-                    kernels: KernelPool, out: Path, progress: RunProgress) -> RunResult:
+                    kernels: KernelPool, out: Path, progress: RunProgress
+                    ) -> RunResult | RunError:
+    """The workbook's result, or how it failed while running: returned, not raised, so
+    that the workbooks beside it go on (raised, it would stop them)."""
     lease = kernels.lease([workbook.module, "kamlib.charts"])
     try:
         quarter = validated.wait()
         return _execute(workbook, parameters.model_copy(update={"period": quarter}), quarter,
                         out, progress, lease)
+    except RunError as failed:
+        lease.discard()  # the kernel is left as the failed cell left it
+        return failed
     except BaseException:
         lease.discard()  # failed or stopped: the kernel may be mid-cell
         raise
@@ -245,6 +340,9 @@ def _reporting_quarter(dataset: Dataset, period: str | None, out: Path,
                        progress: RunProgress) -> str:
     """The quarter the run reports, once the data is valid; work folders that killed
     runs left in ``out`` are cleared first."""
+    for report in recover_publishing(out):  # before clearing: they are work folders
+        progress.note(f"Published {report}, the complete report of a run killed while it "
+                      "published it.")
     for stale in clear_stale_work(out):  # out exists once the data is valid
         progress.note(f"Removed {stale.name}, left in {out} by a run that was killed.")
     return str(reporting_quarter(dataset, period))
@@ -408,8 +506,9 @@ def _write_manifest(work: Path, workbook: Workbook, params: BaseModel, period: s
         "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "duration_seconds": round(seconds, 2),
     }
-    (work / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False),
-                                        encoding="utf-8")
+    # Last, and whole or not at all: a work folder with a manifest is a complete report.
+    _write_atomically(work / "manifest.json", json.dumps(manifest, indent=2,
+                                                         ensure_ascii=False))
 
 
 def _describe(path: Path) -> dict:
@@ -437,15 +536,73 @@ def _git_commit() -> str | None:
 
 
 def _publish(work: Path, target: Path) -> Path:
-    """Move the finished run into place; keep an earlier report as a dated version."""
+    """Move the finished run into place; keep an earlier report as a dated version.
+
+    The rule, for runs at once into one reports folder and for a run killed at any instant:
+
+    - a work folder is a complete report once its ``manifest.json`` exists: the manifest
+      is written last, and atomically (written aside, then renamed);
+    - one run at a time publishes a given report: it holds the lock ``.<workbook>.lock``
+      beside it (the system releases it when the run dies) from choosing names to its
+      last rename;
+    - the newest report (by the manifest's finish time) is current; the one it replaces
+      becomes ``<workbook>.<its finish time>``, with ``-2``, ``-3``, ... when two reports
+      finished in the same second, so no rename ever lands on a folder;
+    - the next run publishes, by this same rule, every complete work folder a killed run
+      left, before it clears the other work folders (see :func:`clear_stale_work`).
+
+    A kill before the manifest is complete leaves a work folder the next run removes; a
+    kill after it, before either rename or between them (no current report at that
+    instant), leaves a complete report the next run publishes. A run interrupted between
+    the renames (Ctrl-C, SIGTERM) puts the earlier report back itself.
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
-    if target.exists():
-        os.replace(target, target.with_name(f"{target.name}.{_finished(target)}"))
-    os.replace(work, target)
+    with FileLock(_lock(target)):
+        return _place(work, target)
+
+
+def _place(work: Path, target: Path) -> Path:
+    """The renames of :func:`_publish`, under its lock."""
+    if target.exists() and _finished(target) > _finished(work):  # a late, older report
+        dated = target.with_name(_dated_name(target, _finished(work)))
+        os.rename(work, dated)
+        return dated
+    archive = _dated_name(target, _finished(target)) if target.exists() else None
+    if archive:
+        os.rename(target, target.with_name(archive))
+    try:
+        os.rename(work, target)
+    except BaseException:
+        if archive:
+            os.rename(target.with_name(archive), target)
+        raise
     return target
 
 
+def _lock(target: Path) -> Path:
+    return target.with_name(f".{target.name}.lock")
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """The file is absent or whole, never a part: written aside, then renamed."""
+    aside = path.with_name(f".{path.name}.part")
+    with aside.open("w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(aside, path)
+
+
+def _dated_name(target: Path, stamp: str) -> str:
+    """``<workbook>.<finish time>``, made unique with ``-2``, ``-3``, ... when it is taken."""
+    name = f"{target.name}.{stamp}"
+    taken = {p.name for p in target.parent.glob(f"{glob.escape(name)}*")}
+    candidates = itertools.chain([name], (f"{name}-{i}" for i in itertools.count(2)))
+    return next(n for n in candidates if n not in taken)
+
+
 def _finished(folder: Path) -> str:
+    """When the report in ``folder`` finished, as it names a dated version (UTC)."""
     try:
         stamp = json.loads((folder / "manifest.json").read_text())["finished"]
     except (OSError, KeyError, ValueError):
@@ -464,21 +621,55 @@ def _work_prefix(workbook: str) -> str:
     return f".running-{workbook}-{os.getpid()}@{socket.gethostname()}-"
 
 
+def recover_publishing(out: Path, now: datetime | None = None) -> list[Path]:
+    """Publish the complete reports runs killed while publishing left in ``out`` (stale
+    work folders holding a manifest, see :func:`_publish`); return where each went.
+    Each is published under its report's lock, so only one run publishes it."""
+    published = []
+    for folder in _stale_work(out, now):
+        target = _target_of(folder, out)
+        if target is None:
+            continue
+        target.parent.mkdir(exist_ok=True)
+        with FileLock(_lock(target)):
+            if folder.is_dir():  # not published meanwhile by another run
+                published.append(_place(folder, target))
+    return published
+
+
+def _target_of(work: Path, out: Path) -> Path | None:
+    """Where a complete work folder is published, from its manifest; None if incomplete."""
+    try:
+        manifest = json.loads((work / "manifest.json").read_text(encoding="utf-8"))
+        workbook, period = manifest["workbook"], manifest["period"]
+        if workbook not in WORKBOOKS or str(Quarter.parse(period)) != period:
+            return None
+    except (OSError, ValueError, KeyError, TypeError, KamError):
+        return None
+    return out / period / workbook
+
+
 def clear_stale_work(out: Path, now: datetime | None = None) -> list[Path]:
     """Remove the work folders of runs that were killed; return what was removed.
 
     Only ``.running-*`` folders directly in ``out`` are considered, never published
     reports. A folder of a run on this host is stale once its process is gone; one
     whose run cannot be checked (another host sharing ``out``, an older kam, or a pid
-    that may have been reused) once it is older than :data:`STALE_AFTER`.
+    that may have been reused) once it is older than :data:`STALE_AFTER`. A complete
+    report among them is published instead (:func:`recover_publishing`, run first).
     """
-    now = now or datetime.now(timezone.utc)
     removed = []
-    for folder in sorted(out.glob(".running-*")):
-        if folder.is_dir() and not folder.is_symlink() and _is_stale(folder, now):
+    for folder in _stale_work(out, now):
+        if _target_of(folder, out) is None:
             shutil.rmtree(folder, ignore_errors=True)
             removed.append(folder)
     return removed
+
+
+def _stale_work(out: Path, now: datetime | None) -> list[Path]:
+    now = now or datetime.now(timezone.utc)
+    return [folder for folder in sorted(out.glob(".running-*"))
+            if folder.is_dir() and not folder.is_symlink() and _is_stale(folder, now)]
 
 
 def _is_stale(folder: Path, now: datetime) -> bool:

@@ -5,9 +5,9 @@ schemas generated from :mod:`kamlib.contract`; every number has a range there, s
 ``inf``, ``-inf`` and absurd sizes break one like any value out of range. Rules across
 rows and tables (unknown references, duplicate keys, parent cycles, activities without
 a unit cost, dates outside the plausible range, ends before starts) are checked here;
-rows repeated whole are found while loading, where the export's own lines are. Every finding becomes a :class:`Problem` naming
-file, column and rows; errors make the data unusable, warnings are suspicious
-but usable. Large Parquet tables (:mod:`kamlib.large`) get the same rules as SQL
+rows repeated whole are found while loading, where the export's own lines are. Every
+finding becomes a :class:`Problem` naming file, column and rows; errors make the data
+unusable, warnings are suspicious but usable. Large Parquet tables (:mod:`kamlib.large`) get the same rules as SQL
 queries run by DuckDB where the files are, and the same wording.
 """
 
@@ -304,7 +304,9 @@ def _references(data: Dataset) -> list[Problem]:
                 continue
             target_table, target_col = col.references
             if target_table not in data.tables:
-                if name == "activities":  # activities cannot be costed without unit costs
+                # Activities cannot be costed without unit costs; but a table given and not
+                # read (its own problem is reported) is not absent, nor is any other table.
+                if target_table == "activity_costs" and target_table not in data.unread:
                     problems.append(_no_unit_costs(data, _row_count(data, name)))
                 continue
             known = set(data.tables[target_table][target_col].dropna())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,8 +15,10 @@ KAM = Path(sys.executable).parent / "kam"
 
 
 def kam(*args: str) -> subprocess.CompletedProcess:
+    """A minimal environment, as cron gives; PYTHONPATH kept, for a checkout it points at."""
+    kept = {k: v for k, v in os.environ.items() if k == "PYTHONPATH"}
     return subprocess.run([str(KAM), *args], capture_output=True, text=True, timeout=120,
-                          env={"PATH": "/usr/bin:/bin", "COLUMNS": "200"})
+                          env={"PATH": "/usr/bin:/bin", "COLUMNS": "200", **kept})
 
 
 def test_version():
@@ -47,8 +50,11 @@ def test_validate_bad_data_exits_1_with_file_row_column(tmp_path):
 
 
 def test_missing_folder_and_bad_mapping_are_usage_errors(tmp_path):
-    result = kam("validate", "--data", str(tmp_path / "nowhere"))
-    assert result.returncode == 1 and "the data folder does not exist" in result.stderr
+    for command in ("validate", "run value"):
+        result = kam(*command.split(), "--data", str(tmp_path / "nowhere"))
+        assert result.returncode == 2, result.stderr
+        assert f"--data {tmp_path / 'nowhere'}: the data folder does not exist" in result.stderr
+        assert "Fix: give --data the folder" in result.stderr
     mapping = tmp_path / "m.yml"
     mapping.write_text("tables: {clients: {}}\n")
     result = kam("validate", "--data", str(tmp_path), "--mapping", str(mapping))

@@ -146,3 +146,76 @@ def test_float_looking_text_ids_are_written_back_as_integers_only_where_whole():
     assert parse_text(values, identifier=True).tolist()[:2] == ["12417", "00123"]
     assert parse_text(values, identifier=True).tolist()[4:] == ["A.0", "-5", "12", "7.5"]
     assert parse_text(values).tolist()[0] == "12417.0"  # not an identifier: kept as written
+
+
+# --- Rows split by the wrong delimiter (issue 16, item 8) ---------------------------------
+
+SEMICOLON_ACCOUNTS = TINY["accounts.csv"].replace(",", ";")
+
+
+def only_problem(folder, mapping=None):
+    report = validate_folder(folder, mapping, today=TODAY)
+    assert len(report.errors) == 1, [p.render() for p in report.errors]
+    return report.errors[0]
+
+
+def test_semicolon_rows_under_a_comma_header_are_named_not_called_empty(tmp_path):
+    header, *rows = SEMICOLON_ACCOUNTS.splitlines()
+    text = TINY["accounts.csv"].splitlines()[0] + "\n" + "\n".join(rows) + "\n"
+    problem = only_problem(write_company(tmp_path, {"accounts.csv": text}))
+    assert (problem.file, problem.what) == ("accounts.csv", "rows split by the wrong delimiter")
+    assert problem.rows == ("line 2",) and problem.count == 4
+    assert "1 field(s) split by the comma, the header 9" in problem.found
+    assert "split by the semicolon, line 2 has the header's 9" in problem.found
+    assert "one delimiter" in problem.fix
+
+
+def test_a_semicolon_file_whose_header_sniffs_as_comma_names_the_right_delimiter(tmp_path):
+    text = SEMICOLON_ACCOUNTS.replace("estimated_wallet", "wallet, EUR", 1)  # a comma
+    folder = write_company(tmp_path, {"accounts.csv": text})
+    problem = only_problem(folder)
+    assert problem.rows == ("line 2",) and "split by the comma" in problem.found
+    assert "split by the semicolon, both have 9" in problem.found
+    assert 'set delimiter: ";" for accounts in a mapping file' in problem.fix
+    # The fix works: a mapping entry with only the delimiter reads the folder as it is.
+    from kamlib.mapping import Mapping
+    report = validate_folder(folder, Mapping.model_validate(
+        {"tables": {"accounts": {"delimiter": ";"}}}), today=TODAY)
+    assert report.ok, [p.render() for p in report.errors]
+    assert report.data.tables["accounts"]["country"].tolist() == ["IT", "IT", "AE", "DE"]
+
+
+def test_a_line_with_more_fields_than_the_header_names_line_and_delimiter(tmp_path):
+    text = TINY["accounts.csv"].replace("00300,Müller & Söhne GmbH", "00300,Müller, Söhne GmbH")
+    problem = only_problem(write_company(tmp_path, {"accounts.csv": text}))
+    assert (problem.what, problem.rows) == ("rows split by the wrong delimiter", ("line 5",))
+    assert "line 5 has 10 field(s) split by the comma, the header 9" in problem.found
+    assert "quote the values that contain a comma" in problem.fix
+
+
+def test_a_mapping_delimiter_that_does_not_split_the_header_is_named(tmp_path):
+    from kamlib.mapping import Mapping
+    folder = write_company(tmp_path, {"accounts.csv": TINY["accounts.csv"].replace(",", "\t")})
+    problem = only_problem(folder, Mapping.model_validate(
+        {"tables": {"accounts": {"delimiter": ";"}}}))
+    assert problem.rows == ("line 1",)
+    assert "the header has 1 field(s) split by the semicolon" in problem.found
+    assert 'set delimiter: "\\t"' in problem.fix
+
+
+def test_rows_with_empty_trailing_cells_are_not_taken_for_a_wrong_delimiter(tmp_path):
+    text = TINY["accounts.csv"] + "00400,Nuova; sede di Roma; uffici,,IT,Machinery,EUR,,,\n"
+    data = load_ok(write_company(tmp_path, {"accounts.csv": text}))
+    assert data.tables["accounts"]["account_name"].iloc[-1] == "Nuova; sede di Roma; uffici"
+
+
+def test_kam_validate_names_a_wrong_delimiter_without_a_traceback(tmp_path):
+    from support import kam
+    header, *rows = SEMICOLON_ACCOUNTS.splitlines()
+    text = TINY["accounts.csv"].splitlines()[0] + "\n" + "\n".join(rows) + "\n"
+    folder = write_company(tmp_path, {"accounts.csv": text})
+    result = kam("validate", "--data", str(folder), "--today", "2026-09-30")
+    said = " ".join((result.stdout + result.stderr).split())
+    assert result.returncode == 1 and "Traceback" not in said
+    assert "accounts.csv, line 2 and 3 more (4 rows): rows split by the wrong delimiter" in said
+    assert "empty cells" not in said and "unknown accounts" not in said

@@ -296,17 +296,33 @@ def test_workbooks_side_by_side_all_stop_and_clean_up(published, stop, code):
 
 
 @pytest.mark.slow
-def test_a_failing_workbook_stops_those_beside_it(published):
+def test_each_workbook_of_all_is_published_on_its_own_merits(published, tmp_path):
+    """Before: the first workbook that failed stopped the others, though they would have
+    succeeded, and none of them was published. Here the overrides file (read by the
+    selection alone) has an override without its reason: the selection fails, the value
+    and benchmark workbooks are published, and the command says which is which."""
     out, _ = published
+    overrides = tmp_path / "overrides.yml"
+    overrides.write_text("- {account_id: A0001, action: add, approved_by: Board}\n")
+    selection = {p: p.stat().st_mtime for p in (out / "2026Q3" / "selection").rglob("*")}
     process = subprocess.Popen([str(KAM), "run", "all", "--jobs", "3", "--data", str(SAMPLE),
                                 "--out", str(out), "--quiet", "--param",
-                                "focus=NO-SUCH-ACCOUNT"], stdout=subprocess.PIPE,
+                                f"overrides_file={overrides}"], stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
     kernels = _kernels_until_done(process)
     stdout, stderr = process.communicate(timeout=120)
     assert process.returncode == 3, stderr
-    assert "workbook 'value' failed in cell" in stderr
-    assert "focus must be an account or group id" in stderr
+    said = " ".join(stderr.split())
+    assert "1 of 3 workbooks failed; each of the others was published on its own." in said
+    assert "workbook 'selection' failed in cell" in said and "Override 1 (A0001)" in said
+    kept = re.search(r"kept at (\S+\.ipynb)", said)
+    assert kept and Path(kept[1]).exists()
+    for name in ("value", "benchmark"):
+        assert f"{name}: report for 2026Q3 in {out / '2026Q3' / name}" in stdout
+        assert f"{name} ({out / '2026Q3' / name})" in said
+        assert len(list((out / "2026Q3").glob(f"{name}.*"))) >= 1  # the earlier one, dated
+    assert "Traceback" not in stderr
+    assert {p: p.stat().st_mtime for p in (out / "2026Q3" / "selection").rglob("*")} == selection
     assert len(kernels) == 3 and _gone(kernels)
     assert not list(out.glob(".running-*"))
 
@@ -359,3 +375,20 @@ def test_parameters_cells_match_the_workbook_models(name):
     namespace: dict = {}
     exec(cell.source, namespace)
     assert {k: namespace[k] for k in declared} == defaults.model_dump()
+
+
+@pytest.mark.slow
+def test_relative_paths_reach_the_kernel_absolute(tmp_path):
+    """Before: a Parquet company given as a relative --data failed in the kernel (it
+    runs in notebooks/) with "No files found ... notebooks/data/invoice_lines.parquet"."""
+    made = kam("sample", "--out", "company", "--accounts", "60", "--years", "2",
+               "--format", "parquet", cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    assert list((tmp_path / "company").glob("*.parquet"))
+    result = kam("run", "value", "--data", "company", "--out", "reports", "--quiet",
+                 cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    folder = tmp_path / "reports" / "2026Q3" / "value"
+    assert (folder / "report.html").exists()
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["parameters"]["data_dir"] == str((tmp_path / "company").resolve())

@@ -132,6 +132,26 @@ def test_activities_without_any_cost_table(tmp_path):
     assert "activity_costs" in problem.fix
 
 
+@pytest.mark.parametrize("damaged, drop", [
+    ("accounts.csv", ()), ("activity_costs.csv", ()), ("accounts.xlsx", ("accounts.csv",)),
+    ("activity_costs.xlsx", ("activity_costs.csv",))])
+def test_an_unreadable_table_gives_only_its_own_problem(tmp_path, damaged, drop):
+    """Issue 16, item 8: a damaged accounts file (binary bytes, or an xlsx that is no
+    workbook) gave a second, false error saying there is no activity_costs table."""
+    folder = write_company(tmp_path / "data", drop=drop)
+    (folder / damaged).write_bytes(b"PK\x03\x04\x00\xff\xfe\x00 not a table")
+    problem = only_error(validate_folder(folder, today=TODAY))
+    assert problem.file == damaged
+    assert "read" in problem.what or "UTF-8" in problem.what
+
+
+def test_activity_costs_given_twice_gives_only_that_problem(tmp_path):
+    folder = write_company(tmp_path / "data")
+    (folder / "activity_costs.xlsx").write_bytes(b"")
+    problem = only_error(validate_folder(folder, today=TODAY))
+    assert problem.what == "the table is given more than once"
+
+
 def test_out_of_range_and_not_allowed_values(tmp_path):
     files = {**with_line("managers.csv", "M1,Giulia Bianchi,4", "M1,Giulia Bianchi,9"),
              **with_line("accounts.csv", "00300,Müller & Söhne GmbH,,DE",

@@ -1,0 +1,236 @@
+"""The bad-input corpus: every kind of broken or hostile input a user has sent us, run
+through the real `kam` command as a user would.
+
+Each refused input must exit with its documented code, name where the problem is (file,
+column, row, as far as the input allows) and what to do, and print no traceback. Each
+accepted variant of a clean export (other delimiters, decimal commas, Excel, Parquet, ...)
+must give the same figures as the clean input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from support import TINY, TODAY, kam, write_company
+from kamlib.load import load_data
+
+Change = Callable[[Path], list[str]]
+"""Changes the tiny company in a folder; returns the extra command-line arguments."""
+
+
+def replace(name: str, old: str, new: str, count: int = 1) -> Change:
+    def change(folder: Path) -> list[str]:
+        text = (folder / name).read_text(encoding="utf-8")
+        assert old in text, f"{old!r} is not in {name}"
+        (folder / name).write_text(text.replace(old, new, count), encoding="utf-8")
+        return []
+    return change
+
+
+def write(name: str, content: str | bytes) -> Change:
+    def change(folder: Path) -> list[str]:
+        path = folder / name
+        path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+        return []
+    return change
+
+
+def remove(name: str) -> Change:
+    def change(folder: Path) -> list[str]:
+        (folder / name).unlink()
+        return []
+    return change
+
+
+def both(*changes: Change) -> Change:
+    def change(folder: Path) -> list[str]:
+        return [arg for c in changes for arg in c(folder)]
+    return change
+
+
+def args(*extra: str) -> Change:
+    return lambda folder: [a.replace("{folder}", str(folder)) for a in extra]
+
+
+def mapping(text: str) -> Change:
+    """A mapping file beside the data folder, given with --mapping."""
+    def change(folder: Path) -> list[str]:
+        path = folder.parent / "mapping.yml"
+        path.write_text(text, encoding="utf-8")
+        return ["--mapping", str(path)]
+    return change
+
+
+@dataclass(frozen=True)
+class Bad:
+    kind: str
+    change: Change
+    code: int
+    names: tuple[str, ...]
+    """What the message must name: the file, the column, the rows, the value found."""
+
+
+LINES = "invoice_lines.csv"
+ACCOUNTS = "accounts.csv"
+
+CORPUS = [
+    Bad("a required table is missing", remove(LINES), 1, (LINES, "required table is missing")),
+    Bad("a required column is missing",
+        replace(LINES, "invoice_date,", "date_of_invoice,"), 1,
+        (LINES, "invoice_date", "required column")),
+    Bad("text in a number column", replace(LINES, "1000.00,100.00", "1k,100.00"), 1,
+        (LINES, "gross_amount", "row 2", "'1k'")),
+    Bad("a date that does not exist", replace(LINES, "2026-03-10", "2026-02-30"), 1,
+        (LINES, "invoice_date", "row 6", "'2026-02-30'")),
+    Bad("a date in the future", replace(LINES, "2026-03-10", "2027-03-10"), 1,
+        (LINES, "invoice_date", "row 6", "in the future")),
+    Bad("a negative count", replace("activities.csv", "order,1", "order,-1"), 1,
+        ("activities.csv", "count", "row 2", "negative")),
+    Bad("a fraction where a whole number is expected",
+        write("payment_terms.csv", "account_id,terms_days\n00100,60\n00200,30.5\n"), 1,
+        ("payment_terms.csv", "terms_days", "row 3", "'30.5'")),
+    Bad("a duplicated account id",
+        write(ACCOUNTS, TINY[ACCOUNTS] + "00300,Müller Kopie,,DE,Automotive,EUR,,,\n"), 1,
+        (ACCOUNTS, "account_id", "rows 5, 6", "'00300'")),
+    Bad("invoice lines of an unknown account", replace(LINES, "INV-3,00300", "INV-3,00999"), 1,
+        (LINES, "account_id", "row 6", "'00999'")),
+    Bad("an unknown key account manager", replace(ACCOUNTS, ",M2,,250000", ",M9,,250000"), 1,
+        (ACCOUNTS, "key_account_manager", "row 4", "'M9'")),
+    Bad("an unknown executive sponsor", replace(ACCOUNTS, ",M1,E1,900000", ",M1,E7,900000"), 1,
+        (ACCOUNTS, "executive_sponsor", "row 2", "'E7'")),
+    Bad("a cycle in the group hierarchy",
+        replace(ACCOUNTS, "00100,Rossi Holding S.p.A.,,", "00100,Rossi Holding S.p.A.,00101,"),
+        1, (ACCOUNTS, "parent_id", "00100 -> 00101")),
+    Bad("an empty table", write("activities.csv", "account_id,activity_date,activity,count\n"),
+        1, ("activities.csv", "empty")),
+    Bad("an activity without a unit cost",
+        replace("activities.csv", "rush_delivery", "helicopter_delivery"), 1,
+        ("activities.csv", "activity", "row 3", "activity_costs")),
+    Bad("a country name instead of its code",
+        replace(ACCOUNTS, "00300,Müller & Söhne GmbH,,DE", "00300,Müller & Söhne GmbH,,Germany"),
+        1, (ACCOUNTS, "country", "row 5", "'Germany'")),
+    Bad("a currency code in lower case", replace(ACCOUNTS, ",IT,Machinery,EUR,M1,E1,900000",
+                                                 ",IT,Machinery,eur,M1,E1,900000"), 1,
+        (ACCOUNTS, "currency", "row 2", "'eur'")),
+    Bad("a skill score out of range", replace("managers.csv", "M1,Giulia Bianchi,4",
+                                              "M1,Giulia Bianchi,9"), 1,
+        ("managers.csv", "skill_financial", "row 2", "between 1 and 5")),
+    Bad("a yes/no column with another word",
+        replace("executives.csv", "Officer,true,true", "Officer,maybe,true"), 1,
+        ("executives.csv", "board_member", "row 2", "'maybe'")),
+    Bad("a file that is not UTF-8",
+        write(ACCOUNTS, TINY[ACCOUNTS].encode("cp1252", errors="replace")), 1,
+        (ACCOUNTS, "UTF-8", "encoding")),
+    Bad("a table given twice", write("accounts.xlsx", b"not really excel"), 1,
+        ("accounts.csv", "accounts.xlsx", "more than once")),
+    Bad("a damaged Excel file",
+        both(remove(LINES), write("invoice_lines.xlsx", b"PK\x03\x04 damaged")), 1,
+        ("invoice_lines.xlsx", "cannot be read")),
+    Bad("the data folder does not exist", args("--data", "{folder}/nowhere"), 2,
+        ("nowhere", "does not exist")),
+    Bad("a mapping file that does not exist", args("--mapping", "{folder}/none.yml"), 2,
+        ("none.yml", "does not exist")),
+    Bad("a mapping for a table the contract does not have", mapping("tables: {clients: {}}\n"),
+        2, ("mapping.yml", "clients", "table must be one of")),
+    Bad("a mapping to a column the contract does not have",
+        mapping("tables: {accounts: {columns: {client_name: Name}}}\n"), 2,
+        ("mapping.yml", "client_name", "not a column")),
+    Bad("a mapping naming an export header that is not there",
+        mapping("tables: {accounts: {columns: {account_name: Company}}}\n"), 2,
+        ("accounts", "'Company'", "header names")),
+    Bad("a mapping with an invalid regular expression",
+        mapping("tables: {invoice_lines: {classify: {product_line: "
+                "{source: product_line, rules: [{pattern: '(unclosed', value: X}]}}}}\n"), 2,
+        ("mapping.yml", "(unclosed", "regular expression")),
+    Bad("a criteria file of the wrong shape", write("selection_criteria.yml", "- just\n- a list\n"),
+        1, ("selection_criteria.yml", "line 1", "not a YAML mapping")),
+    Bad("a validation date that is not a date", args("--today", "30/09/2026"), 2,
+        ("--today", "2026-09-30")),
+]
+
+
+@pytest.mark.parametrize("bad", CORPUS, ids=[b.kind for b in CORPUS])
+def test_bad_input_is_refused_with_where_and_what_to_do(tmp_path, bad):
+    folder = write_company(tmp_path / "data")
+    extra = bad.change(folder)
+    given = dict(zip(extra[::2], extra[1::2]))
+    given.setdefault("--data", str(folder))
+    given.setdefault("--today", TODAY)
+    result = kam("validate", *[part for pair in given.items() for part in pair])
+    said = result.stdout + result.stderr
+    assert result.returncode == bad.code, said
+    assert "Traceback" not in said
+    for name in bad.names:
+        assert name in said, f"the message does not name {name!r}:\n{said}"
+    if bad.code == 1:
+        assert "Fix:" in said or "fix" in said.lower()
+
+
+def test_the_corpus_is_wide():
+    assert len({bad.kind for bad in CORPUS}) == len(CORPUS) >= 25
+
+
+# --- Accepted variants give the clean input's figures ------------------------------------
+
+
+def _figures(folder: Path, **kwargs) -> dict[str, pd.DataFrame]:
+    data = load_data(folder, **kwargs)
+    assert not [p for p in data.problems if p.severity == "error"], data.problems
+    return {name: frame.reset_index(drop=True) for name, frame in data.tables.items()}
+
+
+def _semicolons_and_decimal_commas(folder: Path) -> None:
+    for path in folder.glob("*.csv"):
+        text = path.read_text(encoding="utf-8").replace(",", ";")
+        # 1000.00 -> 1.000,00: decimal commas and dotted thousands, as Italian exports write.
+        text = text.replace("1000.00", "1.000,00").replace(".", ",")
+        text = text.replace("S,p,A,", "S.p.A.").replace("S,r,l,", "S.r.l.")
+        text = text.replace("1,000,00", "1.000,00")
+        path.write_text("\ufeff" + text.replace("\n", "\r\n"), encoding="utf-8")
+
+
+def _excel(folder: Path) -> None:
+    for path in folder.glob("*.csv"):
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        frame.to_excel(path.with_suffix(".xlsx"), index=False)
+        path.unlink()
+
+
+def _parquet(folder: Path) -> None:
+    data = load_data(folder)
+    for name, frame in data.tables.items():
+        frame.to_parquet(folder / f"{name}.parquet", index=False)
+        (folder / f"{name}.csv").unlink()
+
+
+def _friendly_headers_and_extra_columns(folder: Path) -> None:
+    path = folder / LINES
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    frame.columns = [c.replace("_", " ").title() + " " for c in frame.columns]
+    frame.assign(Notes="internal").to_csv(path, index=False)
+
+
+VARIANTS = {
+    "semicolons, decimal commas, byte-order mark and CRLF": _semicolons_and_decimal_commas,
+    "Excel workbooks": _excel,
+    "Parquet files": _parquet,
+    "friendly headers and an extra column": _friendly_headers_and_extra_columns,
+}
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_accepted_variants_give_the_clean_figures(tmp_path, variant):
+    clean = _figures(write_company(tmp_path / "clean"))
+    folder = write_company(tmp_path / "variant")
+    VARIANTS[variant](folder)
+    result = kam("validate", "--data", str(folder), "--today", TODAY)
+    assert result.returncode == 0, result.stdout + result.stderr
+    got = _figures(folder)
+    assert got.keys() == clean.keys()
+    for name in clean:
+        pd.testing.assert_frame_equal(got[name], clean[name], check_dtype=False, obj=name)
