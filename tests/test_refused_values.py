@@ -18,7 +18,7 @@ from support import ONLINE_RETAIL, REPO, SAMPLE, TINY, kam, needs_shared, write_
 from kamlib.company import on_engine
 from kamlib.economics import account_value
 from kamlib.large import LARGE_ROWS
-from kamlib.load import read_criteria
+from kamlib.load import load_data, read_criteria
 from kamlib.mapping import read_mapping
 from kamlib.validate import validate_folder
 
@@ -336,3 +336,18 @@ def test_cli_refuses_a_large_parquet_table_whose_dates_are_text(tmp_path):
                              "a Parquet column of type string")
     assert "a date like 2026-03-31" in message
     assert "write 'invoice_date' with its contract type" in message
+
+
+def test_a_double_export_dropped_by_declaration_gives_the_clean_figures(tmp_path):
+    clean = load_data(write_company(tmp_path / "clean")).tables["invoice_lines"]
+    doubled = LINES + "".join(LINES.splitlines(True)[1:])
+    folder = write_company(tmp_path / "data", {"invoice_lines.csv": doubled})
+    mapping = tmp_path / "mapping.yml"
+    mapping.write_text("tables:\n  invoice_lines:\n    duplicate_lines: {action: drop, reason: "
+                       "\"January was exported twice\"}\n")
+    result = kam("validate", "--data", str(folder), "--mapping", str(mapping), "--today",
+                 TODAY.isoformat())
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "5 row(s) repeating an earlier row whole dropped" in " ".join(result.stdout.split())
+    got = load_data(folder, read_mapping(mapping)).tables["invoice_lines"]
+    pd.testing.assert_frame_equal(got.reset_index(drop=True), clean)
