@@ -10,12 +10,14 @@ Conventions that hold for every table:
 - Money is in the company's reporting currency, as plain numbers (no symbols).
 - Credit notes are invoice lines with negative quantity and negative amounts.
 - Dates are calendar dates (``2026-03-31``); times of day are dropped.
+- Numbers are finite and within a plausible magnitude (:data:`LARGEST_NUMBER`); dates lie
+  in a plausible range (:data:`EARLIEST_DATE` to :data:`YEARS_AHEAD` years after today).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -41,6 +43,32 @@ OBJECTIVE_DIRECTIONS: tuple[str, ...] = ("at_least", "at_most")
 GOAL_TYPES: tuple[str, ...] = ("stage_goal", "90_day_target")
 ROSTER_STATUSES: tuple[str, ...] = ("key", "watch", "removed")
 
+LARGEST_NUMBER = 1e12
+"""No number in any table may exceed this in size (a trillion of the reporting currency on
+one line, or a trillion units): no real invoice line, count or target comes near it, while
+sums of 100 million such lines stay below 1e20, far from what a float can hold (1.8e308).
+A larger value, or inf, -inf (``Infinity`` in some exports), is an export error (an id or a
+product code in an amount column, a formula divided by zero) and is refused with its rows,
+before it overflows a sum or flips a decision."""
+EARLIEST_DATE = date(1980, 1, 1)
+"""No date in any table may lie before this. No ERP export in use holds lines older, and
+the zero dates exports write for a missing date (1899-12-30 and 1900-01-01 in Excel,
+1970-01-01 in Unix systems) fall before it, so they are refused rather than read as a
+45-year relationship."""
+YEARS_AHEAD = 5
+"""Dates allowed in the future (goals' due dates) lie at most this many years after the
+day of validation; dates that must not be in the future stop at that day."""
+
+
+def latest_date(today: date, not_future: bool) -> date:
+    """The last plausible date of a column, validated on ``today``."""
+    if not_future:
+        return today
+    try:
+        return today.replace(year=today.year + YEARS_AHEAD)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year + YEARS_AHEAD, day=28) + timedelta(days=1)
+
 
 @dataclass(frozen=True)
 class Column:
@@ -63,6 +91,15 @@ class Column:
     """Dates must not lie after the day the data is validated."""
     example: str = ""
 
+    def __post_init__(self) -> None:
+        # Every number is finite and of plausible size: bounds not stated are LARGEST_NUMBER,
+        # so that inf, -inf and 1e308 break a range rule like any value out of range.
+        if self.kind in ("number", "integer"):
+            if self.min_value is None:
+                object.__setattr__(self, "min_value", -LARGEST_NUMBER)
+            if self.max_value is None:
+                object.__setattr__(self, "max_value", LARGEST_NUMBER)
+
 
 @dataclass(frozen=True)
 class Table:
@@ -76,6 +113,12 @@ class Table:
     key: tuple[str, ...] = ()
     without_it: str = ""
     """What the workbooks cannot compute when this optional table is missing."""
+    repeated_rows: str = ""
+    """When set, a row repeated whole (every column of the export equal) is an error: a
+    double export, which adds its amounts twice to the total of this column. A mapping's
+    ``duplicate_lines`` declares repeats genuine (keep) or drops them, with its reason."""
+    date_order: tuple[tuple[str, str], ...] = ()
+    """Pairs of date columns (start, end): the end must not lie before the start."""
 
     def column(self, name: str) -> Column:
         for col in self.columns:
@@ -173,6 +216,7 @@ INVOICE_LINES = Table(
         _money("cost_of_goods", "Cost of the goods sold on the line; negative on returns "
                "that come back to stock.", example="860.00"),
     ),
+    repeated_rows="gross_amount",
 )
 
 ACTIVITIES_TABLE = Table(
@@ -190,6 +234,9 @@ ACTIVITIES_TABLE = Table(
         Column("count", "number", "How many times the activity happened.", min_value=0,
                example="3"),
     ),
+    # One row holds an account's count of an activity on a date: the same row twice is the
+    # same export read twice, never a second occurrence (that is a larger count).
+    repeated_rows="count",
     without_it="Cost to serve falls back to a share of gross revenue (a parameter), "
     "so net revenue is an estimate and cost-to-serve pools are not shown.",
 )
@@ -361,6 +408,7 @@ STAGE_GOALS = Table(
         Column("baseline_value", "number", "Value at the start.", example="0"),
         Column("target_value", "number", "Value to reach by the due date.", example="100"),
     ),
+    date_order=(("start_date", "due_date"),),
     without_it="Stage-goal attainment and the 90-30 trajectory are not shown.",
 )
 
@@ -511,3 +559,13 @@ class SelectionCriteria(_Strict):
     exclusions: tuple[Exclusion, ...] = ()
     portfolio_size: PortfolioSize = PortfolioSize()
     hysteresis: Hysteresis = Hysteresis()
+
+    @model_validator(mode="after")
+    def _some_weight(self) -> SelectionCriteria:
+        # A score is the weighted share of criteria met: with every weight zero it is 0/0.
+        if not any(c.weight > 0 for c in self.criteria):
+            raise ValueError("at least one criterion must have a weight above 0, as an "
+                             "account's score is the weighted share of criteria it meets. "
+                             "Got every weight 0: give each criterion its agreed weight "
+                             "(1 if all weigh the same)")
+        return self

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from kamlib.contract import CRITERIA_FILE, CRITERION_FEATURES, TABLES, SelectionCriteria
+from kamlib.contract import (
+    CRITERIA_FILE,
+    CRITERION_FEATURES,
+    EARLIEST_DATE,
+    LARGEST_NUMBER,
+    TABLES,
+    YEARS_AHEAD,
+    SelectionCriteria,
+)
 from kamlib.load import Dataset
 
 
@@ -81,6 +89,13 @@ def contract_markdown() -> str:
            "money is in the reporting currency, dates are `YYYY-MM-DD` (`DD/MM/YYYY` or "
            "`MM/DD/YYYY` only where a day above 12 shows the order, or a mapping's "
            "`date_format` says it), credit notes are invoice lines with negative amounts.", "",
+           f"Numbers are finite (`inf`, `-inf`, `Infinity` are refused) and at most "
+           f"{LARGEST_NUMBER:,.0f} in size where no narrower range is stated: no real line, "
+           "count or target comes near it, sums of 100 million such values stay far from "
+           "overflowing, and a larger value is an export error (an id or code in an amount "
+           f"column). Dates lie from {EARLIEST_DATE} (the zero dates exports write for a "
+           "missing date fall before it) to the day of validation, or, where future dates "
+           f"are allowed, to {YEARS_AHEAD} years after it.", "",
            "| table | required | what it is |", "|---|---|---|"]
     for name, t in TABLES.items():
         out.append(f"| [`{name}`](#{name}) | {'yes' if t.required else 'no'} | {t.description} |")
@@ -88,6 +103,13 @@ def contract_markdown() -> str:
         out += ["", f"## {name}", "", f"**{t.title}.** {t.description}", ""]
         if t.key:
             out.append(f"Key: {', '.join(f'`{k}`' for k in t.key)} (each value once).  ")
+        if t.repeated_rows:
+            out.append(f"Rows: a row equal to an earlier one in every column is refused as a "
+                       f"double export (it would count `{t.repeated_rows}` twice), unless a "
+                       "mapping declares such repeats genuine or to drop: "
+                       "`duplicate_lines: {action: keep|drop, reason: ...}`.  ")
+        for start, end in t.date_order:
+            out.append(f"Dates: `{end}` on or after `{start}`.  ")
         out.append("Required table." if t.required else f"Optional. Without it: {t.without_it}")
         out += ["", "| column | type | required | empty allowed | rules | example | meaning |",
                 "|---|---|---|---|---|---|---|"]
@@ -110,16 +132,20 @@ def _rules(c) -> str:
     rules = []
     if c.unique:
         rules.append("unique")
-    if c.min_value is not None:
-        rules.append(f">= {c.min_value:g}")
-    if c.max_value is not None:
-        rules.append(f"<= {c.max_value:g}")
+    if c.min_value == -LARGEST_NUMBER and c.max_value == LARGEST_NUMBER:
+        rules.append(f"finite, size <= {LARGEST_NUMBER:g}")
+    else:
+        if c.min_value is not None:
+            rules.append(f">= {c.min_value:g}")
+        if c.max_value is not None:
+            rules.append(f"<= {c.max_value:g}")
     if c.allowed:
         rules.append("one of " + ", ".join(f"`{a}`" for a in c.allowed))
     if c.references:
         rules.append(f"in `{c.references[0]}.{c.references[1]}`")
-    if c.not_future:
-        rules.append("not in the future")
+    if c.kind == "date":
+        rules.append(f"from {EARLIEST_DATE}")
+        rules.append("not in the future" if c.not_future else f"at most {YEARS_AHEAD} years ahead")
     return "; ".join(rules)
 
 
@@ -129,7 +155,8 @@ _FIELD_DOCS = {
     "review_by": "date by which the criteria are to be reviewed again.",
     "select_groups": "select at group (parent) level, as key accounts usually are groups.",
     "score_threshold": "weighted share of criteria met that makes a key-account candidate (0-1).",
-    "criteria": "list of `{feature, threshold, direction: at_least|at_most, weight, must_have}`.",
+    "criteria": "list of `{feature, threshold, direction: at_least|at_most, weight, must_have}`; "
+    "at least one weight above 0 (a score is the weighted share of criteria met).",
     "exclusions": "list of `{reason, account_ids, industries, countries}` never to be key.",
     "portfolio_size": "`{minimum, maximum}` key accounts (default 5 to 25; at most 100).",
     "hysteresis": "`{exit_after_periods, entry_margin}` so the roster does not churn.",

@@ -32,6 +32,7 @@ import pyarrow.parquet as pq
 
 from kamlib.contract import TABLES, Table
 from kamlib.errors import ParameterError
+from kamlib.large import columns_of, parquet_rows, type_fits
 from kamlib.load import Dataset
 
 Engine = Literal["duckdb", "spark"]
@@ -227,11 +228,27 @@ def open_tables(data: Dataset, con: ibis.BaseBackend, staging: Path) -> dict[str
 
 
 def _parquet_origin(data: Dataset, name: str) -> Path | None:
-    """The Parquet file or folder a table was read from unchanged, if it was."""
+    """The Parquet file or folder a table was read from unchanged, if it was: every file
+    holds every contract column with a type the engines can use, and every row was kept.
+    Otherwise (dates or amounts stored as text, ids as numbers, a mapping's renamed
+    columns or dropped rows) the validated frame, typed by the loader, is staged instead,
+    so the engines never meet a type or a row that validation did not."""
     files = {data.root / s.file for s in data.sources[name].segments}
     if not files or any(f.suffix.lower() not in (".parquet", ".pq") for f in files):
+        return None
+    if not _in_contract_shape(sorted(files), TABLES[name], len(data.tables[name])):
         return None
     folder = data.root / name
     if len(files) > 1 or folder.is_dir():
         return folder
     return files.pop()
+
+
+def _in_contract_shape(files: list[Path], table: Table, rows: int) -> bool:
+    for file in files:
+        columns = columns_of([file])
+        if not all(c.name in columns and type_fits(c.kind, columns[c.name])
+                   for c in table.columns):
+            return False
+    rows_in_files = parquet_rows(files)
+    return rows_in_files is not None and sum(rows_in_files) == rows

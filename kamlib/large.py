@@ -23,7 +23,10 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from kamlib.contract import Column, Table
+from kamlib.contract import EARLIEST_DATE, Column, Table, latest_date
+
+TIMESTAMP_YEARS = (1678, 2261)
+"""The whole years a pandas timestamp holds: dates outside are refused as impossible."""
 
 LARGE_TABLES = ("invoice_lines", "activities")
 """Tables that grow with the business; the others stay small (one row per account or less)."""
@@ -191,10 +194,23 @@ def rules(table: Table, present: list[str], today: date) -> list[Rule]:
             allowed = ", ".join(_quote(a) for a in col.allowed)
             found.append(Rule(col.name, "isin", f"{c} IS NOT NULL AND {c} NOT IN ({allowed})",
                               v))
-        if col.not_future:
-            found.append(Rule(col.name, "not_future",
-                              f"{c} IS NOT NULL AND {c}::DATE > DATE '{today.isoformat()}'", v))
+        if col.kind == "date":
+            found += _date_rules(col, today)
     return found
+
+
+def _date_rules(col: Column, today: date) -> list[Rule]:
+    """Years no timestamp holds (as the loader refuses them), then dates before the
+    earliest or after the latest plausible date."""
+    c, v = _name(col.name), _value(col)
+    first, last = TIMESTAMP_YEARS
+    possible = f"{c} IS NOT NULL AND year({c}) BETWEEN {first} AND {last}"
+    return [Rule(col.name, "impossible_year", f"{c} IS NOT NULL AND year({c}) NOT BETWEEN "
+                 f"{first} AND {last}", f"strftime({c}, '%Y-%m-%d')"),
+            Rule(col.name, "not_before", f"{possible} AND {c}::DATE < DATE '{EARLIEST_DATE}'",
+                 v),
+            Rule(col.name, "not_future", f"{possible} AND {c}::DATE > "
+                 f"DATE '{latest_date(today, col.not_future)}'", v)]
 
 
 def findings(table: LargeTable, checks: list[Rule]) -> dict[Rule, Finding]:
@@ -239,3 +255,21 @@ def unknown_references(table: LargeTable, column: str, known: list[str]) -> Find
 def distinct_values(table: LargeTable, column: str) -> list:
     return [v for (v,) in table.sql(f"SELECT DISTINCT {_name(column)} FROM t "
                                     f"WHERE {_name(column)} IS NOT NULL")]
+
+
+def repeated_rows(table: LargeTable, measure: str) -> tuple[Finding, float] | None:
+    """Rows equal to an earlier row in every column of the files: how many, the first few,
+    and what they add to ``measure``. One aggregation counts them; only when there are
+    some does a second query number the copies to name the first repeats."""
+    columns = ", ".join(_name(n) for (n,) in table.sql("SELECT column_name FROM (DESCRIBE t)")
+                        if n != "pos")
+    m = _name(measure)
+    count, extra = table.sql(
+        f"SELECT sum(n - 1), sum((n - 1) * coalesce({m}, 0)) FROM (SELECT count(*) AS n, {m} "
+        f"FROM t GROUP BY {columns} HAVING count(*) > 1)")[0]
+    if not count:
+        return None
+    positions = tuple(p for (p,) in table.sql(
+        f"SELECT pos FROM (SELECT pos, row_number() OVER (PARTITION BY {columns} ORDER BY pos) "
+        f"AS copy FROM t) WHERE copy > 1 ORDER BY pos LIMIT {EXAMPLES}"))
+    return Finding(int(count), positions), float(extra or 0)

@@ -32,6 +32,10 @@ Stated rules for what exports do to values:
   trailing cells, as Excel writes them).
 - Booleans: true/false, yes/no, 1/0, and the Italian sì/no.
 - Empty cells are missing values; the text ``NA`` is not (it is Namibia).
+- Rows repeated whole (every column of the export equal) in invoice lines and activities
+  are a double export and refused, unless a mapping's ``duplicate_lines`` keeps or drops
+  them with a reason.
+- A date whose year no timestamp holds (2999 for 1999) is refused with its row at once.
 Values that do not parse are reported as problems with their rows, never coerced.
 """
 
@@ -50,9 +54,24 @@ import pyarrow.parquet as pq
 import yaml
 from pydantic import ValidationError
 
-from kamlib.contract import CRITERIA_FILE, TABLES, Column, SelectionCriteria, Table
+from kamlib.contract import (
+    CRITERIA_FILE,
+    EARLIEST_DATE,
+    TABLES,
+    YEARS_AHEAD,
+    Column,
+    SelectionCriteria,
+    Table,
+)
 from kamlib.errors import KamError, Problem
-from kamlib.large import LargeTable, columns_of, is_large, type_fits
+from kamlib.large import (
+    TIMESTAMP_YEARS,
+    Finding,
+    LargeTable,
+    columns_of,
+    is_large,
+    type_fits,
+)
 from kamlib.mapping import (
     Mapping,
     TableMapping,
@@ -240,6 +259,7 @@ def _finish_table(data: Dataset, table: Table, rules: TableMapping | None, raw: 
         return
     data.sources[table.name] = source
     date_format = rules.date_format if rules else None
+    mapped = _without_impossible_dates(data, table, mapped)
     orders = {} if date_format else date_orders(data, table, mapped)
     typed = pd.DataFrame(index=mapped.index)
     for column in table.columns:
@@ -250,15 +270,108 @@ def _finish_table(data: Dataset, table: Table, rules: TableMapping | None, raw: 
         typed[column.name] = parsed
         if bad.any():
             data.problems.append(_unparseable(data, table, column, values, bad))
-    data.tables[table.name] = typed
+    data.tables[table.name] = _repeated_rows(data, table, rules, raw, typed)
 
 
-_READ_SETTINGS = {"file", "sheets", "delimiter", "decimal", "encoding", "date_format"}
+def _repeated_rows(data: Dataset, table: Table, rules: TableMapping | None, raw: pd.DataFrame,
+                   typed: pd.DataFrame) -> pd.DataFrame:
+    """The contract's rule on rows repeated whole: an error, unless the mapping declares
+    them genuine (kept) or to drop. A row is compared as the export wrote it, every column
+    of the file: a mapping that classifies or leaves out columns must not make distinct
+    lines look alike."""
+    if not table.repeated_rows or typed.empty:
+        return typed
+    repeated = raw.loc[typed.index].duplicated(keep="first")
+    if not repeated.any():
+        return typed
+    count, extra = int(repeated.sum()), float(typed.loc[repeated, table.repeated_rows].sum())
+    declared = rules.duplicate_lines if rules else None
+    if declared is None:
+        finding = Finding(count, tuple(repeated[repeated].index[:ROW_EXAMPLES]))
+        data.problems.append(repeated_rows_problem(data, table, finding, extra))
+        return typed
+    did, add = (("dropped", "would have added") if declared.action == "drop"
+                else ("kept as genuine", "add"))
+    data.notes.append(f"{table.name}: {count:,} row(s) repeating an earlier row whole {did} "
+                      f"by the mapping ({declared.reason}); they {add} {extra:,.2f} to "
+                      f"{table.repeated_rows}.")
+    return typed.loc[~repeated] if declared.action == "drop" else typed
+
+
+def repeated_rows_problem(data: Dataset, table: Table, finding: Finding,
+                          extra: float) -> Problem:
+    """Rows repeated whole (the first repeats named), and what they add to the total."""
+    files, rows = data.locate(table.name, finding.positions)
+    return Problem(
+        "error", table.name, files, "rows repeated whole",
+        "each row once (a row equal to an earlier one in every column is a double export: "
+        "the same lines exported twice)",
+        f"{finding.count:,} row(s) repeating an earlier row, adding {extra:,.2f} to "
+        f"{table.repeated_rows}",
+        "remove the repeated export (export each period once); if the repeats are genuine, "
+        f"say so in a mapping file: tables: {{{table.name}: {{duplicate_lines: {{action: keep, "
+        "reason: ...}}} (or action: drop to remove them)", column="all columns", rows=rows,
+        count=finding.count)
+
+
+_YEAR = r"(?:^|\D)(?P<year>\d{4})(?:\D|$)"
+"""The first four-digit number of a date as written: its year, whichever the order."""
+
+
+def _without_impossible_dates(data: Dataset, table: Table,
+                              frame: pd.DataFrame) -> pd.DataFrame:
+    """The table with the dates whose year no timestamp holds (like 2999 for 1999) reported
+    and left empty: such dates are far outside the contract's range, and the parsers could
+    not even hold them."""
+    for column in table.columns:
+        if column.kind != "date" or column.name not in frame:
+            continue
+        values = frame[column.name]
+        years = _years(values) if values.notna().any() else pd.Series(pd.NA, values.index)
+        impossible = (years < TIMESTAMP_YEARS[0]) | (years > TIMESTAMP_YEARS[1])
+        impossible = impossible.fillna(False).astype(bool)
+        if impossible.any():
+            shown = [v.strftime("%Y-%m-%d") if hasattr(v, "strftime") else str(v)
+                     for v in values[impossible].unique()[:ROW_EXAMPLES]]
+            finding = Finding(int(impossible.sum()),
+                              tuple(impossible[impossible].index[:ROW_EXAMPLES]), tuple(shown))
+            data.problems.append(impossible_dates_problem(data, table, column, finding))
+            frame = frame.assign(**{column.name: values.mask(impossible)})
+    return frame
+
+
+def impossible_dates_problem(data: Dataset, table: Table, column: Column,
+                             finding: Finding) -> Problem:
+    files, rows = data.locate(table.name, finding.positions)
+    latest = ("the day of validation" if column.not_future
+              else f"{YEARS_AHEAD} years after the day of validation")
+    return Problem(
+        "error", table.name, files, "dates outside the plausible range",
+        f"dates from {EARLIEST_DATE} to {latest}", ", ".join(repr(str(v)) for v in finding.values),
+        f"correct the year in '{column.name}' (a typing error such as 2999 for 1999, or a "
+        "placeholder for a missing date: leave the cell empty instead)",
+        column=column.name, rows=rows, count=finding.count)
+
+
+def _years(values: pd.Series) -> pd.Series:
+    """The year of each date as written (Arrow's regex: a second a million, pandas' takes
+    five), or of each real date."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return values.dt.year
+    text = pa.array(values.astype("string").array)
+    year = pc.struct_field(pc.extract_regex(text, _YEAR), [0])
+    return pd.Series(pc.cast(year, pa.int32()).to_numpy(zero_copy_only=False),
+                     index=values.index)
+
+
+_READ_SETTINGS = {"file", "sheets", "delimiter", "decimal", "encoding", "date_format",
+                  "duplicate_lines"}
 
 
 def _reads_only(rules: TableMapping) -> bool:
-    """A table's mapping that says only how to read the file (such as ``date_format``)
-    keeps the export's headers, matched to the contract as without a mapping."""
+    """A table's mapping that says only how to read the file (such as ``date_format``), or
+    what to do with rows repeated whole, keeps the export's headers, matched to the
+    contract as without a mapping."""
     return not any(getattr(rules, name) for name in type(rules).model_fields
                    if name not in _READ_SETTINGS)
 

@@ -408,6 +408,15 @@ class CreditNotes(_Strict):
     negative: tuple[str, ...]
 
 
+class DuplicateLines(_Strict):
+    """The data owner's decision on rows the export repeats whole (see the contract's
+    ``repeated_rows``), reported in the validation notes with its reason."""
+
+    action: Literal["keep", "drop"]
+    """keep: the repeats are genuine lines and count; drop: the repeats are removed."""
+    reason: str = Field(min_length=1)
+
+
 class TableMapping(_Strict):
     file: Annotated[str | None, AfterValidator(_inside_folder)] = None
     """File name or glob pattern, relative to the data folder."""
@@ -429,6 +438,8 @@ class TableMapping(_Strict):
     credit_notes: CreditNotes | None = None
     drop: tuple[DropRule, ...] = ()
     defaults: dict[str, DefaultValue] = Field(default_factory=dict)
+    duplicate_lines: DuplicateLines | None = None
+    """Rows repeated whole are an error unless this declares them genuine or to drop."""
 
 
 class Mapping(_Strict):
@@ -446,6 +457,10 @@ class Mapping(_Strict):
                     f"{name}.derive_from must name another table of this mapping. "
                     f"Got '{table.derive_from}'."
                 )
+            if table.duplicate_lines is not None and not TABLES[name].repeated_rows:
+                tables_with_rule = ", ".join(n for n, t in TABLES.items() if t.repeated_rows)
+                raise ValueError(f"{name}.duplicate_lines applies only to {tables_with_rule}, "
+                                 "whose rows repeated whole are refused. Remove it.")
             contract_columns = set(TABLES[name].column_names)
             targets = [*table.columns, *table.compute, *table.classify, *table.defaults]
             for target in targets:

@@ -1,11 +1,13 @@
 """Validate a loaded data folder against the data contract.
 
 Per-table rules (empty cells, ranges, allowed values, formats) run as pandera
-schemas generated from :mod:`kamlib.contract`; rules across tables (unknown
-references, duplicate keys, parent cycles, activities without a unit cost,
-future dates) are checked here. Every finding becomes a :class:`Problem` naming
-file, column and rows; errors make the data unusable, warnings are suspicious
-but usable. Large Parquet tables (:mod:`kamlib.large`) get the same rules as SQL
+schemas generated from :mod:`kamlib.contract`; every number has a range there, so
+``inf``, ``-inf`` and absurd sizes break one like any value out of range. Rules across
+rows and tables (unknown references, duplicate keys, parent cycles, activities without
+a unit cost, dates outside the plausible range, ends before starts) are checked here;
+rows repeated whole are found while loading, where the export's own lines are. Every
+finding becomes a :class:`Problem` naming file, column and rows; errors make the data
+unusable, warnings are suspicious but usable. Large Parquet tables (:mod:`kamlib.large`) get the same rules as SQL
 queries run by DuckDB where the files are, and the same wording.
 """
 
@@ -15,10 +17,18 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from kamlib.contract import TABLES, Column, Table
+from kamlib.contract import (
+    EARLIEST_DATE,
+    TABLES,
+    YEARS_AHEAD,
+    Column,
+    Table,
+    latest_date,
+)
 from kamlib.errors import Problem
 from kamlib.large import (
     Finding,
@@ -26,10 +36,17 @@ from kamlib.large import (
     Rule,
     distinct_values,
     findings,
+    repeated_rows,
     rules,
     unknown_references,
 )
-from kamlib.load import ROW_EXAMPLES, Dataset, load_data
+from kamlib.load import (
+    ROW_EXAMPLES,
+    Dataset,
+    impossible_dates_problem,
+    load_data,
+    repeated_rows_problem,
+)
 from kamlib.mapping import Mapping
 
 IDENTIFIER_PATTERNS = {
@@ -73,7 +90,8 @@ def validate(data: Dataset, today: date | None = None) -> ValidationReport:
             problems.append(_empty(table, data.sources[name].files))
             continue
         problems += _column_rules(data, table, frame, already_bad)
-        problems += _future_dates(data, table, frame, today)
+        problems += _date_range(data, table, frame, today)
+        problems += _date_order(data, table, frame)
         problems += _duplicate_keys(data, table, frame)
     for name, large in data.large.items():
         problems += _large_table_rules(data, TABLES[name], large, today)
@@ -136,6 +154,11 @@ def _column_problem(data: Dataset, table: Table, col: Column, check: str, positi
     if check == "not_nullable":
         what, expected, found, fix = ("empty cells", f"a value in every row ({col.description})",
                                       "empty cells", f"fill in '{col.name}' on these rows")
+    elif check.startswith(("greater_than", "less_than")) and _infinite(found_values):
+        what, expected, fix = ("numbers that are not finite",
+                               f"finite numbers between {col.min_value:g} and {col.max_value:g}",
+                               f"correct '{col.name}' on these rows: inf, -inf or Infinity "
+                               "come from a division by zero or an overflow in the export")
     elif check.startswith("greater_than") and col.min_value == 0:
         what, expected, fix = ("negative values", "zero or more",
                                f"correct the signs in '{col.name}'")
@@ -154,42 +177,87 @@ def _column_problem(data: Dataset, table: Table, col: Column, check: str, positi
                    count=len(positions) if count is None else count)
 
 
-def _future_dates(data: Dataset, table: Table, frame: pd.DataFrame, today: date) -> list[Problem]:
+def _infinite(values: pd.Series) -> bool:
+    """Whether a range rule's found values include inf or -inf (read as text or number)."""
+    numbers = pd.to_numeric(values.astype(str), errors="coerce")
+    return bool(np.isinf(numbers).any())
+
+
+def _date_range(data: Dataset, table: Table, frame: pd.DataFrame, today: date) -> list[Problem]:
+    """Dates before EARLIEST_DATE, or after the column's latest plausible date."""
     problems = []
-    limit = pd.Timestamp(today)
     for col in table.columns:
-        if col.not_future and col.name in frame:
-            late = frame[col.name] > limit
-            if late.any():
-                dates = [d.date() for d in frame.loc[late, col.name].unique()[:5]]
-                problems.append(_future_problem(data, table, col, today, Finding(
-                    int(late.sum()), tuple(late[late].index[:ROW_EXAMPLES]), tuple(dates))))
+        if col.kind != "date" or col.name not in frame:
+            continue
+        bounds = {"not_before": frame[col.name] < pd.Timestamp(EARLIEST_DATE),
+                  "not_future": frame[col.name] > pd.Timestamp(latest_date(today, col.not_future))}
+        for check, outside in bounds.items():
+            if outside.any():
+                dates = [d.date() for d in frame.loc[outside, col.name].unique()[:ROW_EXAMPLES]]
+                problems.append(_date_problem(data, table, col, today, check, Finding(
+                    int(outside.sum()), tuple(outside[outside].index[:ROW_EXAMPLES]),
+                    tuple(dates))))
     return problems
 
 
-def _future_problem(data: Dataset, table: Table, col: Column, today: date,
-                    finding: Finding) -> Problem:
+def _date_problem(data: Dataset, table: Table, col: Column, today: date, check: str,
+                  finding: Finding) -> Problem:
     files, rows = data.locate(table.name, finding.positions)
-    return Problem("error", table.name, files, "dates in the future", f"dates up to {today}",
-                   ", ".join(map(str, finding.values)), f"correct '{col.name}'; future dates "
-                   "usually mean a day/month swap or a typing error", column=col.name, rows=rows,
+    latest = latest_date(today, col.not_future)
+    if check == "not_before":
+        what, fix = (f"dates before {EARLIEST_DATE}", f"correct '{col.name}'; such dates are "
+                     "usually a missing date written as a zero date (1900-01-01, 1970-01-01) "
+                     "or a typing error")
+    elif col.not_future:
+        what, fix = ("dates in the future", f"correct '{col.name}'; future dates usually mean "
+                     "a day/month swap or a typing error")
+    else:
+        what, fix = (f"dates more than {YEARS_AHEAD} years ahead", f"correct '{col.name}'; "
+                     "such dates are usually a typing error in the year")
+    return Problem("error", table.name, files, what, f"dates from {EARLIEST_DATE} to {latest}",
+                   ", ".join(map(str, finding.values)), fix, column=col.name, rows=rows,
                    count=finding.count)
+
+
+def _date_order(data: Dataset, table: Table, frame: pd.DataFrame) -> list[Problem]:
+    """Each (start, end) pair of the contract: the end must not lie before the start."""
+    problems = []
+    for start, end in table.date_order:
+        if start not in frame or end not in frame:
+            continue
+        early = (frame[end] < frame[start]).fillna(False).astype(bool)
+        if early.any():
+            files, rows = data.locate(table.name, early[early].index)
+            found = ", ".join(f"{s.date()} to {e.date()}" for s, e in
+                              frame.loc[early, [start, end]].head(ROW_EXAMPLES).itertuples(False))
+            problems.append(Problem(
+                "error", table.name, files, f"{end} before {start}",
+                f"{end} on or after {start}", found,
+                f"correct '{start}' or '{end}' on these rows (a day/month swap or the wrong "
+                "year is the usual cause)", column=f"{start}, {end}", rows=rows,
+                count=int(early.sum())))
+    return problems
 
 
 def _large_table_rules(data: Dataset, table: Table, large: LargeTable,
                        today: date) -> list[Problem]:
-    """The rules of _column_rules and _future_dates, as SQL where the files are."""
+    """The rules of _column_rules, _date_range and repeated rows, as SQL where the files are."""
     if large.total_rows == 0:
         return [_empty(table, data.sources[table.name].files)]
     problems = []
     for rule, finding in findings(large, rules(table, _present(large), today)).items():
         col = table.column(rule.column)
-        if rule.check == "not_future":
-            problems.append(_future_problem(data, table, col, today, finding))
+        if rule.check == "impossible_year":
+            problems.append(impossible_dates_problem(data, table, col, finding))
+        elif rule.check in ("not_future", "not_before"):
+            problems.append(_date_problem(data, table, col, today, rule.check, finding))
         else:
             problems.append(_column_problem(data, table, col, rule.check, finding.positions,
                                             pd.Series(finding.values, dtype=object),
                                             finding.count))
+    repeats = repeated_rows(large, table.repeated_rows) if table.repeated_rows else None
+    if repeats is not None:
+        problems.append(repeated_rows_problem(data, table, *repeats))
     return problems
 
 

@@ -89,6 +89,42 @@ CORPUS = [
         (LINES, "invoice_date", "row 6", "'2026-02-30'")),
     Bad("a date in the future", replace(LINES, "2026-03-10", "2027-03-10"), 1,
         (LINES, "invoice_date", "row 6", "in the future")),
+    Bad("an infinite amount", replace(LINES, "1000.00,100.00", "inf,100.00"), 1,
+        (LINES, "gross_amount", "row 2", "not finite")),
+    Bad("-Infinity as a cost of goods", replace(LINES, "600.00", "-Infinity"), 1,
+        (LINES, "cost_of_goods", "row 2", "not finite")),
+    Bad("an amount too large to be real", replace(LINES, "2000.00,300.00", "1e308,300.00"), 1,
+        (LINES, "gross_amount", "row 4", "out of range", "1e+12")),
+    Bad("an infinite activity count", replace("activities.csv", "order,1", "order,inf"), 1,
+        ("activities.csv", "count", "row 2", "not finite")),
+    Bad("a year no date can have", replace(LINES, "2026-03-10", "2999-03-10"), 1,
+        (LINES, "invoice_date", "row 6", "plausible range", "'2999-03-10'")),
+    Bad("a date before any export", replace(LINES, "2026-03-10", "1901-03-10"), 1,
+        (LINES, "invoice_date", "row 6", "before 1980-01-01")),
+    Bad("invoice lines exported twice",
+        write(LINES, TINY[LINES] + "".join(TINY[LINES].splitlines(True)[1:])), 1,
+        (LINES, "rows 7, 8, 9, 10, 11", "repeated whole", "adding 3,550.50 to gross_amount")),
+    Bad("activities exported twice",
+        write("activities.csv", TINY["activities.csv"] + "00101,2026-01-01,order,1\n"), 1,
+        ("activities.csv", "row 4", "repeated whole")),
+    Bad("a 90-day target due before it starts",
+        both(write("plans.csv", "plan_id,account_id,year,customer_goals,signed_by,signed_on,"
+                   "last_updated_on\nP-1,00100,2026,Grow,M. Conti,2026-01-20,2026-06-30\n"),
+             write("stage_goals.csv", "goal_id,plan_id,goal_type,description,start_date,"
+                   "due_date,baseline_value,target_value\nG-1,P-1,90_day_target,Second source,"
+                   "2026-07-01,2026-03-29,0,100\n")), 1,
+        ("stage_goals.csv", "row 2", "due_date before start_date", "2026-07-01 to 2026-03-29")),
+    Bad("a goal due decades ahead",
+        both(write("plans.csv", "plan_id,account_id,year,customer_goals,signed_by,signed_on,"
+                   "last_updated_on\nP-1,00100,2026,Grow,M. Conti,2026-01-20,2026-06-30\n"),
+             write("stage_goals.csv", "goal_id,plan_id,goal_type,description,start_date,"
+                   "due_date,baseline_value,target_value\nG-1,P-1,stage_goal,Framework,"
+                   "2026-01-01,2062-04-30,0,1\n")), 1,
+        ("stage_goals.csv", "due_date", "row 2", "more than 5 years ahead", "2062-04-30")),
+    Bad("selection criteria that all weigh zero",
+        write("selection_criteria.yml", "agreed_by: Board\nagreed_on: 2026-01-15\ncriteria:\n"
+              "  - {feature: net_revenue, threshold: 1000, weight: 0}\n"), 1,
+        ("selection_criteria.yml", "weight above 0")),
     Bad("a negative count", replace("activities.csv", "order,1", "order,-1"), 1,
         ("activities.csv", "count", "row 2", "negative")),
     Bad("a fraction where a whole number is expected",
@@ -172,7 +208,7 @@ def test_bad_input_is_refused_with_where_and_what_to_do(tmp_path, bad):
 
 
 def test_the_corpus_is_wide():
-    assert len({bad.kind for bad in CORPUS}) == len(CORPUS) >= 25
+    assert len({bad.kind for bad in CORPUS}) == len(CORPUS) >= 40
 
 
 # --- Accepted variants give the clean input's figures ------------------------------------

@@ -50,3 +50,25 @@ def test_criteria_defaults_follow_guidance():
 def test_criteria_are_checked(change, message):
     with pytest.raises(ValidationError, match=message):
         SelectionCriteria.model_validate({**CRITERIA, **change})
+
+
+def test_the_page_states_the_number_date_and_repeated_row_rules():
+    page = contract_markdown()
+    assert "at most 1,000,000,000,000 in size" in page and "`inf`, `-inf`, `Infinity`" in page
+    assert "| `gross_amount` | number | yes | no | finite, size <= 1e+12 |" in page
+    assert "from 1980-01-01; not in the future" in page
+    assert "from 1980-01-01; at most 5 years ahead" in page
+    assert "Dates: `due_date` on or after `start_date`." in page
+    assert page.count("`duplicate_lines: {action: keep|drop, reason: ...}`") == 2
+    assert "at least one weight above 0" in page
+
+
+def test_rules_name_real_columns_and_every_number_is_bounded():
+    for table in TABLES.values():
+        if table.repeated_rows:
+            assert table.column(table.repeated_rows).kind == "number"
+        for start, end in table.date_order:
+            assert table.column(start).kind == table.column(end).kind == "date"
+        for col in table.columns:
+            if col.kind in ("number", "integer"):
+                assert col.min_value is not None and col.max_value is not None, col.name

@@ -121,6 +121,38 @@ def test_every_rule_gives_the_same_problem_both_ways(tmp_path, monkeypatch):
                                                          ("row 1",), "2027-01-05")
 
 
+def test_non_finite_numbers_old_dates_and_repeated_rows_give_the_same_problems_both_ways(
+        tmp_path, monkeypatch):
+    lines = lines_frame()
+    lines.loc[1, "gross_amount"] = np.inf                  # not finite
+    lines.loc[2, "cost_of_goods"] = -np.inf                # not finite
+    lines.loc[4, "quantity"] = 1e308                       # absurd
+    lines.loc[3, "invoice_date"] = date(1901, 2, 20)       # before the earliest date
+    lines = pd.concat([lines, lines.iloc[[0, 5, 0]]], ignore_index=True)  # 3 repeats
+    acts = activities_frame()
+    acts.loc[0, "count"] = np.inf
+    acts.loc[1, "activity_date"] = date(2999, 2, 1)        # a year no timestamp holds
+    acts = pd.concat([acts, acts.iloc[[2]]], ignore_index=True)
+    folder = write_parquet(tmp_path, lines, acts)
+    loaded, in_place = both_ways(folder, monkeypatch)
+    assert rendered(loaded) == rendered(in_place)
+    problems = {(p.table, p.column, p.what, p.count) for p in in_place.problems}
+    assert problems >= {
+        ("invoice_lines", "gross_amount", "numbers that are not finite", 1),
+        ("invoice_lines", "cost_of_goods", "numbers that are not finite", 1),
+        ("invoice_lines", "quantity", "values out of range", 1),
+        ("invoice_lines", "invoice_date", "dates before 1980-01-01", 1),
+        ("invoice_lines", "all columns", "rows repeated whole", 3),
+        ("activities", "count", "numbers that are not finite", 1),
+        ("activities", "activity_date", "dates outside the plausible range", 1),
+        ("activities", "all columns", "rows repeated whole", 1),
+    }
+    repeats = next(p for p in in_place.problems if p.what == "rows repeated whole"
+                   and p.table == "invoice_lines")
+    assert (repeats.file, repeats.rows) == ("invoice_lines/part-1.parquet", ("rows 3, 4, 5",))
+    assert "adding 2,090.00 to gross_amount" in repeats.found
+
+
 def test_activities_without_unit_costs_and_accounts_without_lines(tmp_path, monkeypatch):
     lines = lines_frame()
     lines = lines[lines["account_id"] != "00300"]

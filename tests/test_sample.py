@@ -84,6 +84,11 @@ def test_data_follow_every_contract_rule(tables):
         frame = tables[name]
         if spec.key:
             assert not frame.duplicated(list(spec.key)).any(), f"{name} key {spec.key}"
+        if spec.repeated_rows:
+            assert not frame.duplicated().any(), f"{name} has rows repeated whole"
+        for start, end in spec.date_order:
+            ordered = frame[[start, end]].dropna()
+            assert (ordered[end] >= ordered[start]).all(), f"{name}.{end} before {start}"
         for col in spec.columns:
             _check_column(name, col, frame[col.name], values)
 

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from support import REPO
 
 from kamlib import selection
-from kamlib.contract import ROSTER, PortfolioSize, SelectionCriteria
+from kamlib.contract import ROSTER, Criterion, PortfolioSize, SelectionCriteria
 from kamlib.selection import (
     Override,
     OverrideError,
@@ -183,7 +183,12 @@ def test_features_must_have_every_criterion_column_and_text_ids():
 
 
 def test_weights_all_zero_are_refused():
-    rules = criteria(criteria=[{"feature": "net_revenue", "threshold": 1, "weight": 0}])
+    # The criteria file itself is invalid (kam validate names it); selection keeps its own
+    # check for criteria built without validation.
+    with pytest.raises(ValueError, match="at least one criterion must have a weight above 0"):
+        criteria(criteria=[{"feature": "net_revenue", "threshold": 1, "weight": 0}])
+    rules = SelectionCriteria.model_construct(**{**criteria().__dict__, "criteria": (
+        Criterion(feature="net_revenue", threshold=1, weight=0),)})
     with pytest.raises(SelectionError, match="weights must add up to more than 0"):
         score_candidates(features({"001": {}}), rules)
 
