@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Literal
 
 Severity = Literal["error", "warning"]
+ROW_EXAMPLES = 5
+"""How many row labels and found values a problem shows."""
 
 
 class KamError(Exception):
@@ -28,6 +30,15 @@ class MappingError(KamError):
 class SetupError(KamError):
     """The machine is not ready for a run: a reports folder that cannot be written or is
     on a full disk, the workbooks' kernel not installed. Not a fault of kam."""
+
+
+class ReadError(KamError):
+    """An input file (a table, the selection criteria) cannot be read; ``problem`` says
+    where and how to fix it."""
+
+    def __init__(self, problem: Problem):
+        self.problem = problem
+        super().__init__(problem.render())
 
 
 class RunError(KamError):

@@ -21,46 +21,28 @@ A mapping file is untrusted input: mappings travel by e-mail between companies a
 consultants, so nothing in one may run code, read a file outside the data folder or
 hang a run. The rules that make it so:
 
-- A ``compute`` expression is parsed and evaluated here, never by ``eval``, pandas
-  ``DataFrame.eval`` or numexpr: none of them guarantees that text cannot reach an
-  attribute or call a function (pandas' python engine runs ``@pd.io.common.os.system``),
-  and no maintained library offers that guarantee over pandas columns. Python's ``ast``
-  parses the text (parsing runs nothing); a whitelist then allows only export headers
-  (in backquotes when they hold spaces or symbols) and contract columns mapped above,
-  numbers, ``+ - * /``, parentheses, and the functions in :data:`FUNCTIONS`. Anything
-  else (a dot, brackets, text, ``**``, a lambda, any other call) is refused with the
-  file, the line and the offending token; the tree is evaluated column by column.
+- A ``compute`` expression is arithmetic over columns, parsed and evaluated by
+  :mod:`kamlib.expressions`, never by ``eval``.
 - A ``defaults`` text may insert columns as plain ``{column}`` fields only: no
   ``{column.attribute}``, ``{column[0]}``, conversions or formats.
 - A ``file`` is a name or glob pattern inside the data folder: no absolute path, no
   ``..``, and no file that resolves (by a symbolic link) outside the folder.
-- A ``pattern`` (classify, drop) is a regular expression run on every row, by Python's
-  backtracking engine: it is limited to :data:`MAX_PATTERN` characters, a repeated part
-  may hold neither a variable repeat nor alternatives (``(a+)+``, ``(a|ab)*``, which take
-  exponential time on a long value), and at most :data:`MAX_VARIABLE_REPEATS` variable
-  repeats (``.*``, ``\\d+``, ``x{1,3}``), so a match costs at most a small power of the
-  value's length.
+- A ``pattern`` (classify, drop) cannot backtrack for exponential time
+  (:mod:`kamlib.patterns`).
 - A ``delimiter`` is one character (pandas reads a longer one as a regular expression),
   an ``encoding`` a text encoding.
-- YAML is read with the safe loader; a syntax error names the line and column, and a
-  key given twice is refused rather than the second silently winning.
+- YAML is read by :mod:`kamlib.yaml_files`: the safe loader, syntax errors with their
+  line and column, no key given twice.
 """
 
 from __future__ import annotations
 
-import ast
-import operator
-import re
-import re._parser as re_parser  # the parser of re itself, to inspect a pattern's structure
 import string
 import unicodedata
-from collections.abc import Callable
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Annotated, Any, Literal
 
-import numpy as np
 import pandas as pd
-import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -74,6 +56,9 @@ from pydantic import (
 
 from kamlib.contract import TABLES
 from kamlib.errors import MappingError
+from kamlib.expressions import Expression
+from kamlib.patterns import check_template, safe_pattern
+from kamlib.yaml_files import YamlSyntaxError, read_yaml, yaml_line
 
 
 class _Strict(BaseModel):
@@ -81,169 +66,6 @@ class _Strict(BaseModel):
 
 
 # --- What a mapping may contain: checked when it is read, before anything runs ----------
-
-MAX_PATTERN = 200
-"""Longest regular expression a mapping may give, in characters."""
-MAX_VARIABLE_REPEATS = 3
-"""Most variable repeats (``*``, ``+``, ``?``, ``{1,3}``) in one regular expression."""
-MAX_EXPRESSION = 500
-"""Longest compute expression, in characters."""
-
-FUNCTIONS: dict[str, tuple[Callable, int]] = {
-    "abs": (np.abs, 1),
-    "min": (np.minimum.reduce, 2),
-    "max": (np.maximum.reduce, 2),
-}
-"""The functions a compute expression may call, with their least number of arguments:
-``abs(x)``; ``min(a, b, ...)`` and ``max(a, b, ...)`` row by row (an empty value stays
-empty). Exports need little more than arithmetic: a price times a quantity, a list price
-less a net price, a share of the gross amount, a cap such as ``max(Net, 0)``."""
-
-ALLOWED = ("export headers (in backquotes if they hold spaces or symbols, like `Unit Price`), "
-           "contract columns mapped above, numbers, + - * /, parentheses, and the functions "
-           + ", ".join(f"{name}()" for name in FUNCTIONS))
-
-_OPERATORS: dict[type, Callable] = {ast.Add: operator.add, ast.Sub: operator.sub,
-                                    ast.Mult: operator.mul, ast.Div: operator.truediv}
-_SIGNS: dict[type, Callable] = {ast.UAdd: operator.pos, ast.USub: operator.neg}
-_REFUSED_OPERATORS = {ast.Pow: "**", ast.FloorDiv: "//", ast.Mod: "%", ast.MatMult: "@",
-                      ast.LShift: "<<", ast.RShift: ">>", ast.BitOr: "|", ast.BitAnd: "&",
-                      ast.BitXor: "^", ast.Invert: "~", ast.Not: "not"}
-_BACKQUOTED = re.compile(r"`([^`]*)`")
-
-
-class Expression:
-    """A compute expression, parsed and checked against the whitelist; evaluated over columns.
-
-    Backquoted headers are replaced by placeholder names before parsing, so that any
-    header may be named; ``headers`` maps each placeholder back to its header.
-    """
-
-    def __init__(self, text: str):
-        self.text = text
-        if len(text) > MAX_EXPRESSION:
-            raise ValueError(f"the expression is longer than {MAX_EXPRESSION} characters. "
-                             f"Allowed: {ALLOWED}")
-        prefix = "_header"
-        while prefix in text:  # a placeholder must not be a name the text already uses
-            prefix += "_"
-        self.headers: dict[str, str] = {}
-
-        def placeholder(match: re.Match) -> str:
-            name = f"{prefix}{len(self.headers)}"
-            self.headers[name] = match[1]
-            return name
-
-        # One line: YAML block text may wrap it, and token positions are then columns.
-        self.source = _BACKQUOTED.sub(placeholder, text).replace("\n", " ").strip()
-        try:
-            tree = ast.parse(self.source, mode="eval")  # parses only: nothing runs
-        except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
-            raise ValueError(f"'{text}' is not an expression: {self._syntax_token(exc)}. "
-                             f"Allowed: {ALLOWED}") from None
-        self.tree = tree.body
-        self._check(self.tree)
-
-    def evaluate(self, column: Callable[[str], pd.Series]) -> pd.Series | float:
-        return self._value(self.tree, column)
-
-    # -- checking ------------------------------------------------------------------------
-
-    def _check(self, node: ast.expr) -> None:
-        match node:
-            case ast.Constant(value=value) if type(value) in (int, float):
-                return
-            case ast.Name():
-                return
-            case ast.UnaryOp(op=op, operand=operand) if type(op) in _SIGNS:
-                self._check(operand)
-            case ast.BinOp(op=op, left=left, right=right) if type(op) in _OPERATORS:
-                self._check(left)
-                self._check(right)
-            case ast.Call(func=ast.Name(id=name), args=args, keywords=[]) if (
-                    name in FUNCTIONS and len(args) >= FUNCTIONS[name][1]
-                    and not any(isinstance(a, ast.Starred) for a in args)):
-                if name == "abs" and len(args) != 1:
-                    self._refuse(node, "abs() takes one value")
-                for arg in args:
-                    self._check(arg)
-            case _:
-                self._refuse(*self._offence(node))
-
-    def _offence(self, node: ast.expr) -> tuple[ast.AST, str]:
-        """The most telling part of a refused node, and what it is in plain words."""
-        match node:
-            case ast.Attribute():
-                return node, "attribute access (a dot after a name)"
-            case ast.Subscript():
-                return node, "indexing with [ ]"
-            case ast.Call(func=ast.Name(id=name)) if name in FUNCTIONS:
-                return node, (f"{name}() needs at least {FUNCTIONS[name][1]} value(s), "
-                              "given by position")
-            case ast.Call(func=ast.Name(id=name)):
-                return node.func, f"a call of '{self._name(node.func)}', which is not allowed"
-            case ast.Call(func=func):
-                return self._offence(func) if not isinstance(func, ast.Lambda) else (
-                    func, "a lambda")
-            case ast.Constant(value=str()):
-                return node, "text"
-            case ast.Constant():
-                return node, "a constant that is not a number"
-            case ast.BinOp(op=op) | ast.UnaryOp(op=op):
-                return node, f"the operator {_REFUSED_OPERATORS.get(type(op), '?')}"
-            case ast.Compare() | ast.BoolOp() | ast.IfExp():
-                return node, "a comparison or condition"
-            case ast.Lambda():
-                return node, "a lambda"
-            case ast.ListComp() | ast.SetComp() | ast.DictComp() | ast.GeneratorExp():
-                return node, "a comprehension"
-        return node, f"a {type(node).__name__.lower()} expression"
-
-    def _refuse(self, node: ast.AST, what: str) -> None:
-        token = ast.get_source_segment(self.source, node) or self.source
-        if isinstance(node, ast.BinOp):  # the operator itself, between its two operands
-            token = self.source[node.left.end_col_offset:node.right.col_offset].strip()
-        token = self._original(token)
-        shown = token if len(token) <= 60 else token[:57] + "..."
-        raise ValueError(f"'{shown}' in '{self.text}' is {what}. Allowed: {ALLOWED}")
-
-    def _syntax_token(self, exc: Exception) -> str:
-        if not isinstance(exc, SyntaxError) or not exc.offset:
-            return "it cannot be parsed"
-        rest = self.source[exc.offset - 1:]
-        found = re.match(r"\w+|\S", rest)
-        if found is None:
-            return "it ends too early (an operator or a parenthesis without its other half?)"
-        return f"unexpected '{self._original(found[0])}'"
-
-    def _original(self, source: str) -> str:
-        for name, header in self.headers.items():
-            source = source.replace(name, f"`{header}`")
-        return source
-
-    # -- evaluating ----------------------------------------------------------------------
-
-    def _name(self, node: ast.Name) -> str:
-        return self.headers.get(node.id, node.id)
-
-    def _value(self, node: ast.expr, column: Callable[[str], pd.Series]):
-        match node:
-            case ast.Constant(value=value):
-                return value
-            case ast.Name():
-                return column(self._name(node))
-            case ast.UnaryOp(op=op, operand=operand):
-                return _SIGNS[type(op)](self._value(operand, column))
-            case ast.BinOp(op=op, left=left, right=right):
-                return _OPERATORS[type(op)](self._value(left, column),
-                                            self._value(right, column))
-            case ast.Call(func=ast.Name(id=name), args=args):
-                function, _ = FUNCTIONS[name]
-                values = [self._value(arg, column) for arg in args]
-                return function(values[0]) if name == "abs" else function(
-                    np.broadcast_arrays(*values))
-        raise AssertionError(f"unchecked node {node!r}")  # _check refused everything else
-
 
 def _expression(text: str) -> str:
     Expression(text)  # raises ValueError with the offending token
@@ -288,60 +110,6 @@ def _inside_folder(pattern: str | None) -> str | None:
     return pattern
 
 
-def _safe_pattern(pattern: str | None) -> str | None:
-    """A regular expression that compiles and cannot backtrack for exponential time."""
-    if pattern is None:
-        return pattern
-    if len(pattern) > MAX_PATTERN:
-        raise ValueError(f"pattern must be at most {MAX_PATTERN} characters. Got "
-                         f"{len(pattern)}: split it into several rules")
-    try:
-        parsed = re_parser.parse(pattern)
-    except re.error as exc:
-        raise ValueError(f"pattern must be a valid regular expression. Got '{pattern}': "
-                         f"{exc}") from None
-    repeats = _variable_repeats(parsed, pattern)
-    if repeats > MAX_VARIABLE_REPEATS:
-        raise ValueError(f"pattern must have at most {MAX_VARIABLE_REPEATS} variable repeats "
-                         f"(*, +, ?, {{m,n}}). Got {repeats} in '{pattern}': split it into "
-                         "several rules")
-    return pattern
-
-
-_REPEATS = {re_parser.MAX_REPEAT, re_parser.MIN_REPEAT, re_parser.POSSESSIVE_REPEAT}
-
-
-def _variable_repeats(parsed, pattern: str, repeated: bool = False) -> int:
-    """Count the variable repeats; refuse a repeated part holding one, or alternatives."""
-    count = 0
-    for op, av in parsed:
-        if op in _REPEATS:
-            low, high, body = av
-            variable = low != high
-            if repeated and variable:
-                _nested(pattern, "a repeat inside a repeated part, like (a+)+")
-            count += variable + _variable_repeats(body, pattern, repeated or high > 1)
-        elif op is re_parser.BRANCH:
-            if repeated:
-                _nested(pattern, "alternatives inside a repeated part, like (a|ab)*")
-            count += sum(_variable_repeats(branch, pattern, repeated) for branch in av[1])
-        else:
-            count += sum(_variable_repeats(part, pattern, repeated)
-                         for part in _subpatterns(av))
-    return count
-
-
-def _subpatterns(av) -> list:
-    items = av if isinstance(av, (tuple, list)) else [av]
-    return [item for item in items if isinstance(item, re_parser.SubPattern)]
-
-
-def _nested(pattern: str, what: str) -> None:
-    raise ValueError(f"pattern '{pattern}' has {what}, which can take exponential time on a "
-                     "long value. Repeat a single character or class instead, like "
-                     "[ab]* or \\d+, or write one rule per alternative")
-
-
 def _one_character(delimiter: str | None) -> str | None:
     # pandas reads a longer separator as a regular expression: a pattern in disguise.
     if delimiter is not None and (len(delimiter) != 1 or delimiter in '\r\n"'):
@@ -359,7 +127,7 @@ def _text_encoding(encoding: str) -> str:
     return encoding
 
 
-SafePattern = Annotated[str, AfterValidator(_safe_pattern)]
+SafePattern = Annotated[str, AfterValidator(safe_pattern)]
 ComputeExpression = Annotated[str, AfterValidator(_expression)]
 DefaultValue = Annotated[str | float | bool, AfterValidator(_plain_fields)]
 
@@ -372,11 +140,7 @@ class ClassRule(_Strict):
 
     @model_validator(mode="after")
     def _groups_exist(self) -> ClassRule:
-        try:  # the value is a replacement template: its \1, \2 must be groups of the pattern
-            re_parser.parse_template(self.value, re.compile(self.pattern))
-        except re.error as exc:
-            raise ValueError(f"value '{self.value}' must refer only to groups of the pattern "
-                             f"'{self.pattern}': {exc}") from None
+        check_template(self.value, self.pattern)
         return self
 
 
@@ -500,91 +264,6 @@ def read_mapping(path: Path) -> Mapping:
             line = yaml_line(document, ("tables", name, "compute", target))
             table._where[target] = f"{path}, line {line}"
     return mapping
-
-
-class YamlSyntaxError(Exception):
-    """A YAML file that cannot be read, with where and what in plain words."""
-
-    def __init__(self, where: str, what: str, fix: str):
-        self.where, self.what, self.fix = where, what, fix
-        super().__init__(f"{where}: {what}")
-
-
-_YAML_PROBLEMS = (  # yaml's own words -> plain words and a fix
-    ("'\\t'", "a tab character", "indent with spaces only, never tabs"),
-    ("mapping values are not allowed", "a colon where a value was expected",
-     "put text that holds ': ' in quotes, and check the indentation of this line"),
-    ("expected <block end>", "a line indented differently from the lines above it",
-     "line up each key with the other keys of its block"),
-    ("could not find expected ':'", "a line that is not 'key: value'",
-     "add the colon after the key, or indent the line under its key"),
-    ("end of stream", "the file ends inside quotes", "close the quotes"),
-    ("<stream end>", "the file ends before a bracket or brace is closed",
-     "close the [ or { opened above"),
-    ("expected ',' or", "a list or mapping in brackets that is not closed",
-     "close the [ or { before this point, or separate items with commas"),
-    ("undefined alias", "a *name that refers to no &name", "remove the * or quote the text"),
-)
-
-
-def read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
-    """A YAML file's content and its node tree (for line numbers), by the safe loader;
-    a syntax error, or a key given twice, raises YamlSyntaxError."""
-    try:
-        text = path.read_text(encoding="utf-8")
-        document = yaml.compose(text, Loader=yaml.SafeLoader)
-        content = yaml.safe_load(text)
-    except UnicodeDecodeError as exc:
-        raise YamlSyntaxError(f"byte {exc.start + 1}", "the file is not UTF-8 text",
-                              "save it as UTF-8") from None
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "line 1"
-        problem = exc.problem or exc.context or str(exc)
-        what, fix = next(((what, fix) for words, what, fix in _YAML_PROBLEMS if words in problem),
-                         (problem, "correct the YAML at that point"))
-        if exc.context_mark and exc.context_mark is not mark:
-            what += f" (the part that starts at line {exc.context_mark.line + 1})"
-        raise YamlSyntaxError(where, what, fix) from None
-    except yaml.YAMLError as exc:
-        raise YamlSyntaxError("line 1", str(exc), "correct the YAML") from None
-    _no_key_twice(document)
-    return content, document
-
-
-def _no_key_twice(node: yaml.Node | None) -> None:
-    """YAML keeps the last of two equal keys without a word: refuse it instead."""
-    if isinstance(node, yaml.MappingNode):
-        seen: dict[str, int] = {}
-        for key, value in node.value:
-            if isinstance(key, yaml.ScalarNode) and key.value in seen:
-                raise YamlSyntaxError(
-                    f"line {key.start_mark.line + 1}, column {key.start_mark.column + 1}",
-                    f"the key '{key.value}' is given twice (first at line {seen[key.value]})",
-                    "keep one of them")
-            seen[getattr(key, "value", None)] = key.start_mark.line + 1
-            _no_key_twice(value)
-    elif isinstance(node, yaml.SequenceNode):
-        for item in node.value:
-            _no_key_twice(item)
-
-
-def yaml_line(node: yaml.Node | None, loc: tuple) -> int:
-    """The line of the deepest node that ``loc`` (a pydantic error location) reaches."""
-    line = node.start_mark.line + 1 if node is not None else 1
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            node = next((v for k, v in node.value if getattr(k, "value", None) == str(part)),
-                        None)
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and (
-                part < len(node.value)):
-            node = node.value[part]
-        else:
-            node = None
-        if node is None:
-            break
-        line = node.start_mark.line + 1
-    return line
 
 
 def _kind(content: Any) -> str:

@@ -29,7 +29,7 @@ from kamlib.contract import (
     Table,
     latest_date,
 )
-from kamlib.errors import Problem
+from kamlib.errors import ROW_EXAMPLES, Problem
 from kamlib.large import (
     Finding,
     LargeTable,
@@ -40,13 +40,8 @@ from kamlib.large import (
     rules,
     unknown_references,
 )
-from kamlib.load import (
-    ROW_EXAMPLES,
-    Dataset,
-    impossible_dates_problem,
-    load_data,
-    repeated_rows_problem,
-)
+from kamlib.dates import impossible_dates_problem
+from kamlib.load import Dataset, load_data, repeated_rows_problem
 from kamlib.mapping import Mapping
 
 IDENTIFIER_PATTERNS = {

@@ -1,0 +1,99 @@
+"""YAML files that come with the data (mapping files, selection criteria), read safely.
+
+The safe loader builds plain data, never objects; a syntax error is said in plain words
+with its line and column; a key given twice is refused rather than the second silently
+winning (in a criteria file it could change decisions); and :func:`yaml_line` finds the
+line of an entry that a later check (pydantic) refuses.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+class YamlSyntaxError(Exception):
+    """A YAML file that cannot be read, with where and what in plain words."""
+
+    def __init__(self, where: str, what: str, fix: str):
+        self.where, self.what, self.fix = where, what, fix
+        super().__init__(f"{where}: {what}")
+
+
+_YAML_PROBLEMS = (  # yaml's own words -> plain words and a fix
+    ("'\\t'", "a tab character", "indent with spaces only, never tabs"),
+    ("mapping values are not allowed", "a colon where a value was expected",
+     "put text that holds ': ' in quotes, and check the indentation of this line"),
+    ("expected <block end>", "a line indented differently from the lines above it",
+     "line up each key with the other keys of its block"),
+    ("could not find expected ':'", "a line that is not 'key: value'",
+     "add the colon after the key, or indent the line under its key"),
+    ("end of stream", "the file ends inside quotes", "close the quotes"),
+    ("<stream end>", "the file ends before a bracket or brace is closed",
+     "close the [ or { opened above"),
+    ("expected ',' or", "a list or mapping in brackets that is not closed",
+     "close the [ or { before this point, or separate items with commas"),
+    ("undefined alias", "a *name that refers to no &name", "remove the * or quote the text"),
+)
+
+
+def read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
+    """A YAML file's content and its node tree (for line numbers), by the safe loader;
+    a syntax error, or a key given twice, raises YamlSyntaxError."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        document = yaml.compose(text, Loader=yaml.SafeLoader)
+        content = yaml.safe_load(text)
+    except UnicodeDecodeError as exc:
+        raise YamlSyntaxError(f"byte {exc.start + 1}", "the file is not UTF-8 text",
+                              "save it as UTF-8") from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "line 1"
+        problem = exc.problem or exc.context or str(exc)
+        what, fix = next(((what, fix) for words, what, fix in _YAML_PROBLEMS if words in problem),
+                         (problem, "correct the YAML at that point"))
+        if exc.context_mark and exc.context_mark is not mark:
+            what += f" (the part that starts at line {exc.context_mark.line + 1})"
+        raise YamlSyntaxError(where, what, fix) from None
+    except yaml.YAMLError as exc:
+        raise YamlSyntaxError("line 1", str(exc), "correct the YAML") from None
+    _no_key_twice(document)
+    return content, document
+
+
+def _no_key_twice(node: yaml.Node | None) -> None:
+    """YAML keeps the last of two equal keys without a word: refuse it instead."""
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.value in seen:
+                raise YamlSyntaxError(
+                    f"line {key.start_mark.line + 1}, column {key.start_mark.column + 1}",
+                    f"the key '{key.value}' is given twice (first at line {seen[key.value]})",
+                    "keep one of them")
+            seen[getattr(key, "value", None)] = key.start_mark.line + 1
+            _no_key_twice(value)
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            _no_key_twice(item)
+
+
+def yaml_line(node: yaml.Node | None, loc: tuple) -> int:
+    """The line of the deepest node that ``loc`` (a pydantic error location) reaches."""
+    line = node.start_mark.line + 1 if node is not None else 1
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            node = next((v for k, v in node.value if getattr(k, "value", None) == str(part)),
+                        None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and (
+                part < len(node.value)):
+            node = node.value[part]
+        else:
+            node = None
+        if node is None:
+            break
+        line = node.start_mark.line + 1
+    return line
