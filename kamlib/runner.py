@@ -7,7 +7,7 @@ papermill in a work folder next to the reports
 (``.running-<workbook>-<pid>@<host>-<random>``); the HTML report (no code, charts
 offline), the executed notebook, ``run.log`` and, last, ``manifest.json`` are written
 there; only then the folder is moved to ``<out>/<period>/<workbook>/`` in one rename,
-under a lock of that report (see :func:`_publish`). Several
+under a lock of that report (see :func:`kamlib.publishing.publish`). Several
 workbooks run one after the other or, with ``jobs`` above 1, side by side in threads
 (:mod:`kamlib.side_by_side`; each waits on its own kernel process). An
 earlier report of the same period is kept as ``<workbook>.<its finish time>``; a failed
@@ -22,16 +22,12 @@ from __future__ import annotations
 import difflib
 import errno
 import functools
-import glob
 import hashlib
-import itertools
 import json
 import logging
 import os
 import platform
-import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -40,20 +36,26 @@ import time
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from filelock import FileLock
 from pydantic import BaseModel, ValidationError
 
 from kamlib.company import handed_over, reporting_quarter, run_inputs
-from kamlib.errors import KamError, ParameterError, RunError, SetupError, WorkbooksFailed
+from kamlib.errors import ParameterError, RunError, SetupError, WorkbooksFailed
 from kamlib.kernels import KernelPool, Lease, StartedKernel
 from kamlib.load import Dataset
 from kamlib.mapping import read_mapping
 from kamlib.periods import Quarter
 from kamlib.progress import RunProgress
+from kamlib.publishing import (
+    clear_stale_work,
+    publish,
+    recover_publishing,
+    work_prefix,
+    write_atomically,
+)
 from kamlib.side_by_side import SideBySide
 from kamlib.workbooks.parameters import (
     AccountValueParameters,
@@ -67,9 +69,6 @@ PLOTLY_PLACE = "<!-- kam: plotly.js -->"  # in the report template's head
 KERNEL = "kam-workbooks"
 CELL_TIMEOUT = 1800
 """Seconds a single cell may run before the run fails (papermill has no limit by default)."""
-STALE_AFTER = timedelta(days=2)
-"""A work folder whose run cannot be checked (another host, an older kam) is removed after
-this long: no live run is that old, each of its cells times out after CELL_TIMEOUT."""
 PACKAGES = ("kam-workbooks", "pandas", "ibis-framework", "duckdb", "plotly", "papermill",
             "nbconvert", "pydantic", "pyspark")
 
@@ -203,7 +202,7 @@ def run_workbooks(names: list[str], *, data: Path, out: Path, mapping: Path | No
             yield from _side_by_side(runs, jobs, data, mapping, period, out, shown)
             return
         with handed_over(data, mapping, beside=out,
-                         prefix=_work_prefix("handover")) as dataset:
+                         prefix=work_prefix("handover")) as dataset:
             quarter = _reporting_quarter(dataset, period, out, shown)
             for workbook, parameters in runs:
                 yield _execute(workbook, parameters.model_copy(update={"period": quarter}),
@@ -282,7 +281,7 @@ def _side_by_side(runs: list[tuple[Workbook, BaseModel]], jobs: int, data: Path,
                                                                           progress))
 
     try:
-        with handed_over(data, mapping, beside=out, prefix=_work_prefix("handover"),
+        with handed_over(data, mapping, beside=out, prefix=work_prefix("handover"),
                          meanwhile=start_kernels) as dataset:
             validated.set(_reporting_quarter(dataset, period, out, progress))
             failed, published = [], []
@@ -340,7 +339,7 @@ def _reporting_quarter(dataset: Dataset, period: str | None, out: Path,
                        progress: RunProgress) -> str:
     """The quarter the run reports, once the data is valid; work folders that killed
     runs left in ``out`` are cleared first."""
-    for report in recover_publishing(out):  # before clearing: they are work folders
+    for report in recover_publishing(out, WORKBOOKS):  # before clearing: they are work folders
         progress.note(f"Published {report}, the complete report of a run killed while it "
                       "published it.")
     for stale in clear_stale_work(out):  # out exists once the data is valid
@@ -375,7 +374,7 @@ def _workbook(name: str) -> Workbook:
 
 def _execute(workbook: Workbook, params: BaseModel, period: str, out: Path,
              progress: RunProgress, lease: Lease | None = None) -> RunResult:
-    work = Path(tempfile.mkdtemp(prefix=_work_prefix(workbook.name), dir=out))
+    work = Path(tempfile.mkdtemp(prefix=work_prefix(workbook.name), dir=out))
     started, clock = datetime.now(timezone.utc), time.monotonic()
     executed = work / workbook.notebook
     parameters = params.model_dump()
@@ -391,7 +390,7 @@ def _execute(workbook: Workbook, params: BaseModel, period: str, out: Path,
         (work / "report.html").write_text(render_html(executed), encoding="utf-8")
         seconds = time.monotonic() - clock
         _write_manifest(work, workbook, params, period, started, seconds)
-        folder = _publish(work, out / period / workbook.name)
+        folder = publish(work, out / period / workbook.name)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         progress.workbook_finished(workbook.name, time.monotonic() - clock, ok=False)
@@ -507,7 +506,7 @@ def _write_manifest(work: Path, workbook: Workbook, params: BaseModel, period: s
         "duration_seconds": round(seconds, 2),
     }
     # Last, and whole or not at all: a work folder with a manifest is a complete report.
-    _write_atomically(work / "manifest.json", json.dumps(manifest, indent=2,
+    write_atomically(work / "manifest.json", json.dumps(manifest, indent=2,
                                                          ensure_ascii=False))
 
 
@@ -533,163 +532,3 @@ def _git_commit() -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return result.stdout.strip() or None
-
-
-def _publish(work: Path, target: Path) -> Path:
-    """Move the finished run into place; keep an earlier report as a dated version.
-
-    The rule, for runs at once into one reports folder and for a run killed at any instant:
-
-    - a work folder is a complete report once its ``manifest.json`` exists: the manifest
-      is written last, and atomically (written aside, then renamed);
-    - one run at a time publishes a given report: it holds the lock ``.<workbook>.lock``
-      beside it (the system releases it when the run dies) from choosing names to its
-      last rename;
-    - the newest report (by the manifest's finish time) is current; the one it replaces
-      becomes ``<workbook>.<its finish time>``, with ``-2``, ``-3``, ... when two reports
-      finished in the same second, so no rename ever lands on a folder;
-    - the next run publishes, by this same rule, every complete work folder a killed run
-      left, before it clears the other work folders (see :func:`clear_stale_work`).
-
-    A kill before the manifest is complete leaves a work folder the next run removes; a
-    kill after it, before either rename or between them (no current report at that
-    instant), leaves a complete report the next run publishes. A run interrupted between
-    the renames (Ctrl-C, SIGTERM) puts the earlier report back itself.
-    """
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(_lock(target)):
-        return _place(work, target)
-
-
-def _place(work: Path, target: Path) -> Path:
-    """The renames of :func:`_publish`, under its lock."""
-    if target.exists() and _finished(target) > _finished(work):  # a late, older report
-        dated = target.with_name(_dated_name(target, _finished(work)))
-        os.rename(work, dated)
-        return dated
-    archive = _dated_name(target, _finished(target)) if target.exists() else None
-    if archive:
-        os.rename(target, target.with_name(archive))
-    try:
-        os.rename(work, target)
-    except BaseException:
-        if archive:
-            os.rename(target.with_name(archive), target)
-        raise
-    return target
-
-
-def _lock(target: Path) -> Path:
-    return target.with_name(f".{target.name}.lock")
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    """The file is absent or whole, never a part: written aside, then renamed."""
-    aside = path.with_name(f".{path.name}.part")
-    with aside.open("w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(aside, path)
-
-
-def _dated_name(target: Path, stamp: str) -> str:
-    """``<workbook>.<finish time>``, made unique with ``-2``, ``-3``, ... when it is taken."""
-    name = f"{target.name}.{stamp}"
-    taken = {p.name for p in target.parent.glob(f"{glob.escape(name)}*")}
-    candidates = itertools.chain([name], (f"{name}-{i}" for i in itertools.count(2)))
-    return next(n for n in candidates if n not in taken)
-
-
-def _finished(folder: Path) -> str:
-    """When the report in ``folder`` finished, as it names a dated version (UTC)."""
-    try:
-        stamp = json.loads((folder / "manifest.json").read_text())["finished"]
-    except (OSError, KeyError, ValueError):
-        stamp = datetime.fromtimestamp(folder.stat().st_mtime, timezone.utc).isoformat()
-    return stamp[:19].replace(":", "-")
-
-
-# --- Work folders left by killed runs -----------------------------------------------------
-
-_WORK = re.compile(r"^\.running-(?P<workbook>.+)-(?P<pid>\d+)@(?P<host>.+)-[^-]+$")
-
-
-def _work_prefix(workbook: str) -> str:
-    """Work folders carry the pid and host of their run, so a later run can tell whether
-    that run is still alive."""
-    return f".running-{workbook}-{os.getpid()}@{socket.gethostname()}-"
-
-
-def recover_publishing(out: Path, now: datetime | None = None) -> list[Path]:
-    """Publish the complete reports runs killed while publishing left in ``out`` (stale
-    work folders holding a manifest, see :func:`_publish`); return where each went.
-    Each is published under its report's lock, so only one run publishes it."""
-    published = []
-    for folder in _stale_work(out, now):
-        target = _target_of(folder, out)
-        if target is None:
-            continue
-        target.parent.mkdir(exist_ok=True)
-        with FileLock(_lock(target)):
-            if folder.is_dir():  # not published meanwhile by another run
-                published.append(_place(folder, target))
-    return published
-
-
-def _target_of(work: Path, out: Path) -> Path | None:
-    """Where a complete work folder is published, from its manifest; None if incomplete."""
-    try:
-        manifest = json.loads((work / "manifest.json").read_text(encoding="utf-8"))
-        workbook, period = manifest["workbook"], manifest["period"]
-        if workbook not in WORKBOOKS or str(Quarter.parse(period)) != period:
-            return None
-    except (OSError, ValueError, KeyError, TypeError, KamError):
-        return None
-    return out / period / workbook
-
-
-def clear_stale_work(out: Path, now: datetime | None = None) -> list[Path]:
-    """Remove the work folders of runs that were killed; return what was removed.
-
-    Only ``.running-*`` folders directly in ``out`` are considered, never published
-    reports. A folder of a run on this host is stale once its process is gone; one
-    whose run cannot be checked (another host sharing ``out``, an older kam, or a pid
-    that may have been reused) once it is older than :data:`STALE_AFTER`. A complete
-    report among them is published instead (:func:`recover_publishing`, run first).
-    """
-    removed = []
-    for folder in _stale_work(out, now):
-        if _target_of(folder, out) is None:
-            shutil.rmtree(folder, ignore_errors=True)
-            removed.append(folder)
-    return removed
-
-
-def _stale_work(out: Path, now: datetime | None) -> list[Path]:
-    now = now or datetime.now(timezone.utc)
-    return [folder for folder in sorted(out.glob(".running-*"))
-            if folder.is_dir() and not folder.is_symlink() and _is_stale(folder, now)]
-
-
-def _is_stale(folder: Path, now: datetime) -> bool:
-    try:
-        age = now - datetime.fromtimestamp(folder.stat().st_mtime, timezone.utc)
-    except FileNotFoundError:  # another run removed it first
-        return False
-    if age > STALE_AFTER:
-        return True
-    owner = _WORK.match(folder.name)
-    if owner is None or owner["host"] != socket.gethostname():
-        return False
-    return not _alive(int(owner["pid"]))
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)  # signal 0: checks the process exists, sends nothing
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # exists, belongs to another user
-        return True
-    return True

@@ -19,10 +19,10 @@ CHILD = r"""
 import json, os, signal, sys, tempfile
 from datetime import datetime, timezone
 from pathlib import Path
-from kamlib import runner
+from kamlib import publishing, runner
 
 out, stop_at, data = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
-work = Path(tempfile.mkdtemp(prefix=runner._work_prefix("value"), dir=out))  # as a run does
+work = Path(tempfile.mkdtemp(prefix=publishing.work_prefix("value"), dir=out))  # as a run does
 (work / "report.html").write_text("C")
 print(work, flush=True)
 
@@ -41,7 +41,7 @@ sys.addaudithook(kill_at_step)
 workbook = runner.WORKBOOKS["value"]
 runner._write_manifest(work, workbook, workbook.parameters(data_dir=data), "2026Q3",
                        datetime.now(timezone.utc), 1.0)
-runner._publish(work, out / "2026Q3" / "value")
+publishing.publish(work, out / "2026Q3" / "value")
 print(json.dumps(steps), flush=True)
 """
 """Writes report C's manifest, the last step of a run, then publishes it, as _execute
@@ -57,9 +57,9 @@ def _publish_in_child(out: Path, stop_at: int, data: Path) -> subprocess.Complet
 
 def _work_folder(out: Path) -> Path:
     """A work folder as a run makes it (named with this process, which is alive)."""
-    from kamlib.runner import _work_prefix
+    from kamlib.publishing import work_prefix
 
-    return Path(tempfile.mkdtemp(prefix=_work_prefix("value"), dir=out))
+    return Path(tempfile.mkdtemp(prefix=work_prefix("value"), dir=out))
 
 
 def _report(folder: Path, name: str, finished: str) -> None:
@@ -97,7 +97,7 @@ def test_a_kill_at_any_step_of_publishing_is_completed_by_the_next_run(company, 
     was complete (B and A dated), B otherwise (C was not finished: nothing published is
     lost); after D, D is current and every other report is kept, dated.
     """
-    from kamlib.runner import _publish, clear_stale_work, recover_publishing
+    from kamlib.publishing import clear_stale_work, publish, recover_publishing
 
     counted = tmp_path / "counted"
     _before(counted)
@@ -111,7 +111,7 @@ def test_a_kill_at_any_step_of_publishing_is_completed_by_the_next_run(company, 
         assert child.returncode == (-signal.SIGKILL if step <= len(steps) else 0), child.stderr
         work = Path(child.stdout.split()[0])
 
-        recover_publishing(out)
+        recover_publishing(out, ("value",))
         clear_stale_work(out)
         reports = _reports(out)
         expected = "C" if step > manifest_complete else "B"
@@ -121,7 +121,7 @@ def test_a_kill_at_any_step_of_publishing_is_completed_by_the_next_run(company, 
 
         d = _work_folder(out)
         _report(d, "D", "2999-01-01T00:00:00+00:00")
-        _publish(d, out / "2026Q3" / "value")
+        publish(d, out / "2026Q3" / "value")
         reports = _reports(out)
         assert reports.pop("value") == "D"
         assert sorted(reports.values()) == (["A", "B", "C"] if step > manifest_complete
@@ -176,14 +176,14 @@ def test_two_runs_at_once_into_one_folder_both_publish(tmp_path):
 def test_same_second_reports_get_distinct_dated_names(tmp_path):
     """Before: the third report finishing in the same second as the second renamed onto
     the second's dated folder, and every later run failed (Directory not empty)."""
-    from kamlib.runner import _publish
+    from kamlib.publishing import publish
 
     out = tmp_path / "out"
     _before(out)
     for name in "CD":
         work = _work_folder(out)
         _report(work, name, "2001-10-05T06:30:00+00:00")
-        _publish(work, out / "2026Q3" / "value")
+        publish(work, out / "2026Q3" / "value")
     assert _reports(out) == {"value": "D", "value.2001-10-05T06-30-00": "A",
                              "value.2001-10-05T06-30-00-2": "B",
                              "value.2001-10-05T06-30-00-3": "C"}

@@ -328,7 +328,7 @@ def test_each_workbook_of_all_is_published_on_its_own_merits(published, tmp_path
 
 
 def test_only_work_folders_of_dead_or_old_runs_are_cleared(tmp_path):
-    from kamlib.runner import clear_stale_work
+    from kamlib.publishing import clear_stale_work
 
     finished = subprocess.Popen(["true"])
     finished.wait()
