@@ -2,8 +2,10 @@
 
 The safe loader builds plain data, never objects; a syntax error is said in plain words
 with its line and column; a key given twice is refused rather than the second silently
-winning (in a criteria file it could change decisions); and :func:`yaml_line` finds the
-line of an entry that a later check (pydantic) refuses.
+winning (in a criteria file it could change decisions); anchors and aliases (``&name``,
+``*name``) are refused, since a few lines of them can expand to billions of entries (the
+"billion laughs") and no mapping or criteria file needs them; and :func:`yaml_line` finds
+the line of an entry that a later check (pydantic) refuses.
 """
 
 from __future__ import annotations
@@ -41,9 +43,10 @@ _YAML_PROBLEMS = (  # yaml's own words -> plain words and a fix
 
 def read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
     """A YAML file's content and its node tree (for line numbers), by the safe loader;
-    a syntax error, or a key given twice, raises YamlSyntaxError."""
+    a syntax error, an alias or a key given twice raises YamlSyntaxError."""
     try:
         text = path.read_text(encoding="utf-8")
+        _no_alias(text)
         document = yaml.compose(text, Loader=yaml.SafeLoader)
         content = yaml.safe_load(text)
     except UnicodeDecodeError as exc:
@@ -62,6 +65,15 @@ def read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
         raise YamlSyntaxError("line 1", str(exc), "correct the YAML") from None
     _no_key_twice(document)
     return content, document
+
+
+def _no_alias(text: str) -> None:
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.AliasEvent):
+            mark = event.start_mark
+            raise YamlSyntaxError(f"line {mark.line + 1}, column {mark.column + 1}",
+                                  f"an alias (*{event.anchor}), which this file may not use",
+                                  "write the value out in full where it is needed")
 
 
 def _no_key_twice(node: yaml.Node | None) -> None:

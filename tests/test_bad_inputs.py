@@ -73,7 +73,23 @@ class Bad:
     code: int
     names: tuple[str, ...]
     """What the message must name: the file, the column, the rows, the value found."""
+    not_said: tuple[str, ...] = ()
+    """What the message must not say (a false follow-on error)."""
 
+
+def us_dates(folder: Path) -> list[str]:
+    """Every date written month-first, and every day 12 or less (billed early each month)."""
+    path = folder / LINES
+    text = path.read_text(encoding="utf-8")
+    for iso, us in (("2026-01-15", "01/05/2026"), ("2026-02-03", "02/03/2026"),
+                    ("2026-02-20", "02/10/2026"), ("2026-03-10", "03/09/2026")):
+        text = text.replace(iso, us)
+    path.write_text(text, encoding="utf-8")
+    return []
+
+
+PWNED = "pwned"
+"""The file a hostile input tries to create beside the data folder; it must never appear."""
 
 LINES = "invoice_lines.csv"
 ACCOUNTS = "accounts.csv"
@@ -185,6 +201,46 @@ CORPUS = [
         ("mapping.yml", "(unclosed", "regular expression")),
     Bad("a criteria file of the wrong shape", write("selection_criteria.yml", "- just\n- a list\n"),
         1, ("selection_criteria.yml", "line 1", "not a YAML mapping")),
+    Bad("a mapping expression that runs a shell command",
+        mapping("tables:\n  invoice_lines:\n    compute:\n      gross_amount: \"gross_amount + "
+                "@pd.io.common.os.system('touch ../pwned')\"\n"), 2,
+        ("mapping.yml", "line 4", "'@'", "Allowed:")),
+    Bad("a mapping expression that imports a module",
+        mapping("tables:\n  invoice_lines:\n    compute:\n      gross_amount: \"__import__('os')"
+                ".system('touch ../pwned')\"\n"), 2,
+        ("mapping.yml", "line 4", "__import__", "Allowed:")),
+    Bad("a mapping default that reads an attribute",
+        mapping("tables:\n  accounts:\n    defaults:\n      account_name: "
+                "\"{account_id.__class__.__mro__}\"\n"), 2,
+        ("mapping.yml", "line 4", "not a plain column field")),
+    Bad("a mapping file pattern that leaves the data folder",
+        mapping("tables:\n  accounts:\n    file: ../../../etc/passwd\n"), 2,
+        ("mapping.yml", "line 3", "inside the data folder")),
+    Bad("a mapping pattern that backtracks for ever",
+        mapping("tables:\n  invoice_lines:\n    drop:\n      - {column: product_line, "
+                "pattern: '(a+)+$', reason: x}\n"), 2,
+        ("mapping.yml", "line 4", "(a+)+$", "exponential")),
+    Bad("a syntax error in the criteria file",
+        write("selection_criteria.yml", "agreed_by: Board\ncriteria: [\n  {feature: x\n"), 1,
+        ("selection_criteria.yml", "line", "column", "not valid YAML")),
+    Bad("a key given twice in the criteria file",
+        write("selection_criteria.yml", "agreed_by: Board\nagreed_by: Sales\n"), 1,
+        ("selection_criteria.yml", "line 2", "given twice")),
+    Bad("an alias bomb in the criteria file",
+        write("selection_criteria.yml", "a: &a [x, x, x, x, x, x, x, x, x]\n"
+              "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+              "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+              "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+              "e: [*d, *d, *d, *d, *d, *d, *d, *d, *d]\n"), 1,
+        ("selection_criteria.yml", "line 2", "alias")),
+    Bad("US dates that read two ways", us_dates, 1,
+        (LINES, "invoice_date", "read two ways", "1 May 2026 or 5 January 2026",
+         "date_format")),
+    Bad("a line split by the wrong delimiter",
+        replace(LINES, "INV-3,00300,2026-03-10,Seals", "INV-3,00300,2026-03-10,Seals,extra"), 1,
+        (LINES, "line 6", "wrong delimiter")),
+    Bad("a damaged accounts file", write(ACCOUNTS, b"\x00\x01PK\x03\x04" * 50), 1,
+        (ACCOUNTS,), not_said=("activity_costs",)),
     Bad("a validation date that is not a date", args("--today", "30/09/2026"), 2,
         ("--today", "2026-09-30")),
 ]
@@ -197,12 +253,16 @@ def test_bad_input_is_refused_with_where_and_what_to_do(tmp_path, bad):
     given = dict(zip(extra[::2], extra[1::2]))
     given.setdefault("--data", str(folder))
     given.setdefault("--today", TODAY)
-    result = kam("validate", *[part for pair in given.items() for part in pair])
+    # Run from the data folder: a hostile "touch ../pwned" would write beside it.
+    result = kam("validate", *[part for pair in given.items() for part in pair], cwd=folder)
     said = result.stdout + result.stderr
     assert result.returncode == bad.code, said
     assert "Traceback" not in said
     for name in bad.names:
         assert name in said, f"the message does not name {name!r}:\n{said}"
+    for name in bad.not_said:
+        assert name not in said, f"the message says {name!r}:\n{said}"
+    assert not (tmp_path / PWNED).exists()
     if bad.code == 1:
         assert "Fix:" in said or "fix" in said.lower()
 
@@ -244,6 +304,14 @@ def _parquet(folder: Path) -> None:
         (folder / f"{name}.csv").unlink()
 
 
+def _parquet_as_text(folder: Path) -> None:
+    """Parquet written by a tool that stores every column, dates included, as text."""
+    for path in folder.glob("*.csv"):
+        pd.read_csv(path, dtype=str, keep_default_na=False).replace("", None).to_parquet(
+            path.with_suffix(".parquet"), index=False)
+        path.unlink()
+
+
 def _friendly_headers_and_extra_columns(folder: Path) -> None:
     path = folder / LINES
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
@@ -255,6 +323,7 @@ VARIANTS = {
     "semicolons, decimal commas, byte-order mark and CRLF": _semicolons_and_decimal_commas,
     "Excel workbooks": _excel,
     "Parquet files": _parquet,
+    "Parquet files with every column as text": _parquet_as_text,
     "friendly headers and an extra column": _friendly_headers_and_extra_columns,
 }
 

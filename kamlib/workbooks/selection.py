@@ -14,7 +14,6 @@ from html import escape
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from kamlib.company import load_valid, on_engine, reporting_quarter
 from kamlib.economics import AccountValue, group_of
@@ -43,6 +42,7 @@ from kamlib.selection import (
     serve_long_tail,
 )
 from kamlib.workbooks.notes import warnings_as_notes
+from kamlib.yaml_files import YamlSyntaxError, read_yaml
 from kamlib.workbooks.parameters import SelectionParameters
 
 SEGMENT_FEATURES = ["net_revenue", "net_revenue_growth", "net_margin", "cost_to_serve_ratio",
@@ -115,11 +115,11 @@ def _overrides(path: str | None):
     if not path:
         return ()
     try:
-        records = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or []
-    except (OSError, yaml.YAMLError) as exc:
+        records, _ = read_yaml(Path(path))
+    except (OSError, YamlSyntaxError) as exc:
         raise ParameterError(f"overrides_file must be a readable YAML list. Got {path}: "
                              f"{exc}") from None
-    return read_overrides(records)
+    return read_overrides(records or [])
 
 
 def long_tail_input(by_account: pd.DataFrame, value: AccountValue,
