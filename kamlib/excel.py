@@ -29,9 +29,11 @@ MAX_ROWS, MAX_COLUMNS = 1_048_576, 16_384
 def write_tables(path: Path, tables: Mapping[str, pd.DataFrame]) -> None:
     """Each table on a sheet of its name (at most 31 characters), its column names in
     the first row, no index."""
-    # Text is never a formula (xlsxwriter, like pandas, would write "=..." as one); callers
-    # neutralise formulas too, for the CSV twins and for other spreadsheet programs.
-    with xlsxwriter.Workbook(str(path), {"strings_to_formulas": False}) as book:
+    # Text is never a formula (xlsxwriter, like pandas, would write "=..." as one), nor a
+    # link (an account named "https://..." would be one click from a board member's
+    # browser); callers neutralise formulas too, for the CSV twins and other programs.
+    with xlsxwriter.Workbook(str(path), {"strings_to_formulas": False,
+                                         "strings_to_urls": False}) as book:
         formats = {kind: book.add_format({"num_format": text})
                    for kind, text in NUMBER_FORMATS.items()}
         for name, frame in tables.items():

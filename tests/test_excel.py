@@ -50,7 +50,9 @@ def _cells(path) -> dict:
 @pytest.mark.filterwarnings("ignore:Cell contents too long")
 def test_the_cells_are_those_pandas_writes(tmp_path):
     theirs = tmp_path / "pandas.xlsx"
-    with pd.ExcelWriter(theirs, engine="xlsxwriter") as excel:
+    # pandas told, as kamlib always is, to write text as text: no formulas, no links.
+    options = {"strings_to_formulas": False, "strings_to_urls": False}
+    with pd.ExcelWriter(theirs, engine="xlsxwriter", engine_kwargs={"options": options}) as excel:
         for name, frame in TABLES.items():
             frame.to_excel(excel, sheet_name=name, index=False)
     ours = tmp_path / "kamlib.xlsx"
@@ -68,12 +70,15 @@ def test_datetimes_with_a_time_zone_are_refused_as_pandas_refuses_them(tmp_path)
         write_tables(tmp_path / "tz.xlsx", {"Sheet": frame})
 
 
-def test_text_is_never_written_as_a_formula(tmp_path):
-    """Even text no caller neutralised stays text (pandas' to_excel writes it as a formula)."""
+def test_text_is_never_written_as_a_formula_or_a_link(tmp_path):
+    """Even text no caller neutralised stays text (pandas' to_excel writes it as a formula,
+    and a web address as a link)."""
     path = tmp_path / "t.xlsx"
-    texts = ['=HYPERLINK("http://x","click")', "+cmd|' /C calc'!A0", "@SUM(1)", "-2+3"]
+    texts = ['=HYPERLINK("http://x","click")', "+cmd|' /C calc'!A0", "@SUM(1)", "-2+3",
+             "https://example.com/login"]
     write_tables(path, {"T": pd.DataFrame({"text": pd.Series(texts, dtype="str"),
                                            "mixed": pd.Series(texts, dtype=object)})})
     cells = [c for row in openpyxl.load_workbook(path)["T"].iter_rows(min_row=2) for c in row]
     assert [c.value for c in cells] == [t for t in texts for _ in range(2)]
     assert {c.data_type for c in cells} == {"s"}
+    assert not any(c.hyperlink for c in cells)
