@@ -7,8 +7,8 @@ rows and tables (unknown references, duplicate keys, parent cycles, activities w
 a unit cost, dates outside the plausible range, ends before starts) are checked here;
 rows repeated whole are found while loading, where the export's own lines are. Every
 finding becomes a :class:`Problem` naming file, column and rows; errors make the data
-unusable, warnings are suspicious but usable. Large Parquet tables (:mod:`kamlib.large`) get the same rules as SQL
-queries run by DuckDB where the files are, and the same wording.
+unusable, warnings are suspicious but usable. Large Parquet tables (:mod:`kamlib.large`)
+get the same rules as SQL queries run by DuckDB where the files are, and the same wording.
 """
 
 from __future__ import annotations
