@@ -156,6 +156,8 @@ def test_kam_run_selection_on_the_real_export(tmp_path):
     assert result.period == "2011Q3"
     html = (result.folder / "report.html").read_text(encoding="utf-8")
     assert "first selection" in html and "key accounts for 2011Q3" in html
+    # How the data was read is stated on the board paper too, as on the other reports.
+    assert "504 row(s) repeating an earlier row whole dropped by the mapping" in html
     # The manifest names what the run read: the mapping, the export it maps, the criteria;
     # not the other files of the folder.
     inputs = json.loads((result.folder / "manifest.json").read_text())["inputs"]

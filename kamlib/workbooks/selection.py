@@ -286,6 +286,8 @@ def _shown(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
 
 def notes(wb: SelectionWorkbook) -> list[str]:
     """Warnings and notes the decision paper must show: size guidance, first selection,
-    lapsed overrides, and how the segmentation was computed."""
-    said = [*wb.proposal.warnings, *wb.proposal.notes, *wb.segmentation.notes_, *wb.notes]
+    lapsed overrides, how the segmentation was computed, and how the data was read (rows a
+    mapping set aside or dropped as repeats, the order of day and month of its dates)."""
+    said = [*wb.proposal.warnings, *wb.proposal.notes, *wb.segmentation.notes_, *wb.notes,
+            *wb.data.notes]
     return list(dict.fromkeys(said))  # a segmentation note is also its warning: said once
