@@ -161,7 +161,8 @@ class Expression:
 
     def _refuse(self, node: ast.AST, what: str, whole: bool = False) -> None:
         token = ast.get_source_segment(self.source, node) or self.source
-        if isinstance(node, ast.BinOp) and not whole:  # the operator itself, between its two operands
+        # A refused operator is named itself, between its two operands.
+        if isinstance(node, ast.BinOp) and not whole:
             token = self.source[node.left.end_col_offset:node.right.col_offset].strip()
         token = self._original(token)
         shown = token if len(token) <= 60 else token[:57] + "..."
