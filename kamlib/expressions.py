@@ -9,6 +9,10 @@ then allows only export headers (in backquotes when they hold spaces or symbols)
 contract columns mapped above, numbers, ``+ - * /``, parentheses, and the functions in
 :data:`FUNCTIONS`. Anything else (a dot, brackets, text, ``**``, a lambda, any other
 call) is refused naming the offending token; the tree is evaluated column by column.
+Numbers are float64 throughout, as the columns are: a constant that is no finite number
+(``1e999``, a 400-digit integer, ``1/0``) is refused when the mapping is read, and a
+division by zero over the columns gives an infinite or missing value, which
+:mod:`kamlib.mapping` reports with its rows.
 """
 
 from __future__ import annotations
@@ -78,9 +82,11 @@ class Expression:
                              f"Allowed: {ALLOWED}") from None
         self.tree = tree.body
         self._check(self.tree)
+        self._finite_constants()
 
     def evaluate(self, column: Callable[[str], pd.Series]) -> pd.Series | float:
-        return self._value(self.tree, column)
+        with np.errstate(all="ignore"):  # x/0 is inf or NaN, reported by the caller
+            return self._value(self.tree, column)
 
     # -- checking ------------------------------------------------------------------------
 
@@ -117,9 +123,12 @@ class Expression:
                               "given by position")
             case ast.Call(func=ast.Name(id=name)):
                 return node.func, f"a call of '{self._name(node.func)}', which is not allowed"
-            case ast.Call(func=func):
-                return self._offence(func) if not isinstance(func, ast.Lambda) else (
-                    func, "a lambda")
+            case ast.Call(func=ast.Attribute() as func):
+                return self._offence(func)
+            case ast.Call(func=ast.Lambda() as func):
+                return func, "a lambda"
+            case ast.Call():  # such as abs(Gross)(1)
+                return node, "a call of the result of an expression"
             case ast.Constant(value=str()):
                 return node, "text"
             case ast.Constant():
@@ -134,9 +143,26 @@ class Expression:
                 return node, "a comprehension"
         return node, f"a {type(node).__name__.lower()} expression"
 
-    def _refuse(self, node: ast.AST, what: str) -> None:
+    def _finite_constants(self) -> None:
+        """Refuse the first part made of constants only (outermost first) that is no finite
+        float64: it would make every row infinite, or fail as Python integers do."""
+        for node in ast.walk(self.tree):
+            if not isinstance(node, ast.expr) or any(
+                    isinstance(n, ast.Name) for n in ast.walk(node)):
+                continue
+            try:
+                with np.errstate(all="ignore"):
+                    finite = bool(np.isfinite(self._value(node, column=None)))
+            except OverflowError:  # an integer too large for a float64
+                finite = False
+            if not finite:
+                self._refuse(node, "not a finite number (too large, or a division by zero)",
+                             whole=True)
+
+    def _refuse(self, node: ast.AST, what: str, whole: bool = False) -> None:
         token = ast.get_source_segment(self.source, node) or self.source
-        if isinstance(node, ast.BinOp):  # the operator itself, between its two operands
+        # A refused operator is named itself, between its two operands.
+        if isinstance(node, ast.BinOp) and not whole:
             token = self.source[node.left.end_col_offset:node.right.col_offset].strip()
         token = self._original(token)
         shown = token if len(token) <= 60 else token[:57] + "..."
@@ -164,7 +190,7 @@ class Expression:
     def _value(self, node: ast.expr, column: Callable[[str], pd.Series]):
         match node:
             case ast.Constant(value=value):
-                return value
+                return np.float64(value)
             case ast.Name():
                 return column(self._name(node))
             case ast.UnaryOp(op=op, operand=operand):

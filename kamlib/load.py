@@ -207,8 +207,9 @@ def _finish_table(data: Dataset, table: Table, rules: TableMapping | None, raw: 
     def to_number(values: pd.Series) -> pd.Series:
         return parse_numbers(values, decimal)[0]
 
+    unusable = []  # rows where the mapping's compute made no number
     if rules is not None and not _reads_only(rules):
-        mapped, notes = apply_mapping(raw, table.name, rules, to_number)
+        mapped, notes, unusable = apply_mapping(raw, table.name, rules, to_number)
         if not rules.derive_from:  # a derived table's rows are its source's, noted there
             data.notes.extend(notes)
     else:
@@ -219,6 +220,7 @@ def _finish_table(data: Dataset, table: Table, rules: TableMapping | None, raw: 
         data.unread.add(table.name)
         return
     data.sources[table.name] = source
+    data.problems += [u.problem(*data.locate(table.name, u.positions)) for u in unusable]
     date_format = rules.date_format if rules else None
     mapped = without_impossible_dates(data, table, mapped)
     orders = {} if date_format else date_orders(data, table, mapped)

@@ -22,12 +22,14 @@ consultants, so nothing in one may run code, read a file outside the data folder
 hang a run. The rules that make it so:
 
 - A ``compute`` expression is arithmetic over columns, parsed and evaluated by
-  :mod:`kamlib.expressions`, never by ``eval``.
+  :mod:`kamlib.expressions`, never by ``eval``. A row where it reads a value that is
+  not a number, or gives no finite number from values all given (a division by zero), is
+  an error of the export's data, reported with its rows: never an empty cell.
 - A ``defaults`` text may insert columns as plain ``{column}`` fields only: no
   ``{column.attribute}``, ``{column[0]}``, conversions or formats.
 - A ``file`` is a name or glob pattern inside the data folder: no absolute path, no
   ``..``, and no file that resolves (by a symbolic link) outside the folder.
-- A ``pattern`` (classify, drop) cannot backtrack for exponential time
+- A ``pattern`` (classify, drop) is matched in linear time by RE2
   (:mod:`kamlib.patterns`).
 - A ``delimiter`` is one character (pandas reads a longer one as a regular expression),
   an ``encoding`` a text encoding.
@@ -39,13 +41,16 @@ from __future__ import annotations
 
 import string
 import unicodedata
+from dataclasses import dataclass, replace as replaced
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Annotated, Any, Literal
 
+import numpy as np
 import pandas as pd
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PrivateAttr,
@@ -55,9 +60,9 @@ from pydantic import (
 )
 
 from kamlib.contract import TABLES
-from kamlib.errors import MappingError
+from kamlib.errors import ROW_EXAMPLES, MappingError, Problem
 from kamlib.expressions import Expression
-from kamlib.patterns import check_template, safe_pattern
+from kamlib.patterns import check_template, fullmatch, replace, safe_pattern
 from kamlib.yaml_files import YamlSyntaxError, read_yaml, yaml_line
 
 
@@ -67,9 +72,12 @@ class _Strict(BaseModel):
 
 # --- What a mapping may contain: checked when it is read, before anything runs ----------
 
-def _expression(text: str) -> str:
-    Expression(text)  # raises ValueError with the offending token
-    return text
+def _expression(text: Any) -> Expression:
+    if isinstance(text, Expression):
+        return text
+    if not isinstance(text, str):
+        raise ValueError(f"an expression must be text, like \"Quantity * Price\". Got {text!r}")
+    return Expression(text)  # raises ValueError with the offending token
 
 
 def _plain_fields(text: str) -> str:
@@ -128,7 +136,8 @@ def _text_encoding(encoding: str) -> str:
 
 
 SafePattern = Annotated[str, AfterValidator(safe_pattern)]
-ComputeExpression = Annotated[str, AfterValidator(_expression)]
+ComputeExpression = Annotated[Expression, BeforeValidator(_expression)]
+"""Parsed once, when the mapping is read, and evaluated from that tree."""
 DefaultValue = Annotated[str | float | bool, AfterValidator(_plain_fields)]
 
 
@@ -182,6 +191,8 @@ class DuplicateLines(_Strict):
 
 
 class TableMapping(_Strict):
+    model_config = ConfigDict(arbitrary_types_allowed=True)  # compute holds Expressions
+
     file: Annotated[str | None, AfterValidator(_inside_folder)] = None
     """File name or glob pattern, relative to the data folder."""
     sheets: Literal["all"] | tuple[str, ...] = "all"
@@ -270,9 +281,29 @@ def _kind(content: Any) -> str:
     return {list: "a list", str: "a single text"}.get(type(content), f"a {type(content).__name__}")
 
 
+@dataclass(frozen=True)
+class Unusable:
+    """Rows of the export where a compute expression could make no number: an error of
+    the data, located by the loader (which knows the files and rows) via :meth:`problem`."""
+
+    table: str
+    column: str
+    what: str
+    expected: str
+    found: str
+    fix: str
+    positions: pd.Index
+    """Row positions in the table (the export's frame index)."""
+
+    def problem(self, files: str, rows: tuple[str, ...]) -> Problem:
+        return Problem("error", self.table, files, self.what, self.expected, self.found,
+                       self.fix, column=self.column, rows=rows, count=len(self.positions))
+
+
 def apply_mapping(raw: pd.DataFrame, table: str, rules: TableMapping,
-                  to_number) -> tuple[pd.DataFrame, list[str]]:
-    """Turn an export's frame into contract columns; return it with notes on rows set aside.
+                  to_number) -> tuple[pd.DataFrame, list[str], list[Unusable]]:
+    """Turn an export's frame into contract columns; return it with notes on rows set aside
+    and the rows where a computed value could not be made (of those not set aside).
 
     ``to_number`` parses a source column into numbers with the file's decimal mark.
     The index of ``raw`` is kept, so row labels still point at the export's rows.
@@ -288,15 +319,18 @@ def apply_mapping(raw: pd.DataFrame, table: str, rules: TableMapping,
         out[target] = to_number(out[target]) * factor
     for target in rules.negate:
         out[target] = -to_number(out[target])
+    unusable: list[Unusable] = []
     for target, expression in rules.compute.items():
         where = rules._where.get(target, "the mapping file")
-        out[target] = _compute(raw, out, expression, to_number, table, target, where)
+        out[target] = _compute(raw, out, expression, to_number, (table, target, where),
+                               unusable)
     out, notes = _drop_rows(out, raw, rules.drop, table)
     if rules.credit_notes is not None:
         out = _sign_credit_notes(out, raw.loc[out.index], rules.credit_notes, to_number)
     for target, value in rules.defaults.items():
         out[target] = _default(out, table, target, value)
-    return out, notes
+    kept = [replaced(u, positions=u.positions.intersection(out.index)) for u in unusable]
+    return out, notes, [u for u in kept if len(u.positions)]
 
 
 def _check_sources(raw: pd.DataFrame, table: str, rules: TableMapping) -> None:
@@ -320,18 +354,22 @@ def _classify(values: pd.Series, spec: Classify) -> pd.Series:
         result = text.copy()
     # Later rules must not override earlier ones: apply in reverse so the first match wins.
     for rule in reversed(spec.rules):
-        matched = text.str.fullmatch(rule.pattern).fillna(False).astype(bool)
+        matched = fullmatch(text, rule.pattern)
         # The value may use the pattern's groups, e.g. pattern "(\d\d).*" with value "Range \1".
-        value = text.str.replace(f"^(?:{rule.pattern})$", rule.value, regex=True)
-        result = result.mask(matched, value)
+        result = result.mask(matched, replace(text, rule.pattern, rule.value))
     return result
 
 
-def _compute(raw: pd.DataFrame, out: pd.DataFrame, expression: str, to_number,
-             table: str, target: str, where: str) -> pd.Series:
-    """Evaluate a checked expression over export headers and the columns mapped so far."""
-    parsed = Expression(expression)  # checked when the mapping was read; parsing is cheap
+def _compute(raw: pd.DataFrame, out: pd.DataFrame, expression: Expression, to_number,
+             place: tuple[str, str, str], unusable: list[Unusable]) -> pd.Series:
+    """Evaluate a checked expression over export headers and the columns mapped so far.
+
+    Rows where it reads a value that is not a number, or gives no finite number from
+    values all given (a division by zero), are added to ``unusable``: left as empty
+    cells, an optional column such as a rebate would silently count as nothing."""
+    table, target, where = place
     headers = {unicodedata.normalize("NFKC", str(c)): c for c in raw.columns}
+    read: dict[str, pd.Series] = {}
 
     def column(name: str) -> pd.Series:
         # A mapped column wins over an export header of the same name, as it did before;
@@ -342,25 +380,54 @@ def _compute(raw: pd.DataFrame, out: pd.DataFrame, expression: str, to_number,
             values = raw[name if name in raw.columns else headers[name]]
         else:
             raise MappingError(
-                f"{where}: {table}.{target} = '{expression}' reads '{name}', which is neither "
-                f"an export header nor a column mapped above. The export has "
+                f"{where}: {table}.{target} = '{expression.text}' reads '{name}', which is "
+                f"neither an export header nor a column mapped above. The export has "
                 f"{', '.join(repr(str(c)) for c in raw.columns)}. Fix: correct the name (in "
                 "backquotes if it holds spaces or symbols).")
-        return _numbers(values, to_number, where, name)
+        numbers = _numbers(values, to_number, where, name)
+        if name not in read:
+            read[name] = numbers
+            _not_numbers(values, numbers, name, place, expression, unusable)
+        return numbers
 
-    result = parsed.evaluate(column)
-    return pd.Series(result, index=raw.index, dtype="float64")
+    result = pd.Series(expression.evaluate(column), index=raw.index, dtype="float64")
+    given = pd.Series(True, index=raw.index)
+    for numbers in read.values():
+        given &= numbers.notna()
+    infinite = given & ~np.isfinite(result)
+    if infinite.any():
+        unusable.append(Unusable(
+            table, target, f"{target} computed by the mapping ({where}) as "
+            f"'{expression.text}' is no number", "a finite number where every value it reads "
+            "is given", "a division by zero (or a result that is not a number) from the "
+            "values of these rows", "correct these rows' values (a divisor of 0 is the usual "
+            "cause), or leave a value empty where it is unknown", result.index[infinite]))
+    return result
 
 
 def _numbers(values: pd.Series, to_number, where: str, name: str) -> pd.Series:
     numbers = to_number(values)
-    # Arithmetic needs numbers: a column that is mostly text was named by mistake. A few
-    # unreadable values become empty cells, which validation reports with their rows.
+    # Arithmetic needs numbers: a column that is mostly text was named by mistake (the
+    # mapping's fault); a few unreadable values are the export's, reported with their rows.
     if numbers.notna().sum() < values.notna().sum() * 0.5:
         raise MappingError(f"{where}: '{name}' holds text, not numbers (for example "
                            f"'{values.dropna().iloc[0]}'), so it cannot be computed with. "
                            "Fix: name a column of numbers.")
     return numbers
+
+
+def _not_numbers(values: pd.Series, numbers: pd.Series, name: str, place: tuple[str, str, str],
+                 expression: Expression, unusable: list[Unusable]) -> None:
+    table, target, where = place
+    text = values.astype("string").str.strip()
+    bad = (numbers.isna() & text.notna() & (text != "")).fillna(False).astype(bool)
+    if bad.any():
+        found = ", ".join(f"'{v}'" for v in text[bad].iloc[:ROW_EXAMPLES])
+        unusable.append(Unusable(
+            table, str(name), f"a value that is not a number, read by the mapping ({where}) "
+            f"to compute {target} = '{expression.text}'", "a number, or an empty cell",
+            found, f"correct these cells of '{name}' in the export, or leave them empty",
+            values.index[bad]))
 
 
 def _drop_rows(out: pd.DataFrame, raw: pd.DataFrame, rules: tuple[DropRule, ...],
@@ -373,7 +440,7 @@ def _drop_rows(out: pd.DataFrame, raw: pd.DataFrame, rules: tuple[DropRule, ...]
         if rule.missing:
             gone |= text.isna() | (text == "")
         if rule.pattern:
-            gone |= text.str.fullmatch(rule.pattern).fillna(False).astype(bool)
+            gone |= fullmatch(text, rule.pattern)
         if gone.any():
             notes.append(f"{table}: {int(gone.sum()):,} row(s) set aside by the mapping "
                          f"({rule.column}: {rule.reason}).")

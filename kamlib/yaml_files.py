@@ -4,8 +4,11 @@ The safe loader builds plain data, never objects; a syntax error is said in plai
 with its line and column; a key given twice is refused rather than the second silently
 winning (in a criteria file it could change decisions); anchors and aliases (``&name``,
 ``*name``) are refused, since a few lines of them can expand to billions of entries (the
-"billion laughs") and no mapping or criteria file needs them; and :func:`yaml_line` finds
-the line of an entry that a later check (pydantic) refuses.
+"billion laughs") and no mapping or criteria file needs them; nesting deeper than
+:data:`MAX_NESTING` levels is refused (no file needs it, and a few thousand ``[`` would
+exhaust Python's stack); and :func:`yaml_line` finds the line of an entry that a later
+check (pydantic) refuses. A file is parsed once: the checks run while its node tree is
+composed, and the content is constructed from that tree.
 """
 
 from __future__ import annotations
@@ -14,6 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+MAX_NESTING = 50
+"""Most levels of lists and mappings inside one another in a YAML file."""
 
 
 class YamlSyntaxError(Exception):
@@ -43,12 +49,15 @@ _YAML_PROBLEMS = (  # yaml's own words -> plain words and a fix
 
 def read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
     """A YAML file's content and its node tree (for line numbers), by the safe loader;
-    a syntax error, an alias or a key given twice raises YamlSyntaxError."""
+    a syntax error, an alias, nesting too deep or a key given twice raises YamlSyntaxError."""
     try:
-        text = path.read_text(encoding="utf-8")
-        _no_alias(text)
-        document = yaml.compose(text, Loader=yaml.SafeLoader)
-        content = yaml.safe_load(text)
+        loader = _CheckingLoader(path.read_text(encoding="utf-8"))
+        try:
+            document = loader.get_single_node()
+            _no_key_twice(document)
+            content = loader.construct_document(document) if document is not None else None
+        finally:
+            loader.dispose()
     except UnicodeDecodeError as exc:
         raise YamlSyntaxError(f"byte {exc.start + 1}", "the file is not UTF-8 text",
                               "save it as UTF-8") from None
@@ -63,17 +72,30 @@ def read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
         raise YamlSyntaxError(where, what, fix) from None
     except yaml.YAMLError as exc:
         raise YamlSyntaxError("line 1", str(exc), "correct the YAML") from None
-    _no_key_twice(document)
     return content, document
 
 
-def _no_alias(text: str) -> None:
-    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+class _CheckingLoader(yaml.SafeLoader):
+    """The safe loader, refusing aliases and deep nesting as it composes the node tree,
+    before either can cost memory or stack."""
+
+    _depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        event = self.peek_event()
+        where = f"line {event.start_mark.line + 1}, column {event.start_mark.column + 1}"
         if isinstance(event, yaml.AliasEvent):
-            mark = event.start_mark
-            raise YamlSyntaxError(f"line {mark.line + 1}, column {mark.column + 1}",
-                                  f"an alias (*{event.anchor}), which this file may not use",
-                                  "write the value out in full where it is needed")
+            raise YamlSyntaxError(where, f"an alias (*{event.anchor}), which this file may not "
+                                  "use", "write the value out in full where it is needed")
+        if isinstance(event, yaml.CollectionStartEvent) and self._depth >= MAX_NESTING:
+            raise YamlSyntaxError(where, f"lists or mappings nested more than {MAX_NESTING} "
+                                  "levels deep", "write the entries this file expects, "
+                                  "nested as in its example")
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 def _no_key_twice(node: yaml.Node | None) -> None:

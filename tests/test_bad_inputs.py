@@ -93,6 +93,8 @@ PWNED = "pwned"
 
 LINES = "invoice_lines.csv"
 ACCOUNTS = "accounts.csv"
+SAME = "{" + ", ".join(f"{c}: {c}" for c in TINY[LINES].split("\n", 1)[0].split(",")) + "}"
+"""A mapping's columns of the tiny company's invoice lines, each to itself."""
 
 CORPUS = [
     Bad("a required table is missing", remove(LINES), 1, (LINES, "required table is missing")),
@@ -218,8 +220,38 @@ CORPUS = [
         ("mapping.yml", "line 3", "inside the data folder")),
     Bad("a mapping pattern that backtracks for ever",
         mapping("tables:\n  invoice_lines:\n    drop:\n      - {column: product_line, "
-                "pattern: '(a+)+$', reason: x}\n"), 2,
-        ("mapping.yml", "line 4", "(a+)+$", "exponential")),
+                "pattern: '(a+)+\\1$', reason: x}\n"), 2,
+        ("mapping.yml", "line 4", "(a+)+\\1$", "no backreferences")),
+    Bad("a computed value divided by zero",
+        mapping(f"tables:\n  invoice_lines:\n    columns: {SAME}\n    compute:\n"
+                "      rebate_amount: 'discount_amount / (gross_amount - 500)'\n"), 1,
+        (LINES, "rebate_amount", "row 6", "mapping.yml, line 5", "division by zero")),
+    Bad("text read by a compute expression",
+        both(replace(LINES, "600.00", "n/a"),
+             mapping(f"tables:\n  invoice_lines:\n    columns: {SAME}\n    compute:\n"
+                     "      rebate_amount: 'cost_of_goods * 0.1'\n")), 1,
+        (LINES, "cost_of_goods", "row 2", "'n/a'", "mapping.yml, line 5", "not a number")),
+    Bad("a compute constant divided by zero",
+        mapping(f"tables:\n  invoice_lines:\n    columns: {SAME}\n    compute:\n"
+                "      rebate_amount: 'gross_amount * (1/0)'\n"), 2,
+        ("mapping.yml", "line 5", "'1/0'", "not a finite number")),
+    Bad("a 400-digit number in a compute expression",
+        mapping(f"tables:\n  invoice_lines:\n    columns: {SAME}\n    compute:\n"
+                f"      rebate_amount: 'gross_amount * {'9' * 400}'\n"), 2,
+        ("mapping.yml", "line 5", "not a finite number")),
+    Bad("a call of a call in a compute expression",
+        mapping(f"tables:\n  invoice_lines:\n    columns: {SAME}\n    compute:\n"
+                "      rebate_amount: 'abs(gross_amount)(1)'\n"), 2,
+        ("mapping.yml", "line 5", "a call of the result of an expression")),
+    Bad("a mapping nested 3,000 levels deep", mapping("tables: " + "[" * 3000 + "\n"), 2,
+        ("mapping.yml", "line 1, column 58", "nested more than 50 levels")),
+    Bad("selection criteria nested 3,000 levels deep",
+        write("selection_criteria.yml", "criteria: " + "[" * 3000 + "\n"), 1,
+        ("selection_criteria.yml", "line 1, column 60", "nested more than 50 levels")),
+    Bad("a mapping pattern with a lookahead",
+        mapping("tables:\n  invoice_lines:\n    drop:\n      - {column: product_line, "
+                "pattern: '(?!Seals).*', reason: x}\n"), 2,
+        ("mapping.yml", "line 4", "(?!Seals).*", "no lookarounds")),
     Bad("a syntax error in the criteria file",
         write("selection_criteria.yml", "agreed_by: Board\ncriteria: [\n  {feature: x\n"), 1,
         ("selection_criteria.yml", "line", "column", "not valid YAML")),

@@ -248,20 +248,94 @@ def test_a_mapped_file_linking_outside_the_data_folder_is_not_read(tmp_path):
 
 
 @pytest.mark.parametrize("pattern,said", [
-    ("(a+)+b", "a repeat inside a repeated part"),
-    ("(x|xy)*z", "alternatives inside a repeated part"),
-    ("(\\w{1,3})*$", "a repeat inside a repeated part"),
-    (".*.*.*.*x", "at most 3 variable repeats"),
+    ("(a)\\1", "no backreferences"),
+    ("(?=a)a", "no lookarounds"),
+    ("\\bx", "a word boundary"),
+    ("[\\W]", "inside [...]"),
     ("a" * 201, "at most 200 characters"),
-    ("(unclosed", "valid regular expression"),
+    ("(unclosed", "missing )"),
 ])
-def test_patterns_that_could_backtrack_for_ever_are_refused(tmp_path, pattern, said):
+def test_patterns_the_linear_time_engine_cannot_match_are_refused(tmp_path, pattern, said):
     mapping = tmp_path / "m.yml"
     mapping.write_text("tables:\n  invoice_lines:\n    drop:\n      - {column: account_id, "
                        f"reason: test, pattern: {json.dumps(pattern)}}}\n")
     with pytest.raises(MappingError, match=rf"line 4, tables.invoice_lines.drop.0.pattern: "
                                            rf".*{re_escape(said)}"):
         read_mapping(mapping)
+
+
+def test_a_pattern_that_would_backtrack_for_ever_runs_in_linear_time(tmp_path):
+    """Nested repeats were refused while Python's engine matched patterns; RE2 matches them
+    in linear time, so they run, on a long value of letters from other scripts too (where
+    pandas would fall back to Python's engine)."""
+    folder, mapping = _exported(tmp_path, {"gross_amount": "Gross", "discount_amount": "-Disc"}, (
+        "    drop:\n      - {column: product_line, reason: test, "
+        "pattern: '(\\w+\\s?)+!'}\n"
+        "      - {column: product_line, reason: test, pattern: '\\w*\\w*\\w*!'}\n"
+        "    classify:\n      product_line:\n        source: Family\n        rules:\n"
+        "          - {pattern: '(\\w+) .*', value: '\\1'}\n"))
+    export = folder / "export.csv"
+    export.write_text(EXPORT.replace("Hydraulics", "Müller Hydraulik").replace(
+        "Seals", "ü" * 5_000), encoding="utf-8")
+    result = kam("validate", "--data", str(folder), "--mapping", str(mapping),
+                 "--today", "2026-09-30", timeout=300)
+    said = result.stdout + result.stderr
+    assert result.returncode == 0, said
+    assert "Traceback" not in said
+    report = validate_folder(folder, read_mapping(mapping), today=date(2026, 9, 30))
+    assert list(report.data.tables["invoice_lines"]["product_line"]) == ["Müller", "ü" * 5_000]
+
+
+def test_a_computed_value_from_a_division_by_zero_or_text_is_refused_with_its_rows(tmp_path):
+    folder, mapping = _exported(tmp_path, {"gross_amount": "Gross",
+                                           "rebate_amount": "Gross * Cost / (Qty - 10)",
+                                           "discount_amount": "-Disc"})
+    (folder / "export.csv").write_text(EXPORT + "F3,00200,2026-02-04,Seals,2,200,100,0,n/a\n",
+                                       encoding="utf-8")
+    result = kam("validate", "--data", str(folder), "--mapping", str(mapping),
+                 "--today", "2026-09-30", timeout=120)
+    said = result.stdout + result.stderr
+    assert result.returncode == 1, said
+    assert "Traceback" not in said
+    assert (f"export.csv, column 'rebate_amount', row 2 (1 row): rebate_amount computed by the "
+            f"mapping ({mapping}, line 7) as 'Gross * Cost / (Qty - 10)' is no number") in said
+    assert "a division by zero" in said
+    assert (f"export.csv, column 'Cost', row 4 (1 row): a value that is not a number, read by "
+            f"the mapping ({mapping}, line 7)") in said and "found 'n/a'" in said
+    assert said.count("Fix:") >= 2
+
+
+@pytest.mark.parametrize("expression,token", [
+    ("Gross * (1/0)", "'1/0'"), ("Gross * " + "9" * 400, "'99999"),
+    ("Gross + 1e999", "'1e999'"), ("max(Gross, 1e308 * 10)", "'1e308 * 10'"),
+])
+def test_a_constant_that_is_no_finite_number_is_refused_with_file_and_line(tmp_path,
+                                                                          expression, token):
+    folder, mapping = _exported(tmp_path, {"gross_amount": expression})
+    result = kam("validate", "--data", str(folder), "--mapping", str(mapping), timeout=120)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"{mapping}: line 6, tables.invoice_lines.compute.gross_amount:" in result.stderr
+    assert token in result.stderr and "is not a finite number" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize("expression", ["abs(Gross)(1)", "(Gross + 1)(2)"])
+def test_a_call_of_a_call_is_named_as_such(tmp_path, expression):
+    folder, mapping = _exported(tmp_path, {"gross_amount": expression})
+    with pytest.raises(MappingError, match=rf"line 6, .*'{re_escape(expression)}' in .* is a "
+                                           r"call of the result of an expression"):
+        read_mapping(mapping)
+
+
+def test_nesting_thousands_deep_is_refused_with_line_and_column(tmp_path):
+    mapping = tmp_path / "deep.yml"
+    mapping.write_text("tables: " + "[" * 3000 + "\n")
+    result = kam("validate", "--data", str(write_company(tmp_path / "data")), "--mapping",
+                 str(mapping), timeout=120)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert (f"{mapping}, line 1, column 58: not valid YAML: lists or mappings nested more than "
+            "50 levels deep") in result.stderr and "Fix: " in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
 
 
 @pytest.mark.parametrize("text,where,said", [
