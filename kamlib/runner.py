@@ -116,7 +116,8 @@ def workbook_parameters(workbook: Workbook, given: dict[str, str]) -> BaseModel:
 def _input_files(given: dict[str, str]) -> dict[str, str]:
     """Input files (``*_file`` parameters and the mapping) made absolute, as the kernel runs
     in notebooks/, and checked to exist before any kernel starts; the mapping is read and
-    checked too, as ``--mapping`` is: what it may run or read is refused here."""
+    checked too, as ``--mapping`` is: what it may run or read is refused here; and so is
+    the overrides file (a list of complete overrides, one per account)."""
     resolved = dict(given)
     for name, value in given.items():
         if (name.endswith("_file") or name == "mapping") and value not in (None, ""):
@@ -126,6 +127,11 @@ def _input_files(given: dict[str, str]) -> dict[str, str]:
                                      f"(looked for {path}).")
             if name == "mapping":
                 read_mapping(path)  # raises MappingError naming the file and line
+            if name == "overrides_file":
+                # Imported here: kamlib.selection brings ibis, which only this check needs.
+                from kamlib.selection import read_overrides_file
+
+                read_overrides_file(path)  # raises OverrideError naming the file and line
             resolved[name] = str(path)
     return resolved
 
