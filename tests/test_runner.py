@@ -151,32 +151,35 @@ def test_bad_parameter_is_refused_before_any_kernel_with_a_suggestion(tmp_path):
     assert not any(tmp_path.iterdir())
 
 
-BAD_OVERRIDES = {  # file content -> the line named and what the message says
-    "42\n": (1, "must be a YAML list of overrides ('- account_id: ...'). Got the value 42"),
-    "account_id: A0001\naction: add\n": (1, "must be a YAML list of overrides"),
-    "- A0001\n": (1, "Override 1 (not a mapping)"),
-    "- {account_id: A0002, action: keep, reason: Strategic, approved_by: Board}\n"
-    "- {account_id: A0001, action: add, approved_by: Board}\n":
-        (2, "Override 2 (A0001): reason must say why"),
-    "- {account_id: A0001, action: add, reason: Strategic}\n":
-        (1, "Override 1 (A0001): approved_by must name who approved"),
-    "- account_id: A0001\n  action: promote\n  reason: Strategic\n  approved_by: Board\n":
-        (2, "Override 1 (A0001): action: Input should be 'add', 'keep' or 'remove'"),
-    "- {account_id: A0001, action: add, reason: Strategic, approved_by: Board}\n"
-    "- {account_id: A0001, action: remove, reason: Churned, approved_by: Board}\n":
-        (2, "at most one override. Got two or more for account A0001 (overrides 1 and 2)"),
+BAD_OVERRIDES = {  # kind -> file content, the line named, what the message says
+    "a-number": ("42\n", 1,
+                 "must be a YAML list of overrides ('- account_id: ...'). Got the value 42"),
+    "a-mapping": ("account_id: A0001\naction: add\n", 1, "must be a YAML list of overrides"),
+    "a-text-item": ("- A0001\n", 1, "Override 1 (not a mapping)"),
+    "no-reason": ("- {account_id: A0002, action: keep, reason: Strategic, approved_by: Board}\n"
+                  "- {account_id: A0001, action: add, approved_by: Board}\n", 2,
+                  "Override 2 (A0001): reason must say why"),
+    "no-approver": ("- {account_id: A0001, action: add, reason: Strategic}\n", 1,
+                    "Override 1 (A0001): approved_by must name who approved"),
+    "unknown-action": ("- account_id: A0001\n  action: promote\n  reason: Strategic\n"
+                       "  approved_by: Board\n", 2,
+                       "Override 1 (A0001): action: Input should be 'add', 'keep' or 'remove'"),
+    "one-account-twice": (
+        "- {account_id: A0001, action: add, reason: Strategic, approved_by: Board}\n"
+        "- {account_id: A0001, action: remove, reason: Churned, approved_by: Board}\n", 2,
+        "at most one override. Got two or more for account A0001 (overrides 1 and 2)"),
 }
 
 
-@pytest.mark.parametrize("text", BAD_OVERRIDES)
-def test_a_bad_overrides_file_is_refused_before_any_kernel_starts(tmp_path, text):
+@pytest.mark.parametrize("kind", BAD_OVERRIDES)
+def test_a_bad_overrides_file_is_refused_before_any_kernel_starts(tmp_path, kind):
     """Before: the overrides file was read only inside the selection's kernel, so a bad
     one failed the run (exit 3) after the data was validated and the notebook started,
     and a file holding 42 ended in a TypeError. Now `kam run all` refuses it with the
     file, the line, the override and the fix (exit 2) before any kernel starts."""
     overrides = tmp_path / "overrides.yml"
+    text, line, says = BAD_OVERRIDES[kind]
     overrides.write_text(text)
-    line, says = BAD_OVERRIDES[text]
     process = subprocess.Popen([str(KAM), "run", "all", "--data", str(SAMPLE), "--out",
                                 str(tmp_path / "out"), "--quiet", "--param",
                                 f"overrides_file={overrides}"], stdout=subprocess.PIPE,
