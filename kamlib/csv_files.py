@@ -59,6 +59,11 @@ def read_csv(path: Path, name: str, table: str,
 _DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 
 
+def _named(delimiter: str) -> str:
+    """A delimiter in words: a mapping may set one that is none of the usual four."""
+    return _DELIMITERS.get(delimiter, f"delimiter '{delimiter}'")
+
+
 def _short_lines(frame: pd.DataFrame, delimiter: str) -> tuple[int, int] | None:
     """The first line (header is line 1) split into fewer fields than the header while
     holding enough of another delimiter to make them up, and how many such lines: rows
@@ -90,8 +95,9 @@ def _wrong_split(path: Path, name: str, table: str, encoding: str, delimiter: st
                  number: int, count: int = 1) -> Problem:
     """Name the line split wrongly, the delimiter used and the one that seems right."""
     header, line = _lines(path, encoding, number)
-    fields = {d: (_count_fields(header, d), _count_fields(line, d)) for d in _DELIMITERS}
-    used = _DELIMITERS[delimiter]
+    fields = {d: (_count_fields(header, d), _count_fields(line, d))
+              for d in {**_DELIMITERS, delimiter: ""}}
+    used = _named(delimiter)
     found = (f"the header has {fields[delimiter][0]} field(s) split by the {used}"
              if number == 1 else f"line {number} has {fields[delimiter][1]} field(s) split by "
              f"the {used}, the header {fields[delimiter][0]}")

@@ -45,7 +45,6 @@ from pydantic import BaseModel, ValidationError
 from kamlib.company import handed_over, reporting_quarter, run_inputs
 from kamlib.errors import ParameterError, RunError, SetupError, WorkbooksFailed
 from kamlib.kernels import KernelPool, Lease, StartedKernel
-from kamlib.load import Dataset
 from kamlib.mapping import read_mapping
 from kamlib.periods import Quarter
 from kamlib.progress import RunProgress
@@ -117,7 +116,8 @@ def workbook_parameters(workbook: Workbook, given: dict[str, str]) -> BaseModel:
 def _input_files(given: dict[str, str]) -> dict[str, str]:
     """Input files (``*_file`` parameters and the mapping) made absolute, as the kernel runs
     in notebooks/, and checked to exist before any kernel starts; the mapping is read and
-    checked too, as ``--mapping`` is: what it may run or read is refused here."""
+    checked too, as ``--mapping`` is: what it may run or read is refused here; and so is
+    the overrides file (a list of complete overrides, one per account)."""
     resolved = dict(given)
     for name, value in given.items():
         if (name.endswith("_file") or name == "mapping") and value not in (None, ""):
@@ -127,6 +127,11 @@ def _input_files(given: dict[str, str]) -> dict[str, str]:
                                      f"(looked for {path}).")
             if name == "mapping":
                 read_mapping(path)  # raises MappingError naming the file and line
+            if name == "overrides_file":
+                # Imported here: kamlib.selection brings ibis, which only this check needs.
+                from kamlib.selection import read_overrides_file
+
+                read_overrides_file(path)  # raises OverrideError naming the file and line
             resolved[name] = str(path)
     return resolved
 
@@ -198,12 +203,13 @@ def run_workbooks(names: list[str], *, data: Path, out: Path, mapping: Path | No
     shown = RunProgress() if quiet or progress is None else progress
     with _machine_problems(out):
         _check_writable(out)
+        _recover(out, shown)  # before validation: unusable data must not leave it stuck
         if len(runs) > 1:
             yield from _side_by_side(runs, jobs, data, mapping, period, out, shown)
             return
         with handed_over(data, mapping, beside=out,
                          prefix=work_prefix("handover")) as dataset:
-            quarter = _reporting_quarter(dataset, period, out, shown)
+            quarter = str(reporting_quarter(dataset, period))
             for workbook, parameters in runs:
                 yield _execute(workbook, parameters.model_copy(update={"period": quarter}),
                                quarter, out, shown)
@@ -283,7 +289,7 @@ def _side_by_side(runs: list[tuple[Workbook, BaseModel]], jobs: int, data: Path,
     try:
         with handed_over(data, mapping, beside=out, prefix=work_prefix("handover"),
                          meanwhile=start_kernels) as dataset:
-            validated.set(_reporting_quarter(dataset, period, out, progress))
+            validated.set(str(reporting_quarter(dataset, period)))
             failed, published = [], []
             for result in tasks.results():
                 if isinstance(result, RunError):
@@ -335,16 +341,17 @@ def _when_validated(workbook: Workbook, parameters: BaseModel, validated: _Valid
         raise
 
 
-def _reporting_quarter(dataset: Dataset, period: str | None, out: Path,
-                       progress: RunProgress) -> str:
-    """The quarter the run reports, once the data is valid; work folders that killed
-    runs left in ``out`` are cleared first."""
+def _recover(out: Path, progress: RunProgress) -> None:
+    """Publish the complete reports that runs killed while publishing left in ``out``,
+    then remove their other work folders: first thing once ``out`` is known to be
+    writable, so that even a run whose data then turns out unusable restores them."""
+    if not out.is_dir():
+        return
     for report in recover_publishing(out, WORKBOOKS):  # before clearing: they are work folders
         progress.note(f"Published {report}, the complete report of a run killed while it "
                       "published it.")
-    for stale in clear_stale_work(out):  # out exists once the data is valid
+    for stale in clear_stale_work(out):
         progress.note(f"Removed {stale.name}, left in {out} by a run that was killed.")
-    return str(reporting_quarter(dataset, period))
 
 
 def _known(given: dict[str, str], fields, who: str, listed: str) -> None:

@@ -65,7 +65,7 @@ import io
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
@@ -91,6 +91,7 @@ from kamlib.economics import arrow_text, positions
 from kamlib.errors import KamError
 from kamlib.labels import label
 from kamlib.periods import Quarter
+from kamlib.yaml_files import YamlSyntaxError, read_yaml, yaml_line
 
 Change = Literal["enter", "stay", "leave", "watch", "none"]
 CHANGES: tuple[str, ...] = ("enter", "stay", "leave", "watch", "none")
@@ -634,40 +635,78 @@ class Override(BaseModel):
         return self
 
 
-def read_overrides(records: Iterable[Override | Mapping]) -> tuple[Override, ...]:
+OVERRIDE_FIX = ("write each override as a mapping with account_id, action (add, keep or "
+                "remove), reason and approved_by, one override per account")
+
+
+def read_overrides(records: Iterable[Override | Mapping],
+                   where: Callable[[int, tuple], str] = lambda index, loc: ""
+                   ) -> tuple[Override, ...]:
     """Overrides from records (dicts as read from YAML, or :class:`Override`), checked.
 
-    Raises :class:`OverrideError` naming the record, for a missing reason or approver,
-    an unknown action, or two overrides for the same account.
+    Raises :class:`OverrideError` naming the record, for a record that is not a mapping,
+    a missing reason or approver, an unknown action, or two overrides for the same
+    account; ``where`` (the record's position and the pydantic location in it) puts the
+    file and line in front (see :func:`read_overrides_file`).
     """
     overrides: list[Override] = []
-    for number, record in enumerate(records, start=1):
+    for index, record in enumerate(records):
         if isinstance(record, Override):
             overrides.append(record)
             continue
+        if not isinstance(record, Mapping):
+            raise OverrideError(f"{where(index, ())}Override {index + 1} (not a mapping): an "
+                                "override must be a mapping with account_id, action, reason "
+                                f"and approved_by. Got {_kind(record)}. Fix: {OVERRIDE_FIX}.")
         try:
             overrides.append(Override.model_validate(dict(record)))
-        except (ValidationError, TypeError, ValueError) as exc:
-            who = dict(record).get("account_id", "no account id") if isinstance(
-                record, Mapping) else "not a mapping"
-            raise OverrideError(f"Override {number} ({who}): {_messages(exc)}") from None
-    seen: set[str] = set()
-    for override in overrides:
-        if override.account_id in seen:
-            raise OverrideError("Each account must have at most one override. Got two or more "
-                                f"for account {override.account_id}.")
-        seen.add(override.account_id)
+        except ValidationError as exc:
+            loc = exc.errors()[0]["loc"]
+            raise OverrideError(f"{where(index, loc)}Override {index + 1} "
+                                f"({record.get('account_id', 'no account id')}): "
+                                f"{_messages(exc)}. Fix: {OVERRIDE_FIX}.") from None
+    first: dict[str, int] = {}
+    for index, override in enumerate(overrides):
+        if override.account_id in first:
+            raise OverrideError(
+                f"{where(index, ('account_id',))}Each account must have at most one override. "
+                f"Got two or more for account {override.account_id} (overrides "
+                f"{first[override.account_id] + 1} and {index + 1}). Fix: keep one override "
+                "for that account, with the action management decided.")
+        first[override.account_id] = index
     return tuple(overrides)
 
 
-def _messages(exc: Exception) -> str:
-    if not isinstance(exc, ValidationError):
-        return f"an override must be a mapping with account_id, action, reason and " \
-               f"approved_by. Got {exc}."
+def read_overrides_file(path: Path) -> tuple[Override, ...]:
+    """The overrides file (a YAML list of overrides, read safely, see kamlib.yaml_files),
+    checked by :func:`read_overrides`; errors name the file and the line."""
+    try:
+        records, document = read_yaml(path)
+    except (OSError, YamlSyntaxError) as exc:
+        what = f"{exc.where}: not valid YAML: {exc.what}. Fix: {exc.fix}" if isinstance(
+            exc, YamlSyntaxError) else f"cannot be read ({exc.strerror or exc})"
+        raise OverrideError(f"overrides_file {path}, {what}.") from None
+    if records is None:
+        return ()
+    if not isinstance(records, list):
+        raise OverrideError(f"overrides_file {path}, line {yaml_line(document, ())}: the file "
+                            f"must be a YAML list of overrides ('- account_id: ...'). Got "
+                            f"{_kind(records)}. Fix: {OVERRIDE_FIX}.")
+    return read_overrides(records, lambda index, loc: (
+        f"overrides_file {path}, line {yaml_line(document, (index, *loc))}: "))
+
+
+def _kind(content: object) -> str:
+    kind = {dict: "a mapping", list: "a list", str: "a text", bool: "true or false"}.get(
+        type(content))
+    return kind or f"the value {content!r}"
+
+
+def _messages(exc: ValidationError) -> str:
     parts = []
     for error in exc.errors():
         where = ".".join(map(str, error["loc"]))
-        message = error["msg"].removeprefix("Value error, ")
+        message = error["msg"].removeprefix("Value error, ").rstrip(".")
         parts.append(f"{where}: {message}" if where else message)
     return "; ".join(parts)
 

@@ -219,3 +219,22 @@ def test_kam_validate_names_a_wrong_delimiter_without_a_traceback(tmp_path):
     assert result.returncode == 1 and "Traceback" not in said
     assert "accounts.csv, line 2 and 3 more (4 rows): rows split by the wrong delimiter" in said
     assert "empty cells" not in said and "unknown accounts" not in said
+
+
+def test_a_mapping_delimiter_other_than_the_usual_four_is_named_for_a_wrong_split(tmp_path):
+    """Before: a mapping's `delimiter: ":"` with a line split by commas gave "KeyError: ':'"
+    as the reason the file could not be read."""
+    from support import kam
+    header, first, *rows = TINY["invoice_lines.csv"].splitlines()
+    text = "\n".join([header.replace(",", ":"), first.replace(",", ":"), rows[0],
+                      *(row.replace(",", ":") for row in rows[1:])]) + "\n"
+    folder = write_company(tmp_path / "company", {"invoice_lines.csv": text})
+    mapping = tmp_path / "colon.yml"
+    mapping.write_text('tables:\n  invoice_lines:\n    delimiter: ":"\n')
+    result = kam("validate", "--data", str(folder), "--mapping", str(mapping),
+                 "--today", str(TODAY))
+    said = " ".join((result.stdout + result.stderr).split())
+    assert result.returncode == 1 and "Traceback" not in said and "KeyError" not in said
+    assert "invoice_lines.csv, line 3 (1 row): rows split by the wrong delimiter" in said
+    assert "line 3 has 1 field(s) split by the delimiter ':', the header 8" in said
+    assert "split by the comma, line 3 has the header's 8" in said

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from support import KAM, SAMPLE, kam
+from support import KAM, SAMPLE, TINY, kam, write_company
 
 CHILD = r"""
 import json, os, signal, sys, tempfile
@@ -151,6 +151,34 @@ def test_a_run_after_a_kill_between_the_two_renames_publishes_the_killed_report(
     reports = _reports(out)
     assert "<html" in reports.pop("value")
     assert sorted(reports.values()) == ["A", "B", "C"]
+    assert not list(out.glob(".running-*"))
+
+
+def test_a_run_whose_data_is_unusable_still_restores_the_report_a_kill_left(company,
+                                                                          tmp_path):
+    """Before: the next run completed a killed publish only once its data validated, so
+    a run on unusable data (exit 1) left the folder without a current report. Now the
+    run recovers first, as soon as it knows the reports folder can be written."""
+    out = tmp_path / "out"
+    _before(out)
+    counted = tmp_path / "counted"
+    _before(counted)
+    steps = json.loads(_publish_in_child(counted, 0, company).stdout.splitlines()[-1])
+    last_rename = len(steps) - steps[::-1].index("os.rename")  # the new report into place
+    assert _publish_in_child(out, last_rename, company).returncode == -signal.SIGKILL
+    assert "value" not in _reports(out)
+    broken = tmp_path / "broken"
+    write_company(broken, {"invoice_lines.csv": TINY["invoice_lines.csv"].replace(
+        "2026-02-03", "2026-02-31")})
+
+    result = kam("run", "value", "--data", str(broken), "--out", str(out), "--quiet")
+    assert result.returncode == 1, result.stderr
+    assert "invoice_date" in result.stderr and "Traceback" not in result.stderr
+    assert (f"Published {out / '2026Q3' / 'value'}, the complete report of a run killed "
+            "while it published it.") in result.stdout
+    reports = _reports(out)
+    assert reports.pop("value") == "C"
+    assert sorted(reports.values()) == ["A", "B"]
     assert not list(out.glob(".running-*"))
 
 

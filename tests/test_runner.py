@@ -151,6 +151,49 @@ def test_bad_parameter_is_refused_before_any_kernel_with_a_suggestion(tmp_path):
     assert not any(tmp_path.iterdir())
 
 
+BAD_OVERRIDES = {  # kind -> file content, the line named, what the message says
+    "a-number": ("42\n", 1,
+                 "must be a YAML list of overrides ('- account_id: ...'). Got the value 42"),
+    "a-mapping": ("account_id: A0001\naction: add\n", 1, "must be a YAML list of overrides"),
+    "a-text-item": ("- A0001\n", 1, "Override 1 (not a mapping)"),
+    "no-reason": ("- {account_id: A0002, action: keep, reason: Strategic, approved_by: Board}\n"
+                  "- {account_id: A0001, action: add, approved_by: Board}\n", 2,
+                  "Override 2 (A0001): reason must say why"),
+    "no-approver": ("- {account_id: A0001, action: add, reason: Strategic}\n", 1,
+                    "Override 1 (A0001): approved_by must name who approved"),
+    "unknown-action": ("- account_id: A0001\n  action: promote\n  reason: Strategic\n"
+                       "  approved_by: Board\n", 2,
+                       "Override 1 (A0001): action: Input should be 'add', 'keep' or 'remove'"),
+    "one-account-twice": (
+        "- {account_id: A0001, action: add, reason: Strategic, approved_by: Board}\n"
+        "- {account_id: A0001, action: remove, reason: Churned, approved_by: Board}\n", 2,
+        "at most one override. Got two or more for account A0001 (overrides 1 and 2)"),
+}
+
+
+@pytest.mark.parametrize("kind", BAD_OVERRIDES)
+def test_a_bad_overrides_file_is_refused_before_any_kernel_starts(tmp_path, kind):
+    """Before: the overrides file was read only inside the selection's kernel, so a bad
+    one failed the run (exit 3) after the data was validated and the notebook started,
+    and a file holding 42 ended in a TypeError. Now `kam run all` refuses it with the
+    file, the line, the override and the fix (exit 2) before any kernel starts."""
+    overrides = tmp_path / "overrides.yml"
+    text, line, says = BAD_OVERRIDES[kind]
+    overrides.write_text(text)
+    process = subprocess.Popen([str(KAM), "run", "all", "--data", str(SAMPLE), "--out",
+                                str(tmp_path / "out"), "--quiet", "--param",
+                                f"overrides_file={overrides}"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "COLUMNS": "200"})
+    kernels = _kernels_until_done(process)
+    stdout, stderr = process.communicate(timeout=60)
+    said = " ".join(stderr.split())
+    assert process.returncode == 2, stderr
+    assert f"overrides_file {overrides}, line {line}: " in said and says in said
+    assert "Fix: " in said and "Traceback" not in said and not stdout
+    assert not kernels and not (tmp_path / "out").exists()
+
+
 @pytest.mark.slow
 def test_bad_data_is_refused_with_file_row_column(tmp_path):
     bad = write_company(tmp_path / "data", {"invoice_lines.csv": TINY["invoice_lines.csv"]
@@ -299,11 +342,13 @@ def test_workbooks_side_by_side_all_stop_and_clean_up(published, stop, code):
 def test_each_workbook_of_all_is_published_on_its_own_merits(published, tmp_path):
     """Before: the first workbook that failed stopped the others, though they would have
     succeeded, and none of them was published. Here the overrides file (read by the
-    selection alone) has an override without its reason: the selection fails, the value
-    and benchmark workbooks are published, and the command says which is which."""
+    selection alone) is complete, but adds an account the data does not have, which
+    only the selection can tell once it has the candidates: the selection fails, the
+    value and benchmark workbooks are published, and the command says which is which."""
     out, _ = published
     overrides = tmp_path / "overrides.yml"
-    overrides.write_text("- {account_id: A0001, action: add, approved_by: Board}\n")
+    overrides.write_text("- {account_id: Z9999, action: add, reason: New partner, "
+                         "approved_by: Board}\n")
     selection = {p: p.stat().st_mtime for p in (out / "2026Q3" / "selection").rglob("*")}
     process = subprocess.Popen([str(KAM), "run", "all", "--jobs", "3", "--data", str(SAMPLE),
                                 "--out", str(out), "--quiet", "--param",
@@ -314,7 +359,8 @@ def test_each_workbook_of_all_is_published_on_its_own_merits(published, tmp_path
     assert process.returncode == 3, stderr
     said = " ".join(stderr.split())
     assert "1 of 3 workbooks failed; each of the others was published on its own." in said
-    assert "workbook 'selection' failed in cell" in said and "Override 1 (A0001)" in said
+    assert "workbook 'selection' failed in cell" in said
+    assert "Override for account 'Z9999': the account must be a candidate" in said
     kept = re.search(r"kept at (\S+\.ipynb)", said)
     assert kept and Path(kept[1]).exists()
     for name in ("value", "benchmark"):

@@ -37,12 +37,11 @@ from kamlib.selection import (
     neutralise_formulas,
     portfolio_matrix,
     propose_roster,
-    read_overrides,
+    read_overrides_file,
     roster_rows,
     serve_long_tail,
 )
 from kamlib.workbooks.notes import warnings_as_notes
-from kamlib.yaml_files import YamlSyntaxError, read_yaml
 from kamlib.workbooks.parameters import SelectionParameters
 
 SEGMENT_FEATURES = ["net_revenue", "net_revenue_growth", "net_margin", "cost_to_serve_ratio",
@@ -97,7 +96,9 @@ def _build(params: SelectionParameters) -> SelectionWorkbook:
     names = segmentation.profiles_["name"]
     features = features.assign(cluster=segmentation.labels_,
                                cluster_name=segmentation.labels_.map(names))
-    overrides = _overrides(params.overrides_file)
+    # checked by the runner before the kernel started; read again here, as it is now
+    overrides = (read_overrides_file(Path(params.overrides_file)) if params.overrides_file
+                 else ())
     proposal = propose_roster(features, data.criteria, data.tables.get("roster"), overrides)
     matrix = portfolio_matrix(features)
     long_tail = serve_long_tail(long_tail_input(by_account, value, quarter),
@@ -109,17 +110,6 @@ def _build(params: SelectionParameters) -> SelectionWorkbook:
     if params.approve_as:
         workbook.approved_rows = approve(workbook, params.approve_as)
     return workbook
-
-
-def _overrides(path: str | None):
-    if not path:
-        return ()
-    try:
-        records, _ = read_yaml(Path(path))
-    except (OSError, YamlSyntaxError) as exc:
-        raise ParameterError(f"overrides_file must be a readable YAML list. Got {path}: "
-                             f"{exc}") from None
-    return read_overrides(records or [])
 
 
 def long_tail_input(by_account: pd.DataFrame, value: AccountValue,
