@@ -6,7 +6,16 @@ kamlib names an input column by hand without going through this module.
 
 Conventions that hold for every table:
 
-- Identifiers are text, so that leading zeros survive (``00123`` stays ``00123``).
+- Identifiers are text, so that leading zeros survive (``00123`` stays ``00123``), and
+  never start with a character that makes a spreadsheet cell a formula
+  (:data:`FORMULA_STARTS`): ids are written back into ``roster.csv`` and exports as they
+  are, so one is refused rather than altered. An id like ``-5`` is refused too: no ERP
+  numbers its accounts or invoices below zero, so it is a formula or a sign typed into
+  the id.
+- Numbers read from Parquet are never NaN: an empty cell is null there, and a NaN is
+  refused as the text ``NaN`` is in a CSV file.
+- Every input file lies inside the data folder: a symbolic link leading out of it is
+  refused (:func:`outside_folder`).
 - Money is in the company's reporting currency, as plain numbers (no symbols).
 - Credit notes are invoice lines with negative quantity and negative amounts.
 - Dates are calendar dates (``2026-03-31``); times of day are dropped.
@@ -18,6 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -55,9 +65,22 @@ EARLIEST_DATE = date(1980, 1, 1)
 the zero dates exports write for a missing date (1899-12-30 and 1900-01-01 in Excel,
 1970-01-01 in Unix systems) fall before it, so they are refused rather than read as a
 45-year relationship."""
+TIMESTAMP_YEARS = (1678, 2261)
+"""The whole years a pandas timestamp holds: dates outside are refused as impossible."""
 YEARS_AHEAD = 5
 """Dates allowed in the future (goals' due dates) lie at most this many years after the
 day of validation; dates that must not be in the future stop at that day."""
+
+
+FORMULA_STARTS: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
+"""First characters that make a spreadsheet run a cell as a formula (OWASP's list)."""
+
+
+def outside_folder(root: Path, paths: list[Path]) -> list[Path]:
+    """The ``paths`` that resolve outside the data folder ``root``, by a symbolic link of
+    the file or of a folder on its way: reading them would take the reader elsewhere."""
+    folder = Path(root).resolve()
+    return [p for p in paths if not Path(p).resolve().is_relative_to(folder)]
 
 
 def latest_date(today: date, not_future: bool) -> date:
@@ -90,6 +113,12 @@ class Column:
     not_future: bool = False
     """Dates must not lie after the day the data is validated."""
     example: str = ""
+
+    @property
+    def identifier(self) -> bool:
+        """An id or a reference to one: unique, referring to another table, or named ``*_id``."""
+        return self.kind == "text" and (self.unique or self.references is not None
+                                        or self.name.endswith("_id"))
 
     def __post_init__(self) -> None:
         # Every number is finite and of plausible size: bounds not stated are LARGEST_NUMBER,

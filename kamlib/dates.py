@@ -26,9 +26,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from kamlib.contract import EARLIEST_DATE, YEARS_AHEAD, Column, Table
+from kamlib.contract import EARLIEST_DATE, TIMESTAMP_YEARS, YEARS_AHEAD, Column, Table
 from kamlib.errors import ROW_EXAMPLES, Problem
-from kamlib.large import TIMESTAMP_YEARS, Finding
+from kamlib.large import Finding
 
 if TYPE_CHECKING:
     from kamlib.load import Dataset

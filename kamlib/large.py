@@ -23,17 +23,20 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from kamlib.contract import EARLIEST_DATE, Column, Table, latest_date
-
-TIMESTAMP_YEARS = (1678, 2261)
-"""The whole years a pandas timestamp holds: dates outside are refused as impossible."""
+from kamlib.contract import (
+    EARLIEST_DATE,
+    FORMULA_STARTS,
+    TIMESTAMP_YEARS,
+    Column,
+    Table,
+    latest_date,
+)
+from kamlib.errors import ROW_EXAMPLES
 
 LARGE_TABLES = ("invoice_lines", "activities")
 """Tables that grow with the business; the others stay small (one row per account or less)."""
 LARGE_ROWS = 2_000_000
 """Parquet inputs of a large table with more rows than this are checked in DuckDB."""
-EXAMPLES = 5
-"""Row positions and values a finding keeps (as many as a problem shows)."""
 
 
 @dataclass(frozen=True)
@@ -149,13 +152,18 @@ def _quote(text: str) -> str:
 
 
 def _empty(column: Column) -> str:
-    """What the pandas loader reads as an empty cell: null, NaN, or blank text."""
+    """What the pandas loader reads as an empty cell: null, or blank text. A NaN is not
+    empty (Arrow writes an empty cell as null): it is refused, as the text NaN is."""
     c = _name(column.name)
     if column.kind == "text":
         return f"({c} IS NULL OR trim({c}) = '')"
-    if column.kind == "number":
-        return f"({c} IS NULL OR isnan({c}::DOUBLE))"
     return f"{c} IS NULL"
+
+
+def _a_number(column: Column) -> str:
+    """A value a range can be checked on: in DuckDB a NaN is larger than any number."""
+    c = _name(column.name)
+    return f"{c} IS NOT NULL AND NOT isnan({c}::DOUBLE)"
 
 
 @dataclass(frozen=True)
@@ -184,12 +192,18 @@ def rules(table: Table, present: list[str], today: date) -> list[Rule]:
         c, filled, v = _name(col.name), f"NOT {_empty(col)}", _value(col)
         if not col.nullable:
             found.append(Rule(col.name, "not_nullable", _empty(col), v))
+        if col.kind == "number":
+            found.append(Rule(col.name, "not_a_number", f"isnan({c}::DOUBLE)", "'NaN'"))
+            filled = _a_number(col)
         if col.min_value is not None:
             found.append(Rule(col.name, f"greater_than_or_equal_to({col.min_value})",
                               f"{filled} AND {c} < {col.min_value}", v))
         if col.max_value is not None:
             found.append(Rule(col.name, f"less_than_or_equal_to({col.max_value})",
                               f"{filled} AND {c} > {col.max_value}", v))
+        if col.identifier:
+            starts = ", ".join(_quote(s) for s in FORMULA_STARTS)
+            found.append(Rule(col.name, "formula_start", f"left({c}, 1) IN ({starts})", v))
         if col.allowed:
             allowed = ", ".join(_quote(a) for a in col.allowed)
             found.append(Rule(col.name, "isin", f"{c} IS NOT NULL AND {c} NOT IN ({allowed})",
@@ -229,10 +243,10 @@ def findings(table: LargeTable, checks: list[Rule]) -> dict[Rule, Finding]:
 def _examples(table: LargeTable, rule: Rule, count: int) -> Finding:
     where = rule.condition
     positions = tuple(p for (p,) in table.sql(
-        f"SELECT pos FROM t WHERE {where} ORDER BY pos LIMIT {EXAMPLES}"))
+        f"SELECT pos FROM t WHERE {where} ORDER BY pos LIMIT {ROW_EXAMPLES}"))
     values = tuple(_plain(v) for (v,) in table.sql(
         f"SELECT v FROM (SELECT {rule.value} AS v, pos FROM t WHERE {where}) "
-        f"WHERE v IS NOT NULL GROUP BY v ORDER BY min(pos) LIMIT {EXAMPLES}"))
+        f"WHERE v IS NOT NULL GROUP BY v ORDER BY min(pos) LIMIT {ROW_EXAMPLES}"))
     return Finding(int(count), positions, values)
 
 
@@ -271,5 +285,5 @@ def repeated_rows(table: LargeTable, measure: str) -> tuple[Finding, float] | No
         return None
     positions = tuple(p for (p,) in table.sql(
         f"SELECT pos FROM (SELECT pos, row_number() OVER (PARTITION BY {columns} ORDER BY pos) "
-        f"AS copy FROM t) WHERE copy > 1 ORDER BY pos LIMIT {EXAMPLES}"))
+        f"AS copy FROM t) WHERE copy > 1 ORDER BY pos LIMIT {ROW_EXAMPLES}"))
     return Finding(int(count), positions), float(extra or 0)

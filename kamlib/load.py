@@ -29,16 +29,25 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from pydantic import ValidationError
 
-from kamlib.contract import CRITERIA_FILE, TABLES, Column, SelectionCriteria, Table
+from kamlib.contract import (
+    CRITERIA_FILE,
+    TABLES,
+    Column,
+    SelectionCriteria,
+    Table,
+    outside_folder,
+)
 from kamlib.csv_files import read_csv
 from kamlib.dates import date_orders, parse_dates, without_impossible_dates
 from kamlib.errors import ROW_EXAMPLES, Problem, ReadError
@@ -244,7 +253,7 @@ def _repeated_rows(data: Dataset, table: Table, rules: TableMapping | None, raw:
     lines look alike."""
     if not table.repeated_rows or typed.empty:
         return typed
-    repeated = raw.loc[typed.index].duplicated(keep="first")
+    repeated = _duplicated(raw.loc[typed.index])
     if not repeated.any():
         return typed
     count, extra = int(repeated.sum()), float(typed.loc[repeated, table.repeated_rows].sum())
@@ -259,6 +268,24 @@ def _repeated_rows(data: Dataset, table: Table, rules: TableMapping | None, raw:
                       f"by the mapping ({declared.reason}); they {add} {extra:,.2f} to "
                       f"{table.repeated_rows}.")
     return typed.loc[~repeated] if declared.action == "drop" else typed
+
+
+def _duplicated(raw: pd.DataFrame) -> pd.Series:
+    """Rows equal to an earlier row. A Parquet list or struct column holds arrays and dicts,
+    which cannot be hashed: such a column is compared by its values written out."""
+    try:
+        return raw.duplicated(keep="first")
+    except TypeError:
+        columns = [values.map(_hashable) if values.dtype == object else values
+                   for _, values in raw.items()]
+        return pd.concat(columns, axis=1).duplicated(keep="first")
+
+
+def _hashable(value):
+    if isinstance(value, Hashable):
+        return value
+    # A list's repr is whole; an array's is shortened past 1,000 items.
+    return repr(value.tolist() if isinstance(value, np.ndarray) else value)
 
 
 def repeated_rows_problem(data: Dataset, table: Table, finding: Finding,
@@ -351,10 +378,22 @@ def _find_files(root: Path, table: Table, rules: TableMapping | None,
                                 f"{table.name}.csv, .xlsx or .parquet in {root}", "no such file",
                                 f"export the {table.title.lower()} into the data folder, or map "
                                 "your export's file with --mapping"))
+    files = found
     if found and found[0].is_dir():
-        parts = sorted(p for p in found[0].iterdir() if p.suffix.lower() in FORMATS)
-        return parts
-    return found
+        files = sorted(p for p in found[0].iterdir() if p.suffix.lower() in FORMATS)
+    outside = outside_folder(root, [*found, *files])
+    if outside:
+        problems.append(_outside(root, table, outside[0]))
+        return []
+    return files
+
+
+def _outside(root: Path, table: Table, path: Path) -> Problem:
+    name = str(path.relative_to(root))
+    return Problem("error", table.name, name, "a file that links outside the data folder",
+                   f"the {table.title.lower()} file inside the data folder {root.resolve()}",
+                   f"{name}, a symbolic link to {path.resolve()}",
+                   "copy the file into the data folder instead of linking to it")
 
 
 def _read_files(files: list[Path], root: Path, table: str,
@@ -397,8 +436,7 @@ def _read_file(path: Path, name: str, table: str, rules: TableMapping | None):
             for sheet, frame in _read_excel(path, rules):
                 yield sheet, frame, 2, (rules.decimal if rules and rules.decimal else ".")
         elif kind == "parquet":
-            frame = pq.read_table(path).to_pandas(date_as_object=False)
-            yield None, frame, 1, "."
+            yield None, _read_parquet(path), 1, "."
         else:
             raise ReadError(Problem("error", table, name, "the file type is not supported",
                                      "a .csv, .xlsx or .parquet file", path.suffix,
@@ -410,6 +448,22 @@ def _read_file(path: Path, name: str, table: str, rules: TableMapping | None):
                                  f"a readable {kind} file", f"{type(exc).__name__}: {exc}",
                                  "open the file to check it is not damaged, then export it "
                                  "again")) from None
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    """A Parquet file as a frame, each float NaN as the text ``NaN``: an empty cell is null
+    in Arrow, so a NaN is a value (a division by zero in the export), refused where a CSV
+    file's text NaN is, rather than read as empty as pandas would."""
+    table = pq.read_table(path)
+    frame = table.to_pandas(date_as_object=False)
+    for name in frame.columns:
+        if name not in table.schema.names or not pa.types.is_floating(table.schema.field(
+                name).type) or table.schema.names.count(name) > 1:
+            continue
+        nan = pc.fill_null(pc.is_nan(table[name]), False)
+        if pc.any(nan).as_py():
+            frame[name] = frame[name].astype(object).mask(nan.to_numpy(), "NaN")
+    return frame
 
 
 def _read_excel(path: Path, rules: TableMapping | None):
@@ -433,7 +487,7 @@ def parse_column(values: pd.Series, column: Column, decimal: str,
                  order: str | None = "day") -> tuple[pd.Series, pd.Series]:
     """Parse a column to its contract kind; return (parsed, mask of unparseable values)."""
     if column.kind == "text":
-        return parse_text(values, identifier=_is_identifier(column)), _none(values)
+        return parse_text(values, identifier=column.identifier), _none(values)
     if column.kind in ("number", "integer"):
         numbers, bad = parse_numbers(values, decimal)
         if column.kind == "integer":
@@ -443,10 +497,6 @@ def parse_column(values: pd.Series, column: Column, decimal: str,
     if column.kind == "date":
         return parse_dates(values, date_format, order)
     return parse_booleans(values)
-
-
-def _is_identifier(column: Column) -> bool:
-    return column.unique or column.references is not None or column.name.endswith("_id")
 
 
 def _none(values: pd.Series) -> pd.Series:
@@ -526,11 +576,19 @@ def _unparseable(data: Dataset, table: Table, column: Column, values: pd.Series,
     positions = bad[bad].index
     files, rows = data.locate(table.name, positions)
     found = ", ".join(repr(str(v)) for v in values.loc[positions].unique()[:ROW_EXAMPLES])
-    fix = (f"correct the values in column '{column.name}'"
-           + (", or set date_format in a mapping file" if column.kind == "date" else ""))
     return Problem("error", table.name, files, f"values that are not {column.kind}s",
-                   _EXPECTED[column.kind], found, fix, column=column.name, rows=rows,
-                   count=len(positions))
+                   _EXPECTED[column.kind], found, unparseable_fix(column, found),
+                   column=column.name, rows=rows, count=len(positions))
+
+
+def unparseable_fix(column: Column, found: str) -> str:
+    """What to do about values that are not of the column's kind (``found`` as shown)."""
+    if column.kind == "date":
+        return f"correct the values in column '{column.name}', or set date_format in a mapping file"
+    if "'NaN'" in found:
+        return (f"correct the values in column '{column.name}': NaN (a division by zero in "
+                "the export) is not an empty cell; write the number, or leave the cell empty")
+    return f"correct the values in column '{column.name}'"
 
 
 def _missing_columns(table: Table, files: str, missing: list[str], present) -> Problem:

@@ -59,7 +59,7 @@ from pydantic import (
     model_validator,
 )
 
-from kamlib.contract import TABLES
+from kamlib.contract import TABLES, outside_folder
 from kamlib.errors import ROW_EXAMPLES, MappingError, Problem
 from kamlib.expressions import Expression
 from kamlib.patterns import check_template, fullmatch, replace, safe_pattern
@@ -481,12 +481,11 @@ def mapped_files(root: Path, pattern: str) -> list[Path]:
     The pattern itself cannot leave the folder (see _inside_folder); a file that does by a
     symbolic link is refused rather than read.
     """
-    folder = root.resolve()
     files = sorted(root.glob(pattern))
-    outside = [f for f in files if not f.resolve().is_relative_to(folder)]
+    outside = outside_folder(root, files)
     if outside:
         raise MappingError(
             f"The mapping's file '{pattern}' matches {outside[0]}, a link to "
-            f"{outside[0].resolve()}, outside the data folder {folder}. Fix: copy the file "
-            "into the data folder instead of linking to it.")
+            f"{outside[0].resolve()}, outside the data folder {root.resolve()}. Fix: copy the "
+            "file into the data folder instead of linking to it.")
     return files

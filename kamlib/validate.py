@@ -23,6 +23,7 @@ import pandera.pandas as pa
 
 from kamlib.contract import (
     EARLIEST_DATE,
+    FORMULA_STARTS,
     TABLES,
     YEARS_AHEAD,
     Column,
@@ -41,7 +42,8 @@ from kamlib.large import (
     unknown_references,
 )
 from kamlib.dates import impossible_dates_problem
-from kamlib.load import Dataset, load_data, repeated_rows_problem
+from kamlib.load import _EXPECTED as EXPECTED_VALUES
+from kamlib.load import Dataset, load_data, repeated_rows_problem, unparseable_fix
 from kamlib.mapping import Mapping
 
 IDENTIFIER_PATTERNS = {
@@ -120,7 +122,15 @@ def _checks(col: Column) -> list[pa.Check]:
         checks.append(pa.Check.isin(col.allowed))
     if col.name in IDENTIFIER_PATTERNS:
         checks.append(pa.Check.str_matches(IDENTIFIER_PATTERNS[col.name][0]))
+    if col.identifier:
+        checks.append(pa.Check(_no_formula_start, name="formula_start"))
     return checks
+
+
+def _no_formula_start(values: pd.Series) -> pd.Series:
+    """Ids that a spreadsheet would not run as a formula: they are written back as they are
+    (roster.csv, exports), so one that starts like a formula is refused, not altered."""
+    return ~values.astype(str).str.startswith(FORMULA_STARTS)
 
 
 def _column_rules(data: Dataset, table: Table, frame: pd.DataFrame,
@@ -161,6 +171,17 @@ def _column_problem(data: Dataset, table: Table, col: Column, check: str, positi
         what, expected, fix = ("values out of range",
                                f"values between {col.min_value:g} and {col.max_value:g}",
                                f"correct '{col.name}' to the allowed range")
+    elif check == "formula_start":
+        starts = " ".join(repr(c)[1:-1] for c in FORMULA_STARTS)
+        what, expected, fix = (
+            "identifiers that start like a spreadsheet formula",
+            f"an identifier that does not start with any of {starts} (a spreadsheet runs "
+            "such a cell as a formula when roster.csv or an export is opened)",
+            f"correct '{col.name}' on these rows to the id your ERP gives (a leading "
+            "= + - @ is a formula or a sign typed into the id)")
+    elif check == "not_a_number":  # a Parquet NaN, worded as the loader words a text NaN
+        what, expected, fix = (f"values that are not {col.kind}s", EXPECTED_VALUES[col.kind],
+                               unparseable_fix(col, "'NaN'"))
     elif check.startswith("isin"):
         what, expected, fix = ("values not allowed", f"one of {', '.join(col.allowed)}",
                                f"use only the allowed values in '{col.name}'")

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from support import TINY, TODAY, kam, write_company
@@ -85,6 +87,41 @@ def us_dates(folder: Path) -> list[str]:
                     ("2026-02-20", "02/10/2026"), ("2026-03-10", "03/09/2026")):
         text = text.replace(iso, us)
     path.write_text(text, encoding="utf-8")
+    return []
+
+
+def link_outside(name: str) -> Change:
+    """``name`` moved beside the data folder and linked back into it."""
+    def change(folder: Path) -> list[str]:
+        outside = folder.parent / "outside"
+        outside.mkdir(exist_ok=True)
+        (folder / name).rename(outside / name)
+        (folder / name).symlink_to(outside / name)
+        return []
+    return change
+
+
+def lines_parquet(rows: list[dict] | None = None, **columns: list) -> Change:
+    """Invoice lines as Parquet, written by Arrow (an empty cell is null, NaN stays NaN),
+    with ``rows`` appended and ``columns`` added."""
+    def change(folder: Path) -> list[str]:
+        path = folder / LINES
+        lines = pd.read_csv(path, dtype={"account_id": str})
+        lines = pd.concat([lines, pd.DataFrame(rows or [])], ignore_index=True)
+        table = pa.Table.from_pandas(lines.assign(**columns), preserve_index=False)
+        pq.write_table(table, folder / "invoice_lines.parquet")
+        path.unlink()
+        return []
+    return change
+
+
+def nan_rebate(folder: Path) -> list[str]:
+    """A rebate column whose third line is NaN (not null, as pandas would write it)."""
+    lines_parquet()(folder)
+    path = folder / "invoice_lines.parquet"
+    table = pq.read_table(path)
+    rebates = pa.array([0.0, 0.0, float("nan"), None, 0.0], pa.float64(), from_pandas=False)
+    pq.write_table(table.append_column("rebate_amount", rebates), path)
     return []
 
 
@@ -273,6 +310,29 @@ CORPUS = [
         (LINES, "line 6", "wrong delimiter")),
     Bad("a damaged accounts file", write(ACCOUNTS, b"\x00\x01PK\x03\x04" * 50), 1,
         (ACCOUNTS,), not_said=("activity_costs",)),
+    Bad("an account id that is a spreadsheet formula",
+        both(replace(ACCOUNTS, "00300,Müller", '"=HYPERLINK(""http://x"",""y"")",Müller'),
+             replace(LINES, "INV-3,00300", 'INV-3,"=HYPERLINK(""http://x"",""y"")"')), 1,
+        (ACCOUNTS, "account_id", "row 5", LINES, "row 6", "start like a spreadsheet formula",
+         "=HYPERLINK")),
+    Bad("a manager id that starts with @", both(replace(ACCOUNTS, ",M2,,", ",@M2,,"),
+                                               replace("managers.csv", "M2,Omar", "@M2,Omar")),
+        1, (ACCOUNTS, "key_account_manager", "row 4", "managers.csv", "manager_id", "row 3",
+            "'@M2'", "formula")),
+    Bad("an invoice id written as a negative number", replace(LINES, "CN-1,", "-5,"), 1,
+        (LINES, "invoice_id", "row 5", "'-5'", "formula")),
+    Bad("a table linked in from outside the data folder", link_outside("executives.csv"), 1,
+        ("executives.csv", "links outside the data folder", "copy the file into the data folder"),
+        not_said=("references to unknown",)),
+    Bad("a NaN in an optional amount of a Parquet file", nan_rebate, 1,
+        ("invoice_lines.parquet", "rebate_amount", "row 3", "'NaN'", "not an empty cell")),
+    Bad("a Parquet list column and a line exported twice",
+        lines_parquet([{"invoice_id": "INV-1", "account_id": "00101",
+                        "invoice_date": "2026-01-15", "product_line": "Bearings",
+                        "quantity": 5, "gross_amount": 250.50, "discount_amount": 0,
+                        "cost_of_goods": 150.25}], tags=[[1], [2, 3], [], [4], [5], [2, 3]]),
+        1, ("invoice_lines.parquet", "all columns", "row 6", "repeated whole",
+            "adding 250.50 to gross_amount")),
     Bad("a validation date that is not a date", args("--today", "30/09/2026"), 2,
         ("--today", "2026-09-30")),
 ]

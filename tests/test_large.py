@@ -15,6 +15,8 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from support import write_company
@@ -151,6 +153,46 @@ def test_non_finite_numbers_old_dates_and_repeated_rows_give_the_same_problems_b
                    and p.table == "invoice_lines")
     assert (repeats.file, repeats.rows) == ("invoice_lines/part-1.parquet", ("rows 3, 4, 5",))
     assert "adding 2,090.00 to gross_amount" in repeats.found
+
+
+def test_formula_ids_nan_and_list_columns_give_the_same_problems_both_ways(tmp_path,
+                                                                            monkeypatch):
+    lines = lines_frame()
+    lines.loc[0, "invoice_id"] = "=1+1"                    # an id that is a formula
+    lines.loc[2, "account_id"] = "-00200"                  # a sign typed into the id
+    lines = pd.concat([lines, lines.iloc[[4]]], ignore_index=True)  # a repeat
+    lines["tags"] = [[1], [2], [3], [4], [5, 6], [7], [5, 6]]  # a list column
+    acts = activities_frame()
+    acts.loc[1, "activity"] = "@order"
+    folder = write_parquet(tmp_path, lines, acts)
+    part = pq.read_table(folder / "invoice_lines" / "part-0.parquet")
+    rebates = pa.array([1.0, float("nan"), None, 0.0], pa.float64(), from_pandas=False)
+    pq.write_table(part.set_column(part.schema.get_field_index("rebate_amount"),
+                                   "rebate_amount", rebates),
+                   folder / "invoice_lines" / "part-0.parquet")
+    loaded, in_place = both_ways(folder, monkeypatch)
+    assert rendered(loaded) == rendered(in_place)
+    problems = {(p.table, p.column, p.what, p.rows) for p in in_place.problems}
+    formula = "identifiers that start like a spreadsheet formula"
+    assert problems >= {
+        ("invoice_lines", "invoice_id", formula, ("row 1",)),
+        ("invoice_lines", "account_id", formula, ("row 3",)),
+        ("invoice_lines", "rebate_amount", "values that are not numbers", ("row 2",)),
+        ("invoice_lines", "all columns", "rows repeated whole", ("row 3",)),
+        ("activities", "activity", formula, ("row 2",)),
+    }
+
+
+def test_an_id_starting_with_a_tab_is_refused_in_place(tmp_path, monkeypatch):
+    """The loader trims an id (a loaded id never starts with a tab); in place it is read
+    as written, so the engines would carry the tab into the roster: it is refused."""
+    lines = lines_frame()
+    lines.loc[5, "invoice_id"] = "\tINV-4"
+    folder = write_parquet(tmp_path, lines, activities_frame())
+    monkeypatch.setattr(large, "LARGE_ROWS", 0)
+    report = validate_folder(folder, today=TODAY)
+    assert [(p.column, p.rows, p.found) for p in report.errors] == [
+        ("invoice_id", ("row 2",), repr("\tINV-4"))]
 
 
 def test_activities_without_unit_costs_and_accounts_without_lines(tmp_path, monkeypatch):

@@ -238,3 +238,41 @@ def test_a_mapping_delimiter_other_than_the_usual_four_is_named_for_a_wrong_spli
     assert "invoice_lines.csv, line 3 (1 row): rows split by the wrong delimiter" in said
     assert "line 3 has 1 field(s) split by the delimiter ':', the header 8" in said
     assert "split by the comma, line 3 has the header's 8" in said
+
+
+def test_a_link_inside_the_data_folder_is_read_and_one_out_of_it_is_not(tmp_path):
+    """Without a mapping as with one (test_mapping.py): a table file, a partition folder or
+    one of its parts that resolves outside the data folder is refused, naming it."""
+    folder = write_company(tmp_path / "data", drop=("activities.csv",))
+    (folder / "exports").mkdir()
+    (folder / "exports" / "acts.csv").write_text(TINY["activities.csv"], encoding="utf-8")
+    (folder / "activities.csv").symlink_to(folder / "exports" / "acts.csv")
+    assert len(load_ok(folder).tables["activities"]) == 2
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (folder / "activities.csv").unlink()
+    (folder / "activities").mkdir()
+    (folder / "activities" / "part-0.csv").write_text(TINY["activities.csv"], encoding="utf-8")
+    (outside / "part-1.csv").write_text(TINY["activities.csv"], encoding="utf-8")
+    (folder / "activities" / "part-1.csv").symlink_to(outside / "part-1.csv")
+    assert _linked_out(folder, outside) == "activities/part-1.csv"
+    (folder / "activities" / "part-1.csv").unlink()
+    shutil.move(folder / "activities", outside / "activities")
+    (folder / "activities").symlink_to(outside / "activities")
+    assert _linked_out(folder, outside) == "activities"
+
+
+def _linked_out(folder, outside) -> str:
+    """The file the only error names, which must be a link out of the data folder."""
+    report = validate_folder(folder, today=TODAY)
+    assert [p.what for p in report.errors] == ["a file that links outside the data folder"]
+    assert str(outside) in report.errors[0].found and "activities" not in report.data.tables
+    return report.errors[0].file
+
+
+def test_a_parquet_list_column_is_compared_by_its_values(tmp_path):
+    folder = write_company(tmp_path, drop=("invoice_lines.csv",))
+    lines = load_data(write_company(tmp_path / "csv")).tables["invoice_lines"]
+    lines.assign(tags=[[1], [1, 2], [], [2, 1], [1, 2, 3]]).to_parquet(
+        folder / "invoice_lines.parquet", index=False)
+    assert len(load_ok(folder).tables["invoice_lines"]) == 5

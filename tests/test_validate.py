@@ -174,3 +174,33 @@ def test_missing_optional_table_is_allowed(tmp_path):
                                           "executives.csv"))
     assert report.ok
     assert "activities" not in report.data.tables
+
+
+def test_every_id_and_reference_of_the_contract_is_an_identifier():
+    """The columns refused when they start like a formula: every id and reference, and no
+    name or free text (those are neutralised where they are written out)."""
+    from kamlib.contract import TABLES
+
+    ids = {f"{t.name}.{c.name}" for t in TABLES.values() for c in t.columns if c.identifier}
+    assert {"accounts.account_id", "accounts.parent_id", "accounts.key_account_manager",
+            "accounts.executive_sponsor", "managers.manager_id", "executives.executive_id",
+            "invoice_lines.invoice_id", "activities.activity", "roster.account_id",
+            "objectives.plan_id", "reviews.goal_id"} <= ids
+    assert not ids & {"accounts.account_name", "roster.reason", "roster.approved_by",
+                      "invoice_lines.product_line"}
+
+
+@pytest.mark.parametrize("first", ["=", "+", "-", "@"])
+def test_an_executive_id_starting_like_a_formula_is_refused(tmp_path, first):
+    report = problems_for(tmp_path, {
+        **with_line("executives.csv", "E1,Layla", f"{first}E1,Layla"),
+        **with_line("accounts.csv", ",M1,E1,", f",M1,{first}E1,")})
+    found = {(p.file, p.column, p.rows, p.what) for p in report.errors}
+    what = "identifiers that start like a spreadsheet formula"
+    assert found == {("executives.csv", "executive_id", ("row 2",), what),
+                     ("accounts.csv", "executive_sponsor", ("rows 2, 3",), what)}
+
+
+def test_a_name_starting_with_a_sign_is_not_an_id_and_is_accepted(tmp_path):
+    report = problems_for(tmp_path, with_line("accounts.csv", "Rossi Holding", "+Rossi Holding"))
+    assert report.ok, [p.render() for p in report.errors]
