@@ -274,13 +274,20 @@ def distinct_values(table: LargeTable, column: str) -> list:
 def repeated_rows(table: LargeTable, measure: str) -> tuple[Finding, float] | None:
     """Rows equal to an earlier row in every column of the files: how many, the first few,
     and what they add to ``measure``. One aggregation counts them; only when there are
-    some does a second query number the copies to name the first repeats."""
+    some does a second query number the copies to name the first repeats.
+
+    The rows are grouped on a 64-bit hash of all their columns first, and on the columns
+    themselves only among rows whose hash repeats, so a collision is never taken for a
+    repeat. Grouping a whole table on every column took 1.8 s for 7 million lines, the
+    hash 1.1 s (measured with kam sample's 100,000-account company in Parquet)."""
     columns = ", ".join(_name(n) for (n,) in table.sql("SELECT column_name FROM (DESCRIBE t)")
                         if n != "pos")
     m = _name(measure)
+    hashes = f"SELECT h FROM (SELECT hash({columns}) AS h FROM t) GROUP BY h HAVING count(*) > 1"
     count, extra = table.sql(
         f"SELECT sum(n - 1), sum((n - 1) * coalesce({m}, 0)) FROM (SELECT count(*) AS n, {m} "
-        f"FROM t GROUP BY {columns} HAVING count(*) > 1)")[0]
+        f"FROM t WHERE hash({columns}) IN ({hashes}) GROUP BY {columns} "
+        "HAVING count(*) > 1)")[0]
     if not count:
         return None
     positions = tuple(p for (p,) in table.sql(
