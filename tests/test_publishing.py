@@ -128,21 +128,27 @@ def test_a_kill_at_any_step_of_publishing_is_completed_by_the_next_run(company, 
                                             else ["A", "B"]), f"killed before step {step}"
 
 
-@pytest.mark.slow
-def test_a_run_after_a_kill_between_the_two_renames_publishes_the_killed_report(company,
-                                                                                tmp_path):
-    """The real next run: after a kill between the current report's rename to its dated
-    name and the new one's rename into place (no current report at that instant), `kam
-    run` completes the killed publish first, then publishes its own."""
+def _killed_between_the_renames(tmp_path: Path, company: Path) -> Path:
+    """A reports folder where report C's publish was killed between the current report's
+    rename to its dated name and C's rename into place: no current report at all."""
     out = tmp_path / "out"
     _before(out)
     counted = tmp_path / "counted"
     _before(counted)
     steps = json.loads(_publish_in_child(counted, 0, company).stdout.splitlines()[-1])
     last_rename = len(steps) - steps[::-1].index("os.rename")  # the new report into place
-    child = _publish_in_child(out, last_rename, company)
-    assert child.returncode == -signal.SIGKILL
+    assert _publish_in_child(out, last_rename, company).returncode == -signal.SIGKILL
     assert "value" not in _reports(out)  # the state the issue found stuck
+    return out
+
+
+@pytest.mark.slow
+def test_a_run_after_a_kill_between_the_two_renames_publishes_the_killed_report(company,
+                                                                                tmp_path):
+    """The real next run: after a kill between the current report's rename to its dated
+    name and the new one's rename into place (no current report at that instant), `kam
+    run` completes the killed publish first, then publishes its own."""
+    out = _killed_between_the_renames(tmp_path, company)
 
     result = kam("run", "value", "--data", str(SAMPLE), "--out", str(out), "--quiet")
     assert result.returncode == 0, result.stderr
@@ -159,14 +165,7 @@ def test_a_run_whose_data_is_unusable_still_restores_the_report_a_kill_left(comp
     """Before: the next run completed a killed publish only once its data validated, so
     a run on unusable data (exit 1) left the folder without a current report. Now the
     run recovers first, as soon as it knows the reports folder can be written."""
-    out = tmp_path / "out"
-    _before(out)
-    counted = tmp_path / "counted"
-    _before(counted)
-    steps = json.loads(_publish_in_child(counted, 0, company).stdout.splitlines()[-1])
-    last_rename = len(steps) - steps[::-1].index("os.rename")  # the new report into place
-    assert _publish_in_child(out, last_rename, company).returncode == -signal.SIGKILL
-    assert "value" not in _reports(out)
+    out = _killed_between_the_renames(tmp_path, company)
     broken = tmp_path / "broken"
     write_company(broken, {"invoice_lines.csv": TINY["invoice_lines.csv"].replace(
         "2026-02-03", "2026-02-31")})
