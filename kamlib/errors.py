@@ -59,8 +59,9 @@ class WorkbooksFailed(RunError):
         self.kept = failed[0].kept
         done = (f"Published: {', '.join(published)}." if published
                 else "No workbook was published.")
+        others = "; each of the others was published on its own" if published else ""
         KamError.__init__(self, f"{len(failed)} of {len(failed) + len(published)} workbooks "
-                          "failed; each of the others was published on its own.\n"
+                          f"failed{others}.\n"
                           + "\n".join(str(error) for error in failed) + "\n" + done)
 
 

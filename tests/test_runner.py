@@ -438,3 +438,14 @@ def test_relative_paths_reach_the_kernel_absolute(tmp_path):
     assert (folder / "report.html").exists()
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["parameters"]["data_dir"] == str((tmp_path / "company").resolve())
+
+
+def test_when_every_workbook_failed_the_message_does_not_speak_of_others(tmp_path):
+    from kamlib.errors import RunError, WorkbooksFailed
+
+    failed = [RunError(name, "3", "ValueError: no history", tmp_path / f"{name}.ipynb")
+              for name in ("value", "selection")]
+    message = str(WorkbooksFailed(failed, []))
+    assert message.startswith("2 of 2 workbooks failed.\n")
+    assert "each of the others" not in message
+    assert message.endswith("No workbook was published.")
