@@ -27,11 +27,26 @@ import pandas as pd
 
 from kamlib.company import computed_once
 from kamlib.economics import ValueSettings, net_revenue
+from kamlib.errors import KamError
 from kamlib.load import Dataset
 from kamlib.periods import Quarter
 from kamlib.value import BGNBD, GammaGamma, gamma_gamma_eligible, lifetime_value
 
 WEEKS_PER_YEAR = 52.0
+
+
+class NotEnoughHistory(KamError):
+    """No account has bought on two different days with a positive net revenue."""
+
+    def __init__(self, summary: pd.DataFrame):
+        found = (f"none of the {len(summary):,} accounts that bought up to the period's end "
+                 "bought on two different days with a positive net revenue" if len(summary)
+                 else "no account bought anything up to the period's end (choose a later "
+                 "--period)")
+        super().__init__(
+            "lifetime value needs accounts that bought again, as the models learn how often "
+            f"and how much an account buys from its repeat purchases; {found}. Fix: give the "
+            "invoice lines of a longer period (a year or more), as exported from the ERP.")
 
 
 @dataclass
@@ -83,9 +98,13 @@ def rfm_summary(tables: dict[str, ibis.Table], end: date, **value_options) -> pd
 
 def fit_lifetime_value(summary: pd.DataFrame, *, horizon_years: float, discount_rate: float,
                        random_state: int = 0, n_draws: int = 200) -> LifetimeValue:
-    """Fit both models on ``summary`` and value every account over the horizon."""
-    bgnbd = BGNBD().fit(summary["frequency"], summary["recency"], summary["T"])
+    """Fit both models on ``summary`` and value every account over the horizon; raise
+    :class:`NotEnoughHistory` when no account has bought again with a positive net revenue,
+    which both models need to learn from."""
     eligible = gamma_gamma_eligible(summary["frequency"], summary["monetary_value"])
+    if not eligible.any():
+        raise NotEnoughHistory(summary)
+    bgnbd = BGNBD().fit(summary["frequency"], summary["recency"], summary["T"])
     gamma_gamma = GammaGamma().fit(summary.loc[eligible, "frequency"],
                                    summary.loc[eligible, "monetary_value"])
     clv = lifetime_value(bgnbd, gamma_gamma, summary["frequency"], summary["recency"],
@@ -132,14 +151,18 @@ class Holdout:
 
 
 def holdout_check(tables: dict[str, ibis.Table], end: date, *, random_state: int = 0,
-                  **value_options) -> Holdout:
+                  **value_options) -> Holdout | None:
     """Calibrate on the data before the four quarters to ``end`` (a quarter's last day);
-    predict those quarters and compare."""
+    predict those quarters and compare. None when the data before them has no account that
+    bought again: there is nothing to calibrate on."""
     holdout_start = Quarter.containing(end).shift(-3).start
     calibration_end = holdout_start - timedelta(days=1)
     summary = rfm_summary(tables, calibration_end, **value_options)
-    model = fit_lifetime_value(summary, horizon_years=1, discount_rate=0.0, n_draws=0,
-                               random_state=random_state)  # point predictions only
+    try:
+        model = fit_lifetime_value(summary, horizon_years=1, discount_rate=0.0, n_draws=0,
+                                   random_state=random_state)  # point predictions only
+    except NotEnoughHistory:
+        return None  # the report says the backtest needs a longer history
     weeks = (end - calibration_end).days / 7
     predicted = model.bgnbd.expected_purchases(weeks, summary["frequency"], summary["recency"],
                                                summary["T"])

@@ -12,7 +12,7 @@ from pathlib import Path
 import papermill as pm
 import pytest
 
-from support import ONLINE_RETAIL, REPO, needs_shared
+from support import ONLINE_RETAIL, REPO, TINY, kam, needs_shared, write_company
 from kamlib.workbooks import account_value as av
 
 NOTEBOOK = REPO / "notebooks" / "account_value.ipynb"
@@ -135,3 +135,32 @@ class TestOnSample:
         text = json.dumps(notebook)
         assert "Twelve months from 2025-07-01 to 2026-06-30" in text
         assert "Kurt Makina" in text
+
+
+REPEATS = ("INV-4,00101,2026-02-16,Hydraulics,5,500.00,50.00,300.00\n"
+           "INV-5,00200,2026-03-02,Hydraulics,4,400.00,40.00,260.00\n"
+           "INV-6,00300,2026-03-20,Seals,50,250.00,10.00,150.00\n")
+"""A second purchase day for each tiny account, all within the reporting year."""
+
+
+def test_with_less_than_a_year_of_history_the_report_says_the_backtest_is_not_shown(tmp_path):
+    """A company whose repeat purchases all fall in the last year: the lifetime models fit,
+    the backtest (calibrated on the year before) has nothing to learn from and is one note."""
+    folder = write_company(tmp_path / "data", {"invoice_lines.csv": TINY["invoice_lines.csv"]
+                                               + REPEATS})
+    result = kam("run", "value", "--data", str(folder), "--out", str(tmp_path / "out"),
+                 "--period", "2026Q1", "--quiet")
+    assert result.returncode == 0, result.stderr
+    page = (tmp_path / "out" / "2026Q1" / "value" / "report.html").read_text(encoding="utf-8")
+    assert "Not shown: the backtest calibrates the model on the data before 2025-04-01" in page
+    assert "Purchases in the holdout year" not in page  # no empty chart
+
+
+def test_with_no_repeat_purchase_the_run_says_what_lifetime_value_needs(tmp_path):
+    folder = write_company(tmp_path / "data")  # every tiny account bought on one day
+    result = kam("run", "value", "--data", str(folder), "--out", str(tmp_path / "out"),
+                 "--period", "2026Q1", "--quiet")
+    assert result.returncode == 3
+    assert ("lifetime value needs accounts that bought again" in result.stderr
+            and "none of the 3 accounts" in result.stderr and "Fix:" in result.stderr)
+    assert "frequency is empty" not in result.stderr

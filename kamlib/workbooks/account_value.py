@@ -46,7 +46,8 @@ class AccountValueWorkbook:
     curve: pd.DataFrame
     ranks: pd.DataFrame
     lifetime: LifetimeValue
-    holdout: Holdout
+    holdout: Holdout | None
+    """The backtest of the last year; None when the data before it has no repeat buyer."""
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -192,6 +193,14 @@ def model_parameters(wb: AccountValueWorkbook) -> pd.DataFrame:
     rows += [("Gamma-Gamma (net revenue per purchase)", name, value)
              for name, value in wb.lifetime.gamma_gamma.params_.items()]
     return pd.DataFrame(rows, columns=["Model", "Parameter", "Estimate"]).round(4)
+
+
+def no_holdout(wb: AccountValueWorkbook) -> str:
+    """What the backtest section says when there was nothing to calibrate on."""
+    start = wb.quarter.shift(-3).start
+    return (f"Not shown: the backtest calibrates the model on the data before {start} and "
+            "predicts the year since, but before that day no account had bought on two "
+            "different days. It is shown once the data holds more than a year of history.")
 
 
 def holdout_table(wb: AccountValueWorkbook) -> pd.DataFrame:
