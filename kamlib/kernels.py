@@ -65,6 +65,11 @@ class StartedKernel:
         client = self.manager.client()
         client.start_channels()
         try:
+            # A new client's IOPub subscription may not be joined when the kernel announces
+            # it is idle (ZeroMQ drops what a subscriber joining late misses), and the
+            # execute below would then wait REPLY_IN seconds for it on a loaded machine;
+            # wait_for_ready returns once IOPub is seen to deliver.
+            await client.wait_for_ready(timeout=REPLY_IN)
             reply = await client.execute_interactive(code, store_history=False,
                                                      allow_stdin=False, timeout=REPLY_IN,
                                                      output_hook=lambda message: None)
