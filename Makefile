@@ -29,7 +29,7 @@ $(STAMP): pyproject.toml
 sample: env
 	$(BIN)/kam sample --out $(DATA)
 
-# Regenerate docs/data-contract.md from kamlib/contract.py.
+# Regenerate docs/data-contract.md from kamlib/data/contract.py.
 docs: env
 	$(BIN)/kam contract --out docs/data-contract.md
 

@@ -18,7 +18,7 @@ import duckdb
 import pandas as pd
 
 from benchmarks.measure import Measurement
-from kamlib.economics import KEYS, ValueSettings, pool_column
+from kamlib.economics.net_revenue import KEYS, ValueSettings, pool_column
 
 SETTINGS = ValueSettings()
 
@@ -27,14 +27,15 @@ SETTINGS = ValueSettings()
 
 
 def value_kamlib(folder: str, save: str | None = None, engine: str = "duckdb") -> dict:
-    """kamlib.economics.account_value per account and quarter, through kamlib.company."""
-    from kamlib.company import on_engine
-    from kamlib.economics import account_value
+    """kamlib.economics.net_revenue.account_value per account and quarter, through
+    kamlib.data.ready."""
+    from kamlib.data.ready import on_engine
+    from kamlib.economics.net_revenue import account_value
 
     m = Measurement()
     data = _loaded(folder)
     if engine == "spark":  # the session starts once per process; timed on its own
-        from kamlib.engine import spark_session
+        from kamlib.data.engine import spark_session
 
         with m.stage("spark session"):
             spark_session()
@@ -53,7 +54,7 @@ def value_spark(folder: str, save: str | None = None) -> dict:
 
 def value_sql(folder: str, save: str | None = None) -> dict:
     """The same columns from one hand-written DuckDB query over the Parquet files."""
-    from kamlib.engine import duckdb_config
+    from kamlib.data.engine import duckdb_config
 
     m = Measurement()
     m.start()
@@ -195,7 +196,7 @@ def _save(frame: pd.DataFrame, path: str | None, result: dict) -> dict:
 
 def validate(folder: str) -> dict:
     """kam validate's work: load and check every table against the data contract."""
-    from kamlib.validate import validate_folder
+    from kamlib.data.validate import validate_folder
 
     m = Measurement()
     m.start()
@@ -212,7 +213,7 @@ def _loaded(folder: str):
     """The data as the workbooks get it, without re-running the rules: validation has
     a case of its own (kam validate), and at a million accounts it would triple the
     untimed set-up of every run."""
-    from kamlib.load import load_data
+    from kamlib.data.load import load_data
 
     data = load_data(Path(folder))
     assert not data.problems, [p.render() for p in data.problems]
@@ -221,7 +222,7 @@ def _loaded(folder: str):
 
 def _company(folder: str):
     """The data, its quarter and its tables on DuckDB (the untimed set-up)."""
-    from kamlib.company import on_engine, reporting_quarter
+    from kamlib.data.ready import on_engine, reporting_quarter
 
     data = _loaded(folder)
     return data, reporting_quarter(data), on_engine(data)
@@ -231,7 +232,7 @@ def _lifetime_values(folder: str, tables, quarter) -> pd.DataFrame:
     """Each account's lifetime value and first purchase, the selection's input: computed
     by the first run and kept next to the data set (the fit is seeded, so every run would
     get the same)."""
-    from kamlib.lifetime import fit_lifetime_value, rfm_summary
+    from kamlib.economics.lifetime_value import fit_lifetime_value, rfm_summary
 
     cache = Path(folder).with_suffix(".lifetime.parquet")
     if cache.is_file():  # days, as the fit gives them (Parquet keeps milliseconds)
@@ -245,7 +246,7 @@ def _lifetime_values(folder: str, tables, quarter) -> pd.DataFrame:
 def lifetime(folder: str) -> dict:
     """Lifetime value as the workbooks compute it: purchase histories, BG/NBD and
     Gamma-Gamma fits, and every account scored with a 90% interval (200 draws)."""
-    from kamlib.lifetime import fit_lifetime_value, rfm_summary
+    from kamlib.economics.lifetime_value import fit_lifetime_value, rfm_summary
 
     m = Measurement()
     data, quarter, tables = _company(folder)
@@ -261,14 +262,14 @@ def lifetime(folder: str) -> dict:
 def selection(folder: str) -> dict:
     """The key-account selection workbook's decision, stage by stage (as in
     kamlib.workbooks.selection.build; lifetime value, its own case, is set-up here)."""
-    from kamlib.features import twelve_month_windows, unit_features
-    from kamlib.segments import AccountSegmentation
-    from kamlib.selection import (
+    from kamlib.selection.features import twelve_month_windows, unit_features
+    from kamlib.selection.roster import (
         explain_selection,
         portfolio_matrix,
         propose_roster,
         serve_long_tail,
     )
+    from kamlib.selection.segments import AccountSegmentation
     from kamlib.workbooks.selection import SEGMENT_FEATURES, _key_members, long_tail_input
 
     m = Measurement()

@@ -13,7 +13,7 @@ from pathlib import Path
 import nbformat
 import papermill as pm
 
-from kamlib.runner import KERNEL
+from kamlib.run.runner import KERNEL
 
 
 def main(count: int, folder: Path) -> None:

@@ -220,6 +220,6 @@ def render(suite: Suite, machine: str, seconds: float) -> str:
             "100 invoice lines per account over three years, written as Parquet part files in "
             "chunks into `benchmarks/.data/` (gitignored; generated once). Invoice lines and "
             "activities above 2 million rows are validated in place by DuckDB "
-            "(`kamlib.large`). DuckDB runs with kamlib's defaults: 1 GB memory limit, spilling "
+            "(`kamlib.data.large`). DuckDB runs with kamlib's defaults: 1 GB memory limit, spilling "
             "to a temporary folder.", ""]
     return "\n".join(out)

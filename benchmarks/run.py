@@ -200,7 +200,7 @@ def spark_case(suite: Suite, sizes: dict) -> None:
 
 
 def runner_case(suite: Suite) -> None:
-    from kamlib import runner
+    from kamlib.run import runner
 
     count = len(runner.WORKBOOKS)
     out = suite.work / "reports"

@@ -107,9 +107,9 @@ def validate(
         help="Validate as of this date (YYYY-MM-DD) instead of today.")] = None,
 ) -> None:
     """Check a data folder against the data contract and summarise what it holds."""
-    from kamlib.describe import missing_tables, summarize
-    from kamlib.mapping import read_mapping
-    from kamlib.validate import validate_folder
+    from kamlib.data.describe import missing_tables, summarize
+    from kamlib.data.mapping import read_mapping
+    from kamlib.data.validate import validate_folder
 
     as_of = _parse_day(today) if today else None
     _data_folder(data)
@@ -197,7 +197,7 @@ def contract(
         "--out", help="Write the reference page here instead of printing it.")] = None,
 ) -> None:
     """Print (or write) the data contract's reference page, generated from kamlib."""
-    from kamlib.describe import contract_markdown
+    from kamlib.data.describe import contract_markdown
 
     page = contract_markdown()
     if out_file is None:
@@ -227,12 +227,12 @@ def run_command(
         "when memory is short.")] = None,
 ) -> None:
     """Run workbooks and publish their reports into OUT/<period>/<workbook>/."""
-    from kamlib import runner
-    from kamlib.kernels import usable_cores
+    from kamlib.run import runner
+    from kamlib.run.kernels import usable_cores
 
     names = list(runner.WORKBOOKS) if workbook == "all" else [workbook]
     # One kernel per core by default: a kernel that has run its notebook runs the next
-    # one without starting and importing again (kamlib.kernels), which on 2 cores
+    # one without starting and importing again (kamlib.run.kernels), which on 2 cores
     # beats a third kernel competing for them (measured, BENCHMARKS.md).
     jobs = jobs or min(len(names), usable_cores())
     extra = _guarded(lambda: runner.parse_params(param or []))
@@ -252,7 +252,7 @@ def run_command(
 @contextmanager
 def _run_display(quiet: bool, workbooks: int):
     """Plain log lines with --quiet, otherwise a live display on stderr."""
-    from kamlib.progress import PlainDisplay, RichDisplay
+    from kamlib.run.progress import PlainDisplay, RichDisplay
 
     if quiet:
         yield PlainDisplay(out)

@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from support import TINY, TODAY, kam, write_company
-from kamlib.load import load_data
+from kamlib.data.load import load_data
 
 Change = Callable[[Path], list[str]]
 """Changes the tiny company in a folder; returns the extra command-line arguments."""

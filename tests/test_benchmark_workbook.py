@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from support import ONLINE_RETAIL, REPO, needs_shared
 
-from kamlib import runner
+from kamlib.run import runner
 from kamlib.workbooks import benchmark as bm
 
 SAMPLE = REPO / "data" / "sample"

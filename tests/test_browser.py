@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from kamlib.runner import WORKBOOKS
+from kamlib.run.runner import WORKBOOKS
 from support import HOSTILE_NAMES, REPO, kam, write_hostile_company
 
 CHROMIUM = Path(os.environ.get("KAM_CHROMIUM", "/usr/bin/chromium"))

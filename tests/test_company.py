@@ -12,10 +12,12 @@ import pandas as pd
 import pytest
 from support import SAMPLE, TINY, write_company
 
-from kamlib.company import HANDED_OVER, computed_once, handed_over, load_valid, on_engine
+from kamlib.data.ready import HANDED_OVER, computed_once, load_valid, on_engine
+
+from kamlib.data.periods import Quarter
 from kamlib.errors import DataError, ParameterError
-from kamlib.periods import Quarter
-from kamlib.runner import run_workbooks
+from kamlib.run.handover import handed_over
+from kamlib.run.runner import run_workbooks
 
 
 def hand_over(folder: Path, out: Path):
@@ -120,7 +122,7 @@ def test_a_run_computes_shared_results_once_for_all_its_workbooks(tmp_path):
 SIDE_BY_SIDE_KERNEL = """
 import sys, time
 from pathlib import Path
-from kamlib.company import computed_once, load_valid
+from kamlib.data.ready import computed_once, load_valid
 
 def fit():
     with open(sys.argv[2], "a") as log:
@@ -162,8 +164,8 @@ def test_a_run_stages_its_tables_once_for_all_its_workbooks(tmp_path):
 
 def test_the_selection_and_the_benchmark_share_one_computation_of_the_features(
         tmp_path, monkeypatch):
-    from kamlib import features
-    from kamlib.features import selection_features
+    from kamlib.selection.features import selection_features
+    from kamlib.selection.roster import features
 
     folder = SAMPLE  # the tiny company has too few buyers for the lifetime-value fit
     options = dict(select_groups=True, horizon_years=3.0, discount_rate=0.1, random_state=0)

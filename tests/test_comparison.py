@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kamlib import comparison
+from kamlib.programme import comparison
 
 
 def margins(groups: dict[str, list[float]]) -> tuple[pd.Series, pd.Series]:

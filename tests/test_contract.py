@@ -8,8 +8,8 @@ import pytest
 from pydantic import ValidationError
 
 from support import REPO
-from kamlib.contract import TABLES, SelectionCriteria
-from kamlib.describe import contract_markdown
+from kamlib.data.contract import TABLES, SelectionCriteria
+from kamlib.data.describe import contract_markdown
 
 
 def test_reference_page_is_up_to_date():

@@ -8,9 +8,9 @@ from datetime import date
 import pandas as pd
 
 from support import kam, write_company
-from kamlib.load import load_data
-from kamlib.mapping import Mapping
-from kamlib.validate import validate_folder
+from kamlib.data.load import load_data
+from kamlib.data.mapping import Mapping
+from kamlib.data.validate import validate_folder
 
 TODAY = date(2026, 9, 30)
 

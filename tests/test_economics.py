@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 
 from support import write_company
-from kamlib.economics import (ValueSettings, account_value, add_ratios, by_group,
+from kamlib.economics.net_revenue import (ValueSettings, account_value, add_ratios, by_group,
                               company_total, group_of, positions)
-from kamlib.engine import connect, open_tables
-from kamlib.validate import validate_folder
+from kamlib.data.engine import connect, open_tables
+from kamlib.data.validate import validate_folder
 
 
 def value_of(folder: Path, tmp_path: Path, **kwargs):

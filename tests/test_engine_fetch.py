@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import kamlib.engine
-from kamlib.engine import connect, fetch_frame, read_by_column
+import kamlib.data.engine
+from kamlib.data.engine import connect, fetch_frame, read_by_column
 
 
 @pytest.fixture
@@ -81,7 +81,7 @@ def test_results_pass_beside_the_spill_files_when_their_folder_is_named(
         seen.append(path)
         return read_by_column(path, dtypes)
 
-    monkeypatch.setattr(kamlib.engine, "read_by_column", read)
+    monkeypatch.setattr(kamlib.data.engine, "read_by_column", read)
     table = connect("duckdb").create_table("few", pd.DataFrame({"a": [1, 2]}))
     assert fetch_frame(table)["a"].tolist() == [1, 2]
     assert seen[0].parent.parent == spill

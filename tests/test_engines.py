@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 
 from support import REPO
-from kamlib.economics import account_value
-from kamlib.engine import connect, open_tables, spark_session
-from kamlib.lifetime import purchase_history
-from kamlib.validate import validate_folder
+from kamlib.data.engine import connect, open_tables, spark_session
+from kamlib.data.validate import validate_folder
+from kamlib.economics.lifetime_value import purchase_history
+from kamlib.economics.net_revenue import account_value
 
 pytest.importorskip("pyspark", reason="the Spark path needs PySpark (installed by make test)")
 pytestmark = pytest.mark.skipif(shutil.which("java") is None,

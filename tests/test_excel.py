@@ -1,4 +1,4 @@
-"""Excel exports: kamlib.excel writes the cells pandas' to_excel writes, value, type,
+"""Excel exports: kamlib.reports.excel writes the cells pandas' to_excel writes, value, type,
 number format and header style, read back with openpyxl."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from kamlib.excel import write_tables
+from kamlib.reports.excel import write_tables
 
 TABLES = {
     "Numbers": pd.DataFrame({

@@ -5,18 +5,18 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from kamlib.contract import CRITERION_FEATURES
-from kamlib.economics import account_value, group_of
-from kamlib.engine import connect, open_tables
-from kamlib.features import (
+from kamlib.data.contract import CRITERION_FEATURES
+from kamlib.data.engine import connect, open_tables
+from kamlib.data.periods import Quarter
+from kamlib.data.validate import validate_folder
+from kamlib.economics.net_revenue import account_value, group_of
+from kamlib.selection.features import (
     GroupCodes,
     ProductLinesBought,
     account_features,
     group_features,
     unit_features,
 )
-from kamlib.periods import Quarter
-from kamlib.validate import validate_folder
 from support import SAMPLE
 
 
@@ -109,7 +109,7 @@ def test_first_purchase_and_product_lines_match_the_invoice_lines(sample_feature
 def test_features_from_the_lifetime_fit_are_those_read_from_the_lines(sample_features):
     """The selection takes first purchases from the lifetime-value fit, which counts them
     the same way, instead of another pass over the lines."""
-    from kamlib.lifetime import fit_lifetime_value, rfm_summary
+    from kamlib.economics.lifetime_value import fit_lifetime_value, rfm_summary
 
     data, tables, quarter, by_account, by_group = sample_features
     lifetime = fit_lifetime_value(rfm_summary(tables, quarter.end), horizon_years=3.0,

@@ -12,10 +12,10 @@ from pathlib import Path
 import nbformat
 import papermill as pm
 
-from kamlib import kernels as kernels_module
-from kamlib import runner
-from kamlib.kernels import KernelPool
-from kamlib.notebook_engine import ENGINE
+from kamlib.run import kernels as kernels_module
+from kamlib.run import runner
+from kamlib.run.kernels import KernelPool
+from kamlib.run.notebook_engine import ENGINE
 
 WARNER = '''import warnings
 

@@ -2,7 +2,7 @@
 
 Each case validates the same Parquet files twice: once loaded into pandas (the path of
 small tables) and once checked in place by SQL (the path of tables above
-``kamlib.large.LARGE_ROWS`` rows, forced here by lowering the threshold), and requires
+``kamlib.data.large.LARGE_ROWS`` rows, forced here by lowering the threshold), and requires
 identical problems, summaries and figures.
 """
 
@@ -20,12 +20,12 @@ import pyarrow.parquet as pq
 import pytest
 
 from support import write_company
-from kamlib import large
-from kamlib.company import on_engine, reporting_quarter
-from kamlib.describe import missing_tables, summarize
-from kamlib.economics import account_value
-from kamlib.engine import connect
-from kamlib.validate import validate_folder
+from kamlib.data import large
+from kamlib.data.describe import missing_tables, summarize
+from kamlib.data.engine import connect
+from kamlib.data.ready import on_engine, reporting_quarter
+from kamlib.data.validate import validate_folder
+from kamlib.economics.net_revenue import account_value
 
 TODAY = date(2026, 9, 30)
 

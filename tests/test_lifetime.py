@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 
 from support import SAMPLE
-from kamlib.economics import account_value, net_revenue
-from kamlib.engine import connect, open_tables
-from kamlib.lifetime import holdout_check, rfm_summary
-from kamlib.validate import validate_folder
+from kamlib.data.engine import connect, open_tables
+from kamlib.data.validate import validate_folder
+from kamlib.economics.lifetime_value import holdout_check, rfm_summary
+from kamlib.economics.net_revenue import account_value, net_revenue
 
 END = date(2026, 9, 30)
 

@@ -8,8 +8,8 @@ from datetime import date
 import pandas as pd
 
 from support import SAMPLE, TINY, write_company
-from kamlib.load import input_files, load_data, parse_text
-from kamlib.validate import validate_folder
+from kamlib.data.load import input_files, load_data, parse_text
+from kamlib.data.validate import validate_folder
 
 TODAY = date(2026, 9, 30)
 
@@ -178,7 +178,7 @@ def test_a_semicolon_file_whose_header_sniffs_as_comma_names_the_right_delimiter
     assert "split by the semicolon, both have 9" in problem.found
     assert 'set delimiter: ";" for accounts in a mapping file' in problem.fix
     # The fix works: a mapping entry with only the delimiter reads the folder as it is.
-    from kamlib.mapping import Mapping
+    from kamlib.data.mapping import Mapping
     report = validate_folder(folder, Mapping.model_validate(
         {"tables": {"accounts": {"delimiter": ";"}}}), today=TODAY)
     assert report.ok, [p.render() for p in report.errors]
@@ -194,7 +194,7 @@ def test_a_line_with_more_fields_than_the_header_names_line_and_delimiter(tmp_pa
 
 
 def test_a_mapping_delimiter_that_does_not_split_the_header_is_named(tmp_path):
-    from kamlib.mapping import Mapping
+    from kamlib.data.mapping import Mapping
     folder = write_company(tmp_path, {"accounts.csv": TINY["accounts.csv"].replace(",", "\t")})
     problem = only_problem(folder, Mapping.model_validate(
         {"tables": {"accounts": {"delimiter": ";"}}}))

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from support import ONLINE_RETAIL, REPO, kam, needs_shared, write_company
+from kamlib.data.mapping import read_mapping
+from kamlib.data.validate import validate_folder
 from kamlib.errors import MappingError
-from kamlib.mapping import read_mapping
-from kamlib.validate import validate_folder
 
 MAPPING = REPO / "data" / "examples" / "online_retail_II.yml"
 

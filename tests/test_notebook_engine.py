@@ -13,9 +13,9 @@ import papermill.engines
 import pytest
 from jupyter_client.manager import AsyncKernelManager
 
-from kamlib import runner
-from kamlib.notebook_engine import ENGINE
-from kamlib.progress import RunProgress
+from kamlib.run import runner
+from kamlib.run.notebook_engine import ENGINE
+from kamlib.run.progress import RunProgress
 
 
 class Stopped(BaseException):

@@ -6,8 +6,8 @@ from datetime import date
 
 import pandas as pd
 
-from kamlib import maturity, sponsorship
-from kamlib.managers import scorecards, skills_gaps
+from kamlib.programme import maturity, sponsorship
+from kamlib.programme.managers import scorecards, skills_gaps
 
 AS_OF = date(2026, 9, 30)
 

@@ -7,7 +7,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from kamlib import plans
+from kamlib.programme import plans
 
 START = pd.Timestamp("2026-04-01")  # day 1; day 30 is 2026-04-30, day 90 is 2026-06-29
 

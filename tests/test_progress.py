@@ -8,8 +8,8 @@ import re
 import nbformat
 from rich.console import Console
 
-from kamlib import runner
-from kamlib.progress import SLOW_CELL_SECONDS, PlainDisplay, cell_sections
+from kamlib.run import runner
+from kamlib.run.progress import SLOW_CELL_SECONDS, PlainDisplay, cell_sections
 
 
 def test_cells_are_named_by_the_section_they_belong_to():
@@ -40,7 +40,7 @@ def test_plain_log_names_the_workbook_slow_cells_and_the_outcome():
 
 
 def test_live_display_keeps_a_bar_per_workbook_running_side_by_side():
-    from kamlib.progress import RichDisplay
+    from kamlib.run.progress import RichDisplay
 
     buffer = io.StringIO()
     with RichDisplay(Console(file=buffer, width=120), workbooks=2) as display:
@@ -59,7 +59,7 @@ def test_live_display_keeps_a_bar_per_workbook_running_side_by_side():
 
 def test_live_display_draws_every_section_however_quick_its_cells():
     """A section whose cells run between two of the display's ticks is still shown."""
-    from kamlib.progress import RichDisplay
+    from kamlib.run.progress import RichDisplay
 
     buffer = io.StringIO()
     sections = ["1. From gross sales to net revenue", "2. Cost to serve by pool",

@@ -19,7 +19,7 @@ CHILD = r"""
 import json, os, signal, sys, tempfile
 from datetime import datetime, timezone
 from pathlib import Path
-from kamlib import publishing, runner
+from kamlib.run import publishing, runner
 
 out, stop_at, data = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 work = Path(tempfile.mkdtemp(prefix=publishing.work_prefix("value"), dir=out))  # as a run does
@@ -57,7 +57,7 @@ def _publish_in_child(out: Path, stop_at: int, data: Path) -> subprocess.Complet
 
 def _work_folder(out: Path) -> Path:
     """A work folder as a run makes it (named with this process, which is alive)."""
-    from kamlib.publishing import work_prefix
+    from kamlib.run.publishing import work_prefix
 
     return Path(tempfile.mkdtemp(prefix=work_prefix("value"), dir=out))
 
@@ -97,7 +97,7 @@ def test_a_kill_at_any_step_of_publishing_is_completed_by_the_next_run(company, 
     was complete (B and A dated), B otherwise (C was not finished: nothing published is
     lost); after D, D is current and every other report is kept, dated.
     """
-    from kamlib.publishing import clear_stale_work, publish, recover_publishing
+    from kamlib.run.publishing import clear_stale_work, publish, recover_publishing
 
     counted = tmp_path / "counted"
     _before(counted)
@@ -203,7 +203,7 @@ def test_two_runs_at_once_into_one_folder_both_publish(tmp_path):
 def test_same_second_reports_get_distinct_dated_names(tmp_path):
     """Before: the third report finishing in the same second as the second renamed onto
     the second's dated folder, and every later run failed (Directory not empty)."""
-    from kamlib.publishing import publish
+    from kamlib.run.publishing import publish
 
     out = tmp_path / "out"
     _before(out)

@@ -26,9 +26,9 @@ import yaml
 from bs4 import BeautifulSoup
 from support import REPO, SAMPLE, kam
 
-from kamlib.report_exporter import ReportExporter
-from kamlib.segments import SegmentationWarning
-from kamlib.value import IntervalWarning
+from kamlib.economics.value import IntervalWarning
+from kamlib.reports.report_exporter import ReportExporter
+from kamlib.selection.segments import SegmentationWarning
 from kamlib.workbooks import benchmark as bm
 from kamlib.workbooks.notes import LIFETIME_INTERVAL, technical, warnings_as_notes
 

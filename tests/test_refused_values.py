@@ -15,12 +15,12 @@ import pyarrow.parquet as pq
 import pytest
 
 from support import ONLINE_RETAIL, REPO, SAMPLE, TINY, kam, needs_shared, write_company
-from kamlib.company import on_engine
-from kamlib.economics import account_value
-from kamlib.large import LARGE_ROWS
-from kamlib.load import load_data, read_criteria
-from kamlib.mapping import read_mapping
-from kamlib.validate import validate_folder
+from kamlib.data.large import LARGE_ROWS
+from kamlib.data.load import load_data, read_criteria
+from kamlib.data.mapping import read_mapping
+from kamlib.data.ready import on_engine
+from kamlib.data.validate import validate_folder
+from kamlib.economics.net_revenue import account_value
 
 TODAY = date(2026, 9, 30)
 LINES = TINY["invoice_lines.csv"]

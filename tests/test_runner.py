@@ -87,7 +87,7 @@ def test_reports_are_as_accessible_as_nbconvert_makes_them(sample_run, tmp_path)
     from bs4 import BeautifulSoup
     from nbconvert import HTMLExporter
 
-    from kamlib.runner import TEMPLATES, _report_exporter, markdown_output
+    from kamlib.run.runner import TEMPLATES, _report_exporter, markdown_output
 
     def marked(html: str) -> list[tuple]:
         tags = BeautifulSoup(html, "html.parser").find_all(["div", "img"])
@@ -374,7 +374,7 @@ def test_each_workbook_of_all_is_published_on_its_own_merits(published, tmp_path
 
 
 def test_only_work_folders_of_dead_or_old_runs_are_cleared(tmp_path):
-    from kamlib.publishing import clear_stale_work
+    from kamlib.run.publishing import clear_stale_work
 
     finished = subprocess.Popen(["true"])
     finished.wait()
@@ -409,7 +409,7 @@ def test_parameters_cells_match_the_workbook_models(name):
 
     import nbformat
 
-    from kamlib import runner
+    from kamlib.run import runner
 
     workbook = runner.WORKBOOKS[name]
     notebook = nbformat.read(runner.NOTEBOOKS / workbook.notebook, as_version=4)

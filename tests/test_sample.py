@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from kamlib import contract
+from kamlib.data import contract
 from kamlib.errors import ParameterError
 from kamlib.sample import DEFAULT_END, SampleSummary, write_sample
 from kamlib.sample._write import SampleContractError, conform

@@ -16,7 +16,7 @@ from functools import cache
 
 import pytest
 
-from kamlib.runner import WORKBOOKS
+from kamlib.run.runner import WORKBOOKS
 from support import KAM, REPO
 
 DOC = REPO / "docs" / "scheduling.md"

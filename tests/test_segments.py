@@ -1,4 +1,4 @@
-"""Tests of kamlib.segments: account segmentation, business-worded profiles and stability.
+"""Tests of kamlib.selection.segments: account segmentation, business-worded profiles and stability.
 
 The real-data tests use the wholesale customers data: annual spend (monetary units) of
 440 clients of a Portuguese wholesale distributor on six product categories, with each
@@ -20,7 +20,7 @@ from sklearn.metrics import adjusted_rand_score
 from support import WHOLESALE, needs_shared
 
 from kamlib.errors import KamError
-from kamlib.segments import (
+from kamlib.selection.segments import (
     DEFAULT_VOCABULARY,
     AccountSegmentation,
     NotFittedError,

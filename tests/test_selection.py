@@ -15,9 +15,9 @@ import pytest
 from pydantic import ValidationError
 from support import REPO
 
-from kamlib import selection
-from kamlib.contract import ROSTER, Criterion, PortfolioSize, SelectionCriteria
-from kamlib.selection import (
+from kamlib.data.contract import ROSTER, Criterion, PortfolioSize, SelectionCriteria
+from kamlib.selection.roster import roster as selection
+from kamlib.selection.roster import (
     Override,
     OverrideError,
     PortfolioSizeError,

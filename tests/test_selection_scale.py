@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 from test_selection import FAILING, criteria, features, roster
 
-from kamlib.contract import Criterion, SelectionCriteria
-from kamlib.selection import (
+from kamlib.data.contract import Criterion, SelectionCriteria
+from kamlib.selection.roster import (
     _weights_met,
     criterion_phrase,
     criterion_phrases,
@@ -175,7 +175,7 @@ def test_long_tail_percentages_read_as_python_formats_them():
     """The self-service reasons word a million cost-to-serve ratios in columns; each must
     read as f"{ratio:.0%}" does: ties, shares that round to a negative zero, huge and
     not finite ratios."""
-    from kamlib.selection import _percents
+    from kamlib.selection.roster import _percents
 
     hard = [0.125, 0.005, 0.015, 0.025, 2.675, 1.005, -0.003, -0.0, 0.0, 0.00499999, 9.99e12,
             1e13, 1e300, math.inf, -math.inf, math.nan, 5e-324]

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from support import ONLINE_RETAIL, REPO, needs_shared
-from kamlib import runner
+from kamlib.run import runner
 from kamlib.workbooks import selection as sel
 
 SAMPLE = REPO / "data" / "sample"

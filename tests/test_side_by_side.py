@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from kamlib.side_by_side import SideBySide
+from kamlib.run.side_by_side import SideBySide
 
 
 def _until_stopped(seen: list[str], name: str, started: threading.Event) -> None:

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from support import TINY, write_company
-from kamlib.validate import validate_folder
+from kamlib.data.validate import validate_folder
 
 TODAY = date(2026, 9, 30)
 
@@ -179,7 +179,7 @@ def test_missing_optional_table_is_allowed(tmp_path):
 def test_every_id_and_reference_of_the_contract_is_an_identifier():
     """The columns refused when they start like a formula: every id and reference, and no
     name or free text (those are neutralised where they are written out)."""
-    from kamlib.contract import TABLES
+    from kamlib.data.contract import TABLES
 
     ids = {f"{t.name}.{c.name}" for t in TABLES.values() for c in t.columns if c.identifier}
     assert {"accounts.account_id", "accounts.parent_id", "accounts.key_account_manager",

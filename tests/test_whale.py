@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import pytest
 
-from kamlib.whale import gross_versus_net, whale_curve, whale_summary
+from kamlib.economics.whale_curve import gross_versus_net, whale_curve, whale_summary
 
 NET = pd.Series({"A": 80.0, "B": 50.0, "C": 10.0, "D": -20.0, "E": -20.0})
 

@@ -16,7 +16,7 @@ and 30-day reviews, outside benchmarks and the agreed selection criteria.
 Why hand-written: no maintained library generates B2B key-account data
 (tools like Faker or SDV produce names or imitate an existing table, not the
 linked economics of accounts, invoices, cost to serve and a KAM programme),
-and the sample must follow `kamlib.contract` exactly: every table's columns
+and the sample must follow `kamlib.data.contract` exactly: every table's columns
 come from the contract, in contract order, and a contract change that the
 generator does not cover fails loudly.
 
@@ -37,7 +37,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from kamlib import contract
+from kamlib.data import contract
 from kamlib.errors import ParameterError
 from kamlib.sample._accounts import Accounts, build_accounts
 from kamlib.sample._lines import (

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kamlib import contract
+from kamlib.data import contract
 
 
 @dataclass(frozen=True)

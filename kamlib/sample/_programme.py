@@ -18,7 +18,7 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from kamlib import contract
+from kamlib.data import contract
 from kamlib.sample._accounts import Accounts
 from kamlib.sample._names import PERSON_NAMES, STR
 from kamlib.sample._timeline import Timeline, label, quarter_start, roster_quarters

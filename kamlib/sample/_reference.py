@@ -11,7 +11,7 @@ from datetime import date, timedelta
 import numpy as np
 import yaml
 
-from kamlib import contract
+from kamlib.data import contract
 from kamlib.sample import _catalog as cat
 from kamlib.sample._accounts import Accounts
 from kamlib.sample._lines import Ledger

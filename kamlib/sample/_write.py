@@ -1,6 +1,6 @@
 """Generated columns to contract tables, written as CSV or Parquet.
 
-The column names, their order and their types come from `kamlib.contract`
+The column names, their order and their types come from `kamlib.data.contract`
 only: `conform` walks the contract's columns and fails loudly when the
 generator does not produce a required column (after a contract change) or
 produces one the contract does not know. Tables are Arrow tables, so Parquet
@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from kamlib import contract
+from kamlib.data import contract
 
 FileFormat = Literal["csv", "parquet"]
 

@@ -12,9 +12,17 @@ from pathlib import Path
 
 import pandas as pd
 
-from kamlib.company import load_valid, on_engine, reporting_quarter
-from kamlib.describe import missing_tables
-from kamlib.economics import (
+from kamlib.data.describe import missing_tables
+from kamlib.data.load import Dataset
+from kamlib.data.periods import Quarter
+from kamlib.data.ready import load_valid, on_engine, reporting_quarter
+from kamlib.economics.lifetime_value import (
+    Holdout,
+    LifetimeValue,
+    account_lifetime_values,
+    holdout_check,
+)
+from kamlib.economics.net_revenue import (
     AccountValue,
     account_value,
     add_ratios,
@@ -22,12 +30,9 @@ from kamlib.economics import (
     company_total,
     group_of,
 )
+from kamlib.economics.whale_curve import WhaleSummary, gross_versus_net, whale_curve, whale_summary
 from kamlib.errors import ParameterError
-from kamlib.labels import label, money, percent
-from kamlib.lifetime import Holdout, LifetimeValue, account_lifetime_values, holdout_check
-from kamlib.load import Dataset
-from kamlib.periods import Quarter
-from kamlib.whale import WhaleSummary, gross_versus_net, whale_curve, whale_summary
+from kamlib.reports.labels import label, money, percent
 from kamlib.workbooks.notes import warnings_as_notes
 from kamlib.workbooks.parameters import AccountValueParameters
 

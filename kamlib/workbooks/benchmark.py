@@ -21,18 +21,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from kamlib import comparison, maturity, plans, sponsorship
-from kamlib.company import load_valid, on_engine, reporting_quarter
-from kamlib.describe import missing_tables
-from kamlib.economics import ValueSettings, account_value, group_of
+from kamlib.data.describe import missing_tables
+from kamlib.data.load import Dataset, read_criteria
+from kamlib.data.periods import Quarter
+from kamlib.data.ready import load_valid, on_engine, reporting_quarter
+from kamlib.economics.net_revenue import ValueSettings, account_value, group_of
 from kamlib.errors import ParameterError
-from kamlib.excel import write_tables
-from kamlib.features import selection_features
-from kamlib.labels import label, money, percent
-from kamlib.load import Dataset, read_criteria
-from kamlib.managers import manager_of, scorecards, skills_gaps
-from kamlib.periods import Quarter
-from kamlib.selection import ON_ROSTER, Proposal, neutralise_formulas, propose_roster
+from kamlib.programme import comparison, maturity, plans, sponsorship
+from kamlib.programme.managers import manager_of, scorecards, skills_gaps
+from kamlib.reports.excel import write_tables
+from kamlib.reports.labels import label, money, percent
+from kamlib.selection.features import selection_features
+from kamlib.selection.roster import ON_ROSTER, Proposal, neutralise_formulas, propose_roster
 from kamlib.workbooks.notes import warnings_as_notes
 from kamlib.workbooks.parameters import BenchmarkParameters
 
@@ -48,7 +48,7 @@ class BenchmarkWorkbook:
     proposal: Proposal | None
     shrinkage: comparison.Shrinkage | None
     points: pd.DataFrame | None = None
-    """Every 30-day checkpoint with its review (:func:`kamlib.plans.match_reviews`)."""
+    """Every 30-day checkpoint with its review (:func:`kamlib.programme.plans.match_reviews`)."""
     discipline: pd.DataFrame | None = None
     """Per key account over the 12 months: reviews due and on time, targets and reached."""
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)

@@ -4,7 +4,7 @@ A report is read by managers and the board. A Python warning printed under a cel
 file path, a class name and a line of source code, none of which a reader can act on.
 The rule: every warning raised while a workbook is built is shown after the build, as
 Python shows it, on the cell's standard error, which the runner keeps in ``run.log`` and the
-report leaves out (:mod:`kamlib.report_exporter`); what a reader must know of it is said in
+report leaves out (:mod:`kamlib.reports.report_exporter`); what a reader must know of it is said in
 the report's notes instead. kamlib's segmentation
 warnings are written for readers and become notes as they are; a lifetime-value fit that
 needed care gets one sentence; warnings of the libraries underneath are counted in one
@@ -17,8 +17,8 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from kamlib.segments import SegmentationWarning
-from kamlib.value import ConvergenceWarning, IntervalWarning
+from kamlib.economics.value import ConvergenceWarning, IntervalWarning
+from kamlib.selection.segments import SegmentationWarning
 
 LIFETIME_INTERVAL = ("Lifetime value: on this data the model's fit is uncertain in some "
                      "direction, so the 90% intervals were measured on the likelihood itself "
@@ -37,7 +37,7 @@ def technical(count: int) -> str:
 def warnings_as_notes() -> Iterator[list[str]]:
     """Catch the warnings raised inside the block; on leaving it, show each one as Python
     would have (to standard error: run.log, and never the page, which leaves standard error
-    out, see :mod:`kamlib.report_exporter`) and fill the list it yields with the notes that
+    out, see :mod:`kamlib.reports.report_exporter`) and fill the list it yields with the notes that
     say them in words, each note once."""
     said: list[str] = []
     caught: list[warnings.WarningMessage] = []

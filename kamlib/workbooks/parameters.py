@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from kamlib.managers import ROLE_SKILL_LEVEL
-from kamlib.sponsorship import CONTACT_EVERY_DAYS
+from kamlib.programme.managers import ROLE_SKILL_LEVEL
+from kamlib.programme.sponsorship import CONTACT_EVERY_DAYS
 
 if TYPE_CHECKING:  # economics brings ibis: a second before `kam run` validates anything
-    from kamlib.economics import ValueSettings
+    from kamlib.economics.net_revenue import ValueSettings
 
 
 class CompanyParameters(BaseModel):
@@ -44,7 +44,7 @@ class AccountValueParameters(CompanyParameters):
 
     @property
     def settings(self) -> ValueSettings:
-        from kamlib.economics import ValueSettings
+        from kamlib.economics.net_revenue import ValueSettings
 
         return ValueSettings(cost_of_capital=self.cost_of_capital,
                              default_payment_days=self.default_payment_days,

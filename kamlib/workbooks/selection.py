@@ -1,7 +1,7 @@
 """The key-account selection workbook: a decision paper for senior management.
 
-Features come from the account value figures (:mod:`kamlib.features`), segments from
-:mod:`kamlib.segments`, the decision from :mod:`kamlib.selection`: clustering
+Features come from the account value figures (:mod:`kamlib.selection.features`), segments from
+:mod:`kamlib.selection.segments`, the decision from :mod:`kamlib.selection.roster`: clustering
 informs, the agreed criteria decide, and the report shows where the two disagree.
 """
 
@@ -15,20 +15,19 @@ from pathlib import Path
 
 import pandas as pd
 
-from kamlib.company import load_valid, on_engine, reporting_quarter
-from kamlib.economics import AccountValue, group_of
+from kamlib.data.load import Dataset, read_criteria
+from kamlib.data.periods import Quarter
+from kamlib.data.ready import load_valid, on_engine, reporting_quarter
+from kamlib.economics.net_revenue import AccountValue, group_of
 from kamlib.errors import ParameterError
-from kamlib.excel import write_tables
-from kamlib.features import (
+from kamlib.reports.excel import write_tables
+from kamlib.selection.features import (
     aligned,
     current_window,
     selection_features,
     twelve_month_windows,
 )
-from kamlib.load import Dataset, read_criteria
-from kamlib.periods import Quarter
-from kamlib.segments import AccountSegmentation
-from kamlib.selection import (
+from kamlib.selection.roster import (
     Explanation,
     Proposal,
     append_roster,
@@ -41,6 +40,7 @@ from kamlib.selection import (
     roster_rows,
     serve_long_tail,
 )
+from kamlib.selection.segments import AccountSegmentation
 from kamlib.workbooks.notes import warnings_as_notes
 from kamlib.workbooks.parameters import SelectionParameters
 

@@ -1,4 +1,4 @@
-"""Fixtures for kamlib.value tests: the CDNOW sample and a seeded BG/NBD simulator.
+"""Fixtures for kamlib.economics.value tests: the CDNOW sample and a seeded BG/NBD simulator.
 
 The CDNOW summary data (2,357 customers, 39-week calibration; Fader, Hardie & Lee 2005)
 is read from the files shipped in the ``lifetimes`` wheel (test dependency

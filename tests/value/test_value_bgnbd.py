@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from scipy.special import hyp2f1
 
-from kamlib.value import BGNBD, NotFittedError
+from kamlib.economics.value import BGNBD, NotFittedError
 
 
 @pytest.fixture(scope="module")

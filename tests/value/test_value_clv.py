@@ -10,9 +10,15 @@ import pytest
 
 from value_support import clv
 
-from kamlib.value import BGNBD, GammaGamma, NotFittedError, gamma_gamma_eligible, lifetime_value
-from kamlib.value.bgnbd import discounted_given_alive
-from kamlib.value.clv import _RatioTable
+from kamlib.economics.value import (
+    BGNBD,
+    GammaGamma,
+    NotFittedError,
+    gamma_gamma_eligible,
+    lifetime_value,
+)
+from kamlib.economics.value.bgnbd import discounted_given_alive
+from kamlib.economics.value.clv import _RatioTable
 
 COLUMNS = ["p_alive", "expected_purchases", "discounted_purchases", "expected_margin", "clv",
            "clv_lower", "clv_upper"]
@@ -149,10 +155,10 @@ def test_validation(models: tuple[BGNBD, GammaGamma], cdnow: pd.DataFrame) -> No
     message = "monetary_value must be finite numbers. Got nan at position 1."
     with pytest.raises(ValueError, match=re.escape(message)):
         clv(models, bad)
-    message = "gamma_gamma must be a fitted kamlib.value.GammaGamma, got BGNBD"
+    message = "gamma_gamma must be a fitted kamlib.economics.value.GammaGamma, got BGNBD"
     with pytest.raises(TypeError, match=re.escape(message)):
         clv((models[0], models[0]), sample)  # type: ignore[arg-type]
-    message = "bgnbd must be a fitted kamlib.value.BGNBD, got object"
+    message = "bgnbd must be a fitted kamlib.economics.value.BGNBD, got object"
     with pytest.raises(TypeError, match=re.escape(message)):
         lifetime_value(object(), models[1], [1], [1], [2], [1], horizon=1,  # type: ignore[arg-type]
                        discount_rate=0.1)

@@ -20,20 +20,20 @@ from scipy.special import hyp2f1
 
 from value_support import clv
 
-from kamlib.value import (
+from kamlib.economics.value import (
     BGNBD,
     GammaGamma,
     IntervalWarning,
     gamma_gamma_eligible,
 )
-from kamlib.value._base import MAX_LOG_SPREAD, Z95, sampling_axes
-from kamlib.value.bgnbd import (
+from kamlib.economics.value._base import MAX_LOG_SPREAD, Z95, sampling_axes
+from kamlib.economics.value.bgnbd import (
     _mixture_by_quadrature,
     discounted_given_alive,
     drop_out_mixture,
     expected_given_alive,
 )
-from kamlib.value.gamma_gamma import conditional_value
+from kamlib.economics.value.gamma_gamma import conditional_value
 
 Simulator = Callable[..., pd.DataFrame]  # the ``simulate`` fixture (conftest.simulate_bgnbd)
 

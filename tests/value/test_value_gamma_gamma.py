@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kamlib.value import GammaGamma, NotFittedError, gamma_gamma_eligible
+from kamlib.economics.value import GammaGamma, NotFittedError, gamma_gamma_eligible
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pytest
 
-from kamlib.value import NotFittedError, ShiftedBetaGeometric
+from kamlib.economics.value import NotFittedError, ShiftedBetaGeometric
 
 # Fader & Hardie (2007): customers still active at the start of years 0..7 for
 # the "regular" and "high end" segments (cohort of 1,000); the paper fits years 1-7.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from kamlib.value import BGNBD, GammaGamma, lifetime_value
+from kamlib.economics.value import BGNBD, GammaGamma, lifetime_value
 
 
 def clv(models: tuple[BGNBD, GammaGamma], data: pd.DataFrame, **options: object,
