@@ -165,7 +165,7 @@ def test_a_run_stages_its_tables_once_for_all_its_workbooks(tmp_path):
 def test_the_selection_and_the_benchmark_share_one_computation_of_the_features(
         tmp_path, monkeypatch):
     from kamlib.selection.features import selection_features
-    from kamlib.selection.roster import features
+    from kamlib.selection import features
 
     folder = SAMPLE  # the tiny company has too few buyers for the lifetime-value fit
     options = dict(select_groups=True, horizon_years=3.0, discount_rate=0.1, random_state=0)

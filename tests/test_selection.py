@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from support import REPO
 
 from kamlib.data.contract import ROSTER, Criterion, PortfolioSize, SelectionCriteria
-from kamlib.selection.roster import roster as selection
+from kamlib.selection import roster as selection
 from kamlib.selection.roster import (
     Override,
     OverrideError,
