@@ -54,6 +54,7 @@ def load_valid(data_dir: Path, mapping: Path | None = None) -> Dataset:
 
 
 def validated(data_dir: Path, mapping: Path | None) -> Dataset:
+    """The data validated now (never taken from a hand-over), or a DataError."""
     # Imported here: pandera (which loads PySpark when installed) is a second per kernel.
     from kamlib.data.validate import validate_folder
 

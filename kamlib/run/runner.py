@@ -172,7 +172,7 @@ def run_workbooks(names: list[str], *, data: Path, out: Path, mapping: Path | No
 
     Every workbook's parameters are checked before anything starts, and the data is
     validated before any notebook runs (several workbooks' kernels start meanwhile); it is
-    validated once and handed to every kernel (see kamlib.data.ready). With several
+    validated once and handed to every kernel (see kamlib.run.handover). With several
     workbooks, a parameter goes to the workbooks that have it and must belong to at least
     one. Up to ``jobs`` notebooks run side by side, each kernel taking the next workbook
     as soon as its notebook has run (kamlib.run.kernels). Each workbook is published on its
