@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 KERNEL := kam-workbooks
 DATA   ?= data/sample
 
-.PHONY: run test env sample docs bench clean
+.PHONY: run test env sample docs catalogue bench clean
 
 run: env
 	$(BIN)/kam validate --data $(DATA)
@@ -32,6 +32,17 @@ sample: env
 # Regenerate docs/data-contract.md from kamlib/data/contract.py.
 docs: env
 	$(BIN)/kam contract --out docs/data-contract.md
+
+# Collect every user-facing word into the catalogue's template, bring each language's
+# catalogue up to date with it, and compile them (kamlib/words/catalogue.py).
+LOCALES := kamlib/words/locales
+catalogue: env
+	$(BIN)/pybabel extract -F babel.cfg -k n_:1,2 -k N_ --no-location --sort-output \
+		--project "KAM Workbooks" -o $(LOCALES)/kamlib.pot kamlib
+	for po in $(wildcard $(LOCALES)/*/LC_MESSAGES/kamlib.po); do \
+		$(BIN)/pybabel update --quiet -D kamlib -i $(LOCALES)/kamlib.pot -d $(LOCALES) \
+			-l $$(basename $$(dirname $$(dirname $$po))); done
+	$(if $(wildcard $(LOCALES)/*/LC_MESSAGES/kamlib.po),$(BIN)/pybabel compile --quiet -D kamlib -d $(LOCALES))
 
 # The benchmark suite (not part of make test): writes BENCHMARKS.md. The full scale takes
 # about 40 minutes on 2 cores and generates ~2.5 GB of data once into benchmarks/.data/;

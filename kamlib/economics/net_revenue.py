@@ -34,12 +34,12 @@ from typing import Literal
 import ibis
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict, Field
 
 from kamlib.data.engine import fetch_frame
 from kamlib.data.periods import Quarter
+from kamlib.words.columns import arrow_text
 
 Grain = Literal["month", "quarter", "year"]
 KEYS = ["account_id", "period_start"]
@@ -285,16 +285,6 @@ def positions(labels: pd.Index | pd.Series, ids: pd.Index | pd.Series) -> np.nda
         return pd.Index(ids).get_indexer(labels)
     found = pc.index_in(arrow_text(labels), value_set=arrow_text(ids))
     return pc.fill_null(found, -1).to_numpy().astype("int64")
-
-
-def arrow_text(values: pd.Index | pd.Series) -> pa.Array:
-    """The texts as one Arrow array of large strings (compute functions match like with
-    like). pandas keeps text columns as chunked arrays: several chunks are combined, a
-    single chunk is used as it is (combining copies it, 0.3 s for a million reasons)."""
-    array = pa.array(values.array)
-    if isinstance(array, pa.ChunkedArray):
-        array = array.chunk(0) if array.num_chunks == 1 else array.combine_chunks()
-    return array.cast(pa.large_string())
 
 
 def by_group(value: AccountValue, accounts: pd.DataFrame) -> pd.DataFrame:

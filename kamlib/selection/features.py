@@ -35,11 +35,11 @@ from kamlib.economics.lifetime_value import (
     purchase_history,
     purchase_lines,
 )
+from kamlib.words.columns import arrow_text
 from kamlib.economics.net_revenue import (
     AccountValue,
     ValueSettings,
     account_value,
-    arrow_text,
     group_of,
     positions,
 )

@@ -89,9 +89,10 @@ from kamlib.data.contract import (
 )
 from kamlib.data.periods import Quarter
 from kamlib.data.yaml_files import YamlSyntaxError, read_yaml, yaml_line
-from kamlib.economics.net_revenue import arrow_text, positions
+from kamlib.economics.net_revenue import positions
+from kamlib.words.columns import arrow_text
 from kamlib.errors import KamError
-from kamlib.reports.labels import label
+from kamlib.words.labels import label
 
 Change = Literal["enter", "stay", "leave", "watch", "none"]
 CHANGES: tuple[str, ...] = ("enter", "stay", "leave", "watch", "none")

@@ -99,7 +99,7 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from kamlib.errors import KamError
-from kamlib.reports.labels import label
+from kamlib.words.labels import label
 
 __all__ = [
     "DEFAULT_VOCABULARY",

@@ -32,7 +32,8 @@ from kamlib.economics.net_revenue import (
 )
 from kamlib.economics.whale_curve import WhaleSummary, gross_versus_net, whale_curve, whale_summary
 from kamlib.errors import ParameterError
-from kamlib.reports.labels import label, money, percent
+from kamlib.words.formats import money, percent
+from kamlib.words.labels import label
 from kamlib.workbooks.notes import warnings_as_notes
 from kamlib.workbooks.parameters import AccountValueParameters
 

@@ -30,7 +30,8 @@ from kamlib.errors import ParameterError
 from kamlib.programme import comparison, maturity, plans, sponsorship
 from kamlib.programme.managers import manager_of, scorecards, skills_gaps
 from kamlib.reports.excel import write_tables
-from kamlib.reports.labels import label, money, percent
+from kamlib.words.formats import money, percent
+from kamlib.words.labels import label
 from kamlib.selection.features import selection_features
 from kamlib.selection.roster import ON_ROSTER, Proposal, neutralise_formulas, propose_roster
 from kamlib.workbooks.notes import warnings_as_notes
