@@ -15,7 +15,7 @@ import pytest
 from support import ONLINE_RETAIL, REPO, TINY, kam, needs_shared, write_company
 from kamlib.workbooks import account_value as av
 
-NOTEBOOK = REPO / "notebooks" / "account_value.ipynb"
+NOTEBOOK = REPO / "kamlib" / "notebooks" / "account_value.ipynb"
 RETAIL = {"data_dir": str(ONLINE_RETAIL.parent),
           "mapping": str(REPO / "data" / "examples" / "online_retail_II.yml")}
 

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from support import REPO
 
 from kamlib.data.contract import ROSTER, Criterion, PortfolioSize, SelectionCriteria
+from kamlib.data import files
 from kamlib.selection import roster as selection
 from kamlib.selection.roster import (
     Override,
@@ -669,7 +670,7 @@ def test_append_is_atomic_when_the_rename_fails(roster_file: Path, monkeypatch):
     def crash(*args):
         raise OSError("disk full")
 
-    monkeypatch.setattr(selection.os, "replace", crash)
+    monkeypatch.setattr(files.os, "replace", crash)
     with pytest.raises(OSError, match="disk full"):
         append_roster(roster_file, rows)
     assert roster_file.read_bytes() == before

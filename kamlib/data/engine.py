@@ -31,6 +31,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from kamlib.data.contract import TABLES, Table
+from kamlib.data.files import replaced_atomically
 from kamlib.data.large import columns_of, parquet_rows, type_fits
 from kamlib.data.load import Dataset
 from kamlib.errors import ParameterError
@@ -190,9 +191,8 @@ def stage(data: Dataset, folder: Path) -> dict[str, Path]:
     for name, frame in data.tables.items():
         path = paths[name] = folder / f"{name}.parquet"
         if not path.is_file():
-            partial = path.with_suffix(".partial")
-            pq.write_table(_to_arrow(frame, TABLES[name]), partial)
-            os.replace(partial, path)
+            with replaced_atomically(path) as partial:
+                pq.write_table(_to_arrow(frame, TABLES[name]), partial)
     return paths
 
 

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from filelock import FileLock
 
+from kamlib.data.files import replaced_atomically
 from kamlib.data.load import Dataset, input_files
 from kamlib.data.mapping import read_mapping
 from kamlib.data.periods import Quarter
@@ -93,10 +94,8 @@ def computed_once(data: Dataset, name: str, key: tuple, compute: Callable[[], T]
             with path.open("rb") as handle:
                 return pickle.load(handle)
         result = compute()
-        partial = path.with_suffix(".partial")
-        with partial.open("wb") as handle:
-            pickle.dump(result, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(partial, path)  # whole or absent, even if this kernel is killed
+        with replaced_atomically(path) as partial:  # whole or absent if the kernel is killed
+            partial.write_bytes(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
     return result
 
 

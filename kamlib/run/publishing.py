@@ -79,16 +79,6 @@ def _lock(target: Path) -> Path:
     return target.with_name(f".{target.name}.lock")
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """The file is absent or whole, never a part: written aside, then renamed."""
-    aside = path.with_name(f".{path.name}.part")
-    with aside.open("w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(aside, path)
-
-
 def _dated_name(target: Path, stamp: str) -> str:
     """``<workbook>.<finish time>``, made unique with ``-2``, ``-3``, ... when it is taken."""
     name = f"{target.name}.{stamp}"

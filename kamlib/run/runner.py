@@ -44,6 +44,7 @@ from pydantic import BaseModel, ValidationError
 
 from kamlib.data.ready import reporting_quarter, run_inputs
 
+from kamlib.data.files import write_atomically
 from kamlib.data.mapping import read_mapping
 from kamlib.data.periods import Quarter
 from kamlib.errors import ParameterError, RunError, SetupError, WorkbooksFailed
@@ -55,7 +56,6 @@ from kamlib.run.publishing import (
     publish,
     recover_publishing,
     work_prefix,
-    write_atomically,
 )
 from kamlib.run.side_by_side import SideBySide
 from kamlib.workbooks.parameters import (
@@ -64,7 +64,7 @@ from kamlib.workbooks.parameters import (
     SelectionParameters,
 )
 
-NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"  # package data
 TEMPLATES = Path(__file__).resolve().parents[1] / "reports" / "templates"  # the HTML export's
 PLOTLY_PLACE = "<!-- kam: plotly.js -->"  # in the report template's head
 KERNEL = "kam-workbooks"

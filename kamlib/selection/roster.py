@@ -62,9 +62,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import os
 import re
-import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -87,11 +85,12 @@ from kamlib.data.contract import (
     PortfolioSize,
     SelectionCriteria,
 )
+from kamlib.data.files import replaced_atomically
 from kamlib.data.periods import Quarter
 from kamlib.data.yaml_files import YamlSyntaxError, read_yaml, yaml_line
 from kamlib.economics.net_revenue import positions
-from kamlib.words.columns import arrow_text
 from kamlib.errors import KamError
+from kamlib.words.columns import arrow_text
 from kamlib.words.labels import label
 
 Change = Literal["enter", "stay", "leave", "watch", "none"]
@@ -1514,30 +1513,13 @@ def _csv_text(rows: list[list[str]], style: _FileStyle) -> str:
 
 
 def _write_atomically(path: Path, original: bytes | None, payload: bytes) -> None:
-    """Copy ``original`` to a temporary file, append ``payload`` there, then rename."""
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as copy:
-            copy.write(original or b"")
-        with open(temporary, "ab") as copy:
-            copy.write(payload)
-            copy.flush()
-            os.fsync(copy.fileno())
-        os.chmod(temporary, path.stat().st_mode & 0o777 if path.exists() else _new_file_mode())
+    """Write ``original`` and ``payload`` beside the roster, then rename over it, unless
+    the roster changed meanwhile."""
+    with replaced_atomically(path) as temporary:
+        temporary.write_bytes((original or b"") + payload)
         if original is not None and path.read_bytes() != original:
             raise RosterFileError(f"{path.name} changed while the new rows were being "
                                   "written. Nothing was appended; run again.")
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def _new_file_mode() -> int:
-    """rw for everyone the umask allows, as a file written with open() would get."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
 
 
 # --- 6. The long tail ---------------------------------------------------------------

@@ -22,7 +22,7 @@ class CompanyParameters(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    data_dir: str = "../data/sample"
+    data_dir: str = "../../data/sample"
     mapping: str | None = None
     period: str | None = None
     """Quarter to report, like 2026Q3; default: the latest complete quarter in the data."""
