@@ -239,7 +239,7 @@ def run_command(
     _data_folder(data)
     signal.signal(signal.SIGTERM, _raise_stopped)
     with _run_display(quiet, len(names)) as progress:
-        # closing: the validated data handed to the kernels is removed however the run ends
+        # closing: the run cache shared by the kernels is removed however the run ends
         with closing(runner.run_workbooks(names, data=data, out=out_dir, mapping=mapping,
                                           period=period, engine=engine, params=extra,
                                           progress=progress, jobs=jobs)) as results:

@@ -250,8 +250,8 @@ def test_killed_run_leaves_no_half_written_report_and_the_next_run_clears_up(pub
     os.killpg(process.pid, signal.SIGKILL)
     process.wait(timeout=30)
     assert {p: p.stat().st_mtime for p in (out / "2026Q3").rglob("*")} == before
-    left = sorted(out.glob(".running-*"))  # the validated data handed over, the work
-    assert [f.name.split("-")[1] for f in left] == ["handover", "value"]
+    left = sorted(out.glob(".running-*"))  # the run cache, the work folder
+    assert [f.name.split("-")[1] for f in left] == ["cache", "value"]
     assert all(f"-{process.pid}@" in f.name for f in left)
 
     result = kam("run", "value", "--data", str(SAMPLE), "--out", str(out), "--quiet")

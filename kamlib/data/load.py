@@ -109,9 +109,6 @@ class Dataset:
     problem is reported, and no rule across tables may speak of them as absent."""
     large: dict[str, LargeTable] = field(default_factory=dict)
     """Large Parquet tables kept on disk and checked in DuckDB (see kamlib.data.large)."""
-    handover_folder: Path | None = None
-    """Set when the data was handed over by ``kam run``: where the run's workbooks keep
-    what they compute once for all of them (kamlib.data.ready.computed_once)."""
 
     def has(self, table: str) -> bool:
         return table in self.tables or table in self.large

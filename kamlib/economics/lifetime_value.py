@@ -25,9 +25,8 @@ import ibis
 import numpy as np
 import pandas as pd
 
-from kamlib.data.load import Dataset
 from kamlib.data.periods import Quarter
-from kamlib.data.ready import computed_once
+from kamlib.data.run_cache import RunCache
 from kamlib.errors import KamError
 from kamlib.economics.net_revenue import ValueSettings, net_revenue
 from kamlib.economics.value import BGNBD, GammaGamma, gamma_gamma_eligible, lifetime_value
@@ -115,16 +114,22 @@ def fit_lifetime_value(summary: pd.DataFrame, *, horizon_years: float, discount_
     return LifetimeValue(summary.join(clv), bgnbd, gamma_gamma)
 
 
-def account_lifetime_values(data: Dataset, tables: dict[str, ibis.Table], end: date, *,
+def account_lifetime_values(tables: dict[str, ibis.Table], end: date, *,
                             horizon_years: float, discount_rate: float, random_state: int = 0,
-                            settings: ValueSettings = ValueSettings()) -> LifetimeValue:
-    """Every account's lifetime value as the workbooks show it, fitted once per ``kam run``
-    (the value, selection and benchmark workbooks share the fit; at a million accounts
-    it takes about a minute)."""
+                            settings: ValueSettings = ValueSettings(),
+                            run_cache: RunCache | None = None) -> LifetimeValue:
+    """Every account's lifetime value as the workbooks show it; with a run cache, fitted
+    once for the workbooks sharing it (the value, selection and benchmark workbooks share
+    the fit; at a million accounts it takes about a minute)."""
+    def fit() -> LifetimeValue:
+        return fit_lifetime_value(rfm_summary(tables, end, settings=settings),
+                                  horizon_years=horizon_years, discount_rate=discount_rate,
+                                  random_state=random_state)
+
+    if run_cache is None:
+        return fit()
     key = (end, horizon_years, discount_rate, random_state, settings.model_dump())
-    return computed_once(data, "lifetime_value", key, lambda: fit_lifetime_value(
-        rfm_summary(tables, end, settings=settings), horizon_years=horizon_years,
-        discount_rate=discount_rate, random_state=random_state))
+    return run_cache.computed_once("lifetime_value", key, fit)
 
 
 @dataclass

@@ -1,8 +1,9 @@
 """Run workbooks and publish their reports: validated parameters, papermill, safe publishing.
 
 A run, in order: parameters are checked against each workbook's pydantic model
-(before any kernel starts); the data is validated once, as ``kam validate`` does, and
-handed to the kernels (:func:`kamlib.run.handover.handed_over`); each notebook runs with
+(before any kernel starts); the data is validated once, as ``kam validate`` does, into a
+run cache (:func:`kamlib.run.cache.run_cache`) whose folder each notebook gets as its
+``run_cache`` parameter; each notebook runs with
 papermill in a work folder next to the reports
 (``.running-<workbook>-<pid>@<host>-<random>``); the HTML report (no code, charts
 offline), the executed notebook, ``run.log`` and, last, ``manifest.json`` are written
@@ -42,13 +43,13 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
-from kamlib.data.ready import reporting_quarter, run_inputs
-
 from kamlib.data.files import write_atomically
 from kamlib.data.mapping import read_mapping
 from kamlib.data.periods import Quarter
+from kamlib.data.ready import reporting_quarter, run_inputs
+from kamlib.data.run_cache import RunCache
 from kamlib.errors import ParameterError, RunError, SetupError, WorkbooksFailed
-from kamlib.run.handover import handed_over
+from kamlib.run.cache import run_cache
 from kamlib.run.kernels import KernelPool, Lease, StartedKernel
 from kamlib.run.progress import RunProgress
 from kamlib.run.publishing import (
@@ -172,7 +173,7 @@ def run_workbooks(names: list[str], *, data: Path, out: Path, mapping: Path | No
 
     Every workbook's parameters are checked before anything starts, and the data is
     validated before any notebook runs (several workbooks' kernels start meanwhile); it is
-    validated once and handed to every kernel (see kamlib.run.handover). With several
+    validated once into a run cache given to every workbook (kamlib.run.cache). With several
     workbooks, a parameter goes to the workbooks that have it and must belong to at least
     one. Up to ``jobs`` notebooks run side by side, each kernel taking the next workbook
     as soon as its notebook has run (kamlib.run.kernels). Each workbook is published on its
@@ -185,7 +186,7 @@ def run_workbooks(names: list[str], *, data: Path, out: Path, mapping: Path | No
         raise ParameterError(f"jobs must be 1 or more. Got {jobs}.")
     workbooks = [_workbook(name) for name in names]
     # Every path made absolute once, here, before any kernel starts: the kernels run in
-    # notebooks/, and the data handed over to them names its files by these paths.
+    # notebooks/, and the data in the run cache names its files by these paths.
     data, out = data.expanduser().resolve(), out.expanduser().resolve()
     mapping = mapping.expanduser().resolve() if mapping else None
     given = {**(params or {}), "data_dir": str(data)}
@@ -209,12 +210,17 @@ def run_workbooks(names: list[str], *, data: Path, out: Path, mapping: Path | No
         if len(runs) > 1:
             yield from _side_by_side(runs, jobs, data, mapping, period, out, shown)
             return
-        with handed_over(data, mapping, beside=out,
-                         prefix=work_prefix("handover")) as dataset:
+        with run_cache(data, mapping, beside=out,
+                       prefix=work_prefix("cache")) as (dataset, cache):
             quarter = str(reporting_quarter(dataset, period))
             for workbook, parameters in runs:
-                yield _execute(workbook, parameters.model_copy(update={"period": quarter}),
-                               quarter, out, shown)
+                yield _execute(workbook, _for_run(parameters, quarter, cache), quarter, out,
+                               shown)
+
+
+def _for_run(parameters: BaseModel, quarter: str, cache: RunCache) -> BaseModel:
+    """The workbook's parameters with the run's quarter and run cache."""
+    return parameters.model_copy(update={"period": quarter, "run_cache": str(cache.folder)})
 
 
 UNWRITABLE = {errno.EROFS: "a read-only file system", errno.EACCES: "permission denied",
@@ -242,8 +248,8 @@ def _machine_problems(out: Path) -> Iterator[None]:
             writing = f"writing {where}" if exc.filename else "writing into it"
             raise SetupError(
                 f"{FULL[exc.errno]} holding the reports folder {out} ({writing}). "
-                "Fix: free space there (a report takes a few MB, the data handed to the "
-                "workbooks as much as the data) or give --out a folder on another disk; "
+                "Fix: free space there (a report takes a few MB, the run cache shared by "
+                "the workbooks as much as the data) or give --out a folder on another disk; "
                 "the reports already there are untouched.") from None
         if exc.errno in FULL:
             raise SetupError(f"{FULL[exc.errno]} writing {where}. Fix: free space on that "
@@ -289,9 +295,10 @@ def _side_by_side(runs: list[tuple[Workbook, BaseModel]], jobs: int, data: Path,
                                                                           progress))
 
     try:
-        with handed_over(data, mapping, beside=out, prefix=work_prefix("handover"),
-                         meanwhile=start_kernels) as dataset:
-            validated.set(str(reporting_quarter(dataset, period)))
+        start_kernels()  # they start while the data is validated
+        with run_cache(data, mapping, beside=out,
+                       prefix=work_prefix("cache")) as (dataset, cache):
+            validated.set(str(reporting_quarter(dataset, period)), cache)
             failed, published = [], []
             for result in tasks.results():
                 if isinstance(result, RunError):
@@ -309,20 +316,21 @@ def _side_by_side(runs: list[tuple[Workbook, BaseModel]], jobs: int, data: Path,
 
 
 class _Validated:
-    """The reporting quarter, once the data has been validated."""
+    """The reporting quarter and the run cache, once the data has been validated."""
 
     def __init__(self):
         self.event = threading.Event()
         self.quarter = ""
+        self.cache: RunCache | None = None
 
-    def set(self, quarter: str) -> None:
-        self.quarter = quarter
+    def set(self, quarter: str, cache: RunCache) -> None:
+        self.quarter, self.cache = quarter, cache
         self.event.set()
 
-    def wait(self) -> str:
+    def wait(self) -> tuple[str, RunCache]:
         while not self.event.wait(0.1):  # short waits: SideBySide.stop() interrupts between
             pass
-        return self.quarter
+        return self.quarter, self.cache
 
 
 def _when_validated(workbook: Workbook, parameters: BaseModel, validated: _Validated,
@@ -332,9 +340,9 @@ def _when_validated(workbook: Workbook, parameters: BaseModel, validated: _Valid
     that the workbooks beside it go on (raised, it would stop them)."""
     lease = kernels.lease([workbook.module, "kamlib.reports.charts"])
     try:
-        quarter = validated.wait()
-        return _execute(workbook, parameters.model_copy(update={"period": quarter}), quarter,
-                        out, progress, lease)
+        quarter, cache = validated.wait()
+        return _execute(workbook, _for_run(parameters, quarter, cache), quarter, out, progress,
+                        lease)
     except RunError as failed:
         lease.discard()  # the kernel is left as the failed cell left it
         return failed
@@ -497,7 +505,7 @@ def markdown_output(source: str) -> str:
 
 def _write_manifest(work: Path, workbook: Workbook, params: BaseModel, period: str,
                     started: datetime, seconds: float) -> None:
-    values = params.model_dump()
+    values = params.model_dump(exclude={"run_cache"})  # gone after the run; nothing to redo
     named = [Path(v) for k, v in values.items() if k.endswith("_file") and v]
     inputs = run_inputs(Path(values["data_dir"]), values.get("mapping")) + named
     manifest = {

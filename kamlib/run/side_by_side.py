@@ -1,7 +1,7 @@
 """Run tasks side by side in threads and stop them all the way Ctrl-C stops one.
 
 ``kam run all --jobs N`` runs workbooks side by side: each papermill run waits on its
-own kernel process, so threads are enough, and the hand-over and progress display stay
+own kernel process, so threads are enough, and the run cache and progress display stay
 in one process. A workbook run in the main thread is stopped by Ctrl-C or SIGTERM: the
 exception unwinds papermill, nbclient shuts its kernel down and the runner removes the
 work folder. Threads get no signals, so :meth:`SideBySide.stop` raises the same

@@ -3,7 +3,7 @@
 Every feature a selection criterion may use (``contract.CRITERION_FEATURES``) is
 computed here, for the twelve months to the end of a quarter, from
 :mod:`kamlib.economics.net_revenue` (the money: sums of the quarters, as the account value report
-adds them up) and the lifetime values (fitted once per run, :mod:`kamlib.economics.lifetime_value`);
+adds them up) and the lifetime values (:mod:`kamlib.economics.lifetime_value`);
 selection and benchmarks never recompute them their own way. For a group (a parent
 with its subsidiaries):
 
@@ -29,7 +29,7 @@ import pyarrow.compute as pc
 
 from kamlib.data.load import Dataset
 from kamlib.data.periods import Quarter
-from kamlib.data.ready import computed_once
+from kamlib.data.run_cache import RunCache
 from kamlib.economics.lifetime_value import (
     account_lifetime_values,
     purchase_history,
@@ -293,22 +293,26 @@ def _ratios(frame: pd.DataFrame, quarter: Quarter) -> pd.DataFrame:
 def selection_features(tables: dict[str, ibis.Table], data: Dataset, quarter: Quarter, *,
                        select_groups: bool, horizon_years: float, discount_rate: float,
                        random_state: int, value: AccountValue | None = None,
+                       run_cache: RunCache | None = None,
                        ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The selection features per selection unit (group or account), and per account, as
-    the selection and the benchmark workbooks use them: computed once per ``kam run``,
-    whichever of the two comes first.
+    the selection and the benchmark workbooks use them: with a run cache, computed once
+    for the workbooks sharing it, whichever comes first.
 
     value: the accounts' :func:`twelve_month_windows`, if already computed.
     """
     def compute() -> tuple[pd.DataFrame, pd.DataFrame]:
-        lifetime = account_lifetime_values(data, tables, quarter.end,
+        lifetime = account_lifetime_values(tables, quarter.end,
                                            horizon_years=horizon_years,
-                                           discount_rate=discount_rate, random_state=random_state)
+                                           discount_rate=discount_rate, random_state=random_state,
+                                           run_cache=run_cache)
         return unit_features(tables, data.tables["accounts"], quarter, lifetime.frame,
                              select_groups=select_groups, value=value)
 
     key = (str(quarter), select_groups, horizon_years, discount_rate, random_state)
-    return computed_once(data, "selection_features", key, compute)
+    if run_cache is None:
+        return compute()
+    return run_cache.computed_once("selection_features", key, compute)
 
 
 def unit_features(tables: dict[str, ibis.Table], accounts: pd.DataFrame, quarter: Quarter,

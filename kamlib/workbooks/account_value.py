@@ -16,6 +16,7 @@ from kamlib.data.describe import missing_tables
 from kamlib.data.load import Dataset
 from kamlib.data.periods import Quarter
 from kamlib.data.ready import load_valid, on_engine, reporting_quarter
+from kamlib.data.run_cache import RunCache
 from kamlib.economics.lifetime_value import (
     Holdout,
     LifetimeValue,
@@ -75,17 +76,18 @@ def build(params: AccountValueParameters) -> AccountValueWorkbook:
 
 
 def _build(params: AccountValueParameters) -> AccountValueWorkbook:
-    data = load_valid(Path(params.data_dir), params.mapping)
+    cache = RunCache(params.run_cache) if params.run_cache else None
+    data = load_valid(Path(params.data_dir), params.mapping, run_cache=cache)
     quarter = reporting_quarter(data, params.period)
     start = quarter.shift(-3).start
-    tables = on_engine(data, params.engine)
+    tables = on_engine(data, params.engine, run_cache=cache)
     settings = params.settings
     quarterly = account_value(tables, grain="quarter", end=quarter.end, settings=settings)
     window = _window(quarterly, start)
-    lifetime = account_lifetime_values(data, tables, quarter.end, settings=settings,
+    lifetime = account_lifetime_values(tables, quarter.end, settings=settings,
                                        horizon_years=params.horizon_years,
                                        discount_rate=params.discount_rate,
-                                       random_state=params.random_state)
+                                       random_state=params.random_state, run_cache=cache)
     holdout = holdout_check(tables, quarter.end, settings=settings,
                             random_state=params.random_state)
     accounts = _per_account(data, window, lifetime)

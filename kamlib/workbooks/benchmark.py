@@ -14,7 +14,7 @@ scorecard; every other table is one line saying no account is key yet.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
@@ -25,6 +25,7 @@ from kamlib.data.describe import missing_tables
 from kamlib.data.load import Dataset, read_criteria
 from kamlib.data.periods import Quarter
 from kamlib.data.ready import load_valid, on_engine, reporting_quarter
+from kamlib.data.run_cache import RunCache
 from kamlib.economics.net_revenue import ValueSettings, account_value, group_of
 from kamlib.errors import ParameterError
 from kamlib.programme import comparison, maturity, plans, sponsorship
@@ -93,15 +94,16 @@ def build(params: BenchmarkParameters) -> BenchmarkWorkbook:
 
 
 def _build(params: BenchmarkParameters) -> BenchmarkWorkbook:
-    data = load_valid(Path(params.data_dir), params.mapping)
-    if params.criteria_file:
-        data.criteria = read_criteria(Path(params.criteria_file))
+    cache = RunCache(params.run_cache) if params.run_cache else None
+    data = load_valid(Path(params.data_dir), params.mapping, run_cache=cache)
+    if params.criteria_file:  # a copy: the data may be shared with other workbooks
+        data = replace(data, criteria=read_criteria(Path(params.criteria_file)))
     quarter = reporting_quarter(data, params.period)
-    tables = on_engine(data, params.engine)
+    tables = on_engine(data, params.engine, run_cache=cache)
     select_groups = data.criteria.select_groups if data.criteria else True
     features, by_account = selection_features(
         tables, data, quarter, select_groups=select_groups, horizon_years=params.horizon_years,
-        discount_rate=params.discount_rate, random_state=params.random_state)
+        discount_rate=params.discount_rate, random_state=params.random_state, run_cache=cache)
     roster = _roster_up_to(data.tables.get("roster"), quarter)
     proposal = (propose_roster(features, data.criteria, roster)
                 if data.criteria is not None else None)

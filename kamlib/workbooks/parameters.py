@@ -27,6 +27,10 @@ class CompanyParameters(BaseModel):
     period: str | None = None
     """Quarter to report, like 2026Q3; default: the latest complete quarter in the data."""
     engine: Literal["duckdb", "spark"] = "duckdb"
+    run_cache: str | None = None
+    """A run cache's folder (:mod:`kamlib.data.run_cache`), where workbooks run on the same
+    data share the validated data and what they compute once; ``kam run`` gives one.
+    None: everything is computed here."""
 
 
 class AccountValueParameters(CompanyParameters):

@@ -8,7 +8,7 @@ informs, the agreed criteria decide, and the report shows where the two disagree
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from html import escape
 from pathlib import Path
@@ -18,6 +18,7 @@ import pandas as pd
 from kamlib.data.load import Dataset, read_criteria
 from kamlib.data.periods import Quarter
 from kamlib.data.ready import load_valid, on_engine, reporting_quarter
+from kamlib.data.run_cache import RunCache
 from kamlib.economics.net_revenue import AccountValue, group_of
 from kamlib.errors import ParameterError
 from kamlib.reports.excel import write_tables
@@ -76,20 +77,21 @@ def build(params: SelectionParameters) -> SelectionWorkbook:
 
 
 def _build(params: SelectionParameters) -> SelectionWorkbook:
-    data = load_valid(Path(params.data_dir), params.mapping)
-    if params.criteria_file:
-        data.criteria = read_criteria(Path(params.criteria_file))
+    cache = RunCache(params.run_cache) if params.run_cache else None
+    data = load_valid(Path(params.data_dir), params.mapping, run_cache=cache)
+    if params.criteria_file:  # a copy: the data may be shared with other workbooks
+        data = replace(data, criteria=read_criteria(Path(params.criteria_file)))
     if data.criteria is None:
         raise ParameterError("the selection needs the criteria management agreed: add "
                              "selection_criteria.yml to the data folder (see "
                              "docs/data-contract.md).")
     quarter = reporting_quarter(data, params.period)
-    tables = on_engine(data, params.engine)
+    tables = on_engine(data, params.engine, run_cache=cache)
     value = twelve_month_windows(tables, quarter)  # shared by the features and the long tail
     features, by_account = selection_features(
         tables, data, quarter, select_groups=data.criteria.select_groups,
         horizon_years=params.horizon_years, discount_rate=params.discount_rate,
-        random_state=params.random_state, value=value)
+        random_state=params.random_state, value=value, run_cache=cache)
     segmentation = AccountSegmentation(method=params.segmentation,
                                        random_state=params.random_state).fit(
         features[SEGMENT_FEATURES].fillna(features[SEGMENT_FEATURES].median()))
