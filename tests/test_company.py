@@ -5,10 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -110,82 +106,6 @@ def test_a_parameter_no_workbook_has_is_refused_naming_it(tmp_path):
                                              "Did you mean 'segmentation'"):
         next(run_workbooks(["value", "selection"], data=Path(tmp_path), out=tmp_path / "out",
                            params={"segmentatoin": "gmm"}))
-
-
-def test_a_run_computes_shared_results_once_for_all_its_workbooks(tmp_path):
-    folder = write_company(tmp_path / "data")
-    calls = []
-
-    def fit():
-        calls.append(1)
-        return pd.DataFrame({"clv": [len(calls)]})
-
-    with cache_of_a_run(folder, tmp_path / "out") as (_, cache):
-        unopened = kernel_view(cache)  # its data not taken: it shares nothing
-        assert unopened.computed_once("fit", (1,), fit).iloc[0, 0] == 1
-        first = kernel_view(cache)  # what each kernel of the run does
-        load_valid(folder, run_cache=first)
-        assert first.computed_once("fit", (1,), fit).iloc[0, 0] == 2
-        again = kernel_view(cache)
-        load_valid(folder, run_cache=again)
-        assert again.computed_once("fit", (1,), fit).iloc[0, 0] == 2  # kept, not refitted
-        assert again.computed_once("fit", (2,), fit).iloc[0, 0] == 3  # another key
-        (folder / "accounts.csv").write_text(TINY["accounts.csv"] + "\n", encoding="utf-8")
-        changed = kernel_view(cache)
-        load_valid(folder, run_cache=changed)  # validated again: nothing of the run is reused
-        assert changed.computed_once("fit", (1,), fit).iloc[0, 0] == 4
-    assert len(calls) == 4
-
-
-KERNEL = """
-import sys, time
-from pathlib import Path
-from kamlib.data.ready import load_valid
-from kamlib.data.run_cache import RunCache
-
-def fit():
-    with open(sys.argv[3], "a") as log:
-        log.write("fitting\\n")
-    time.sleep(float(sys.argv[4]))  # the other kernel asks meanwhile, or this one is killed
-    return 42
-
-cache = RunCache(sys.argv[2])
-load_valid(Path(sys.argv[1]), run_cache=cache)
-print(cache.computed_once("fit", (1,), fit))
-"""
-
-
-def kernel(folder: Path, cache: RunCache, log: Path, seconds: float) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-c", KERNEL, str(folder), str(cache.folder),
-                             str(log), str(seconds)], stdout=subprocess.PIPE, text=True)
-
-
-def test_workbooks_side_by_side_wait_for_the_first_to_compute(tmp_path):
-    """Two kernels of one run ask at the same time: one computes, the other waits."""
-    folder = write_company(tmp_path / "data")
-    log = tmp_path / "fits.log"
-    with cache_of_a_run(folder, tmp_path / "out") as (_, cache):
-        kernels = [kernel(folder, cache, log, 1) for _ in range(2)]
-        outputs = [k.communicate(timeout=120)[0].strip() for k in kernels]
-    assert outputs == ["42", "42"]
-    assert log.read_text() == "fitting\n"
-
-
-def test_a_kernel_killed_while_computing_leaves_nothing_and_the_next_computes(tmp_path):
-    folder = write_company(tmp_path / "data")
-    log = tmp_path / "fits.log"
-    with cache_of_a_run(folder, tmp_path / "out") as (_, cache):
-        killed = kernel(folder, cache, log, 60)
-        deadline = time.monotonic() + 120
-        while not log.exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        killed.send_signal(signal.SIGKILL)
-        killed.wait(timeout=30)
-        assert not list(cache.folder.glob("fit-*.pickle"))  # no result, not half of one
-        after = kernel(folder, cache, log, 0)  # the lock died with the killed kernel
-        assert after.communicate(timeout=120)[0].strip() == "42"
-        assert len(list(cache.folder.glob("fit-*.pickle"))) == 1
-    assert log.read_text() == "fitting\nfitting\n"
 
 
 def test_a_run_stages_its_tables_once_for_all_its_workbooks(tmp_path):

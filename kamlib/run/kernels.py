@@ -9,6 +9,13 @@ instead starts the kernels while it validates, with those modules imported at st
 runs the notebook in it. A kernel that has run a notebook is lent to the next workbook
 (:class:`KernelPool`) with a fresh namespace (:func:`fresh_namespace`): what the first
 imported is not imported again, and the second sees nothing the first defined.
+
+What it saves: with the workbooks run one after the other in kernels papermill starts
+itself, ``kam run all`` on the sample took 30.5 s instead of 18.4 s and 17.2 CPU-seconds
+instead of 12.5 (medians of three runs interleaved on the shared 2-core machine, load 4
+to 6). jupyter_client starts a kernel (``AsyncKernelManager``, used here) and papermill
+runs a notebook in a kernel it is given (``km``); neither offers kernels started ahead of
+their notebook or kept for the next one.
 """
 
 from __future__ import annotations

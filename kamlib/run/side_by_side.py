@@ -8,6 +8,8 @@ work folder. Threads get no signals, so :meth:`SideBySide.stop` raises the same
 exception inside each running task (CPython's ``PyThreadState_SetAsyncExc``; no library
 offers this, and a flag checked between cells would leave a long cell running), and
 waits until every task has unwound: every kernel stopped, every work folder removed.
+The rest is the standard library's ``ThreadPoolExecutor`` (``as_completed``, and
+``shutdown(cancel_futures=True)`` for the tasks not yet started).
 """
 
 from __future__ import annotations
@@ -50,12 +52,10 @@ class SideBySide:
         """Cancel the tasks not yet started, interrupt the running ones (as Ctrl-C would)
         and wait until they have unwound."""
         with self.lock:
-            self.stopping = True
-            for future in self.futures:
-                future.cancel()
+            self.stopping = True  # a task starting from now stops at once (_tracked)
             for thread in self.running:
                 _raise_in_thread(thread, KeyboardInterrupt)
-        self.pool.shutdown(wait=True)
+        self.pool.shutdown(wait=True, cancel_futures=True)
 
     def _tracked(self, task: Callable[[], T]) -> T:
         with self.lock:
