@@ -71,8 +71,8 @@ class LargeTable:
         return parent if parent.name == self.name else self.files[0]
 
     def __getstate__(self) -> dict:
-        """Picklable (the runner hands validated data to its kernels): the connection is
-        left behind and reopened where needed."""
+        """Picklable (a run cache keeps validated data for other processes, see
+        kamlib.data.run_cache): the connection is left behind and reopened where needed."""
         return {**self.__dict__, "_con": None}
 
     def connection(self) -> duckdb.DuckDBPyConnection:
