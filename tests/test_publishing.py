@@ -19,7 +19,7 @@ CHILD = r"""
 import json, os, signal, sys, tempfile
 from datetime import datetime, timezone
 from pathlib import Path
-from kamlib.run import publishing, runner
+from kamlib.run import manifest, publishing, runner
 
 out, stop_at, data = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 work = Path(tempfile.mkdtemp(prefix=publishing.work_prefix("value"), dir=out))  # as a run does
@@ -39,8 +39,8 @@ def kill_at_step(event, args):
 
 sys.addaudithook(kill_at_step)
 workbook = runner.WORKBOOKS["value"]
-runner._write_manifest(work, workbook, workbook.parameters(data_dir=data), "2026Q3",
-                       datetime.now(timezone.utc), 1.0)
+manifest.write_manifest(work, workbook, workbook.parameters(data_dir=data), "2026Q3",
+                        datetime.now(timezone.utc), 1.0)
 publishing.publish(work, out / "2026Q3" / "value")
 print(json.dumps(steps), flush=True)
 """

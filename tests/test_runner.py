@@ -87,7 +87,7 @@ def test_reports_are_as_accessible_as_nbconvert_makes_them(sample_run, tmp_path)
     from bs4 import BeautifulSoup
     from nbconvert import HTMLExporter
 
-    from kamlib.run.runner import TEMPLATES, _report_exporter, markdown_output
+    from kamlib.reports.report_exporter import TEMPLATES, markdown_output, report_exporter
 
     def marked(html: str) -> list[tuple]:
         tags = BeautifulSoup(html, "html.parser").find_all(["div", "img"])
@@ -107,7 +107,7 @@ def test_reports_are_as_accessible_as_nbconvert_makes_them(sample_run, tmp_path)
     stock.register_filter("markdown_output", markdown_output)
     for notebook in [*sorted(sample_run.out.glob("2026Q3/*/*.ipynb")), images]:
         ours, theirs = (exporter.from_filename(str(notebook))[0]
-                        for exporter in (_report_exporter(), stock))
+                        for exporter in (report_exporter(), stock))
         assert marked(ours) == marked(theirs), notebook.name
         assert 'tabindex="0"' in ours
     assert "No description has been provided for this image" in ours  # images without alt

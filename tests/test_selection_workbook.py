@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from support import ONLINE_RETAIL, REPO, needs_shared
+from kamlib.reports import report_exporter
 from kamlib.run import runner
 from kamlib.workbooks import selection as sel
 
@@ -110,7 +111,7 @@ def test_kam_run_selection_publishes_report_and_roster_exports(tmp_path, monkeyp
 def test_the_approver_is_shown_exactly_as_typed(name):
     from html import unescape
 
-    html = runner.markdown_output(f"**Approved by {sel.literal_markdown(name)}:** 3 rows")
+    html = report_exporter.markdown_output(f"**Approved by {sel.literal_markdown(name)}:** 3 rows")
     assert html.startswith("<p><strong>Approved by ") and html.count("<") == 4  # p, strong
     assert unescape(html) == f"<p><strong>Approved by {name}:</strong> 3 rows</p>\n"
 

@@ -10,7 +10,8 @@ three runs interleaved with the others on the shared 2-core machine).
 :class:`ReportExporter` is an ``HTMLExporter`` configured through its public hooks (a
 preprocessor, filters) that renders with the template exporter it is built on and adds
 the same attributes to the tags the template writes, with one regular expression each;
-tests/test_runner.py checks the tags against nbconvert's own pass.
+tests/test_runner.py checks the tags against nbconvert's own pass. :func:`render_html`
+writes a report with it, plotly.js added once, after the export.
 
 What a cell wrote to standard error (a Python warning with its file path and source line,
 a library's log) is left out of the page: it stays in the executed notebook and in
@@ -19,13 +20,18 @@ a library's log) is left out of the page: it stays in the executed notebook and 
 
 from __future__ import annotations
 
+import functools
 import re
+import threading
+from pathlib import Path
 
 from nbconvert import HTMLExporter
 from nbconvert.exporters.templateexporter import TemplateExporter
 from nbconvert.filters.highlight import Highlight2HTML
 from nbconvert.preprocessors import Preprocessor
 
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+PLOTLY_PLACE = "<!-- kam: plotly.js -->"  # in the report template's head
 NO_ALT = "No description has been provided for this image"  # nbconvert's words
 _AREA = re.compile(r'<div(?=\s)(?![^>]*\stabindex=)([^>]*\sclass="(?:[^"]*\s)?'
                    r'jp-(?:OutputArea-output|Cell-inputWrapper)(?=[\s"]))')
@@ -68,3 +74,40 @@ class ReportExporter(HTMLExporter):
 def accessible(html: str) -> str:
     """Input and output areas reachable by keyboard, an alt text on every image."""
     return _IMAGE.sub(f'<img alt="{NO_ALT}"', _AREA.sub(r'<div tabindex="0"\1', html))
+
+
+def render_html(notebook: Path) -> str:
+    """The report: outputs only, no code, nothing fetched from the network."""
+    from kamlib.reports.charts import plotly_library
+
+    with _EXPORTING:  # one exporter for the run's reports; it is not for two threads at once
+        html, _ = report_exporter().from_filename(str(notebook))
+    # plotly.js goes in after the export, whose HTML clean-up would parse its 4.6 MB.
+    library = plotly_library() if "Plotly.newPlot(" in html else ""
+    return html.replace(PLOTLY_PLACE, library, 1)
+
+
+_EXPORTING = threading.Lock()
+
+
+@functools.cache
+def report_exporter():
+    """nbconvert's HTML exporter with our template, made once: it compiles the templates,
+    most of a second per report otherwise."""
+    exporter = ReportExporter(template_name="kam_report",
+                              extra_template_basedirs=[str(TEMPLATES)], exclude_input=True,
+                              exclude_input_prompt=True, exclude_output_prompt=True)
+    exporter.register_filter("markdown_output", markdown_output)
+    return exporter
+
+
+def markdown_output(source: str) -> str:
+    """A Markdown output as HTML, with any raw HTML in it escaped and no javascript: links.
+
+    nbconvert passes raw HTML in Markdown through (right for the notebook's own cells);
+    outputs quote the data, where an account named "<img onerror=...>" must stay a name.
+    """
+    from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
+
+    renderer = IPythonRenderer(escape=True, allow_harmful_protocols=False)
+    return MarkdownWithMath(renderer=renderer).render(source)

@@ -3,11 +3,10 @@
 A run, in order: parameters are checked against each workbook's pydantic model
 (before any kernel starts); the data is validated once, as ``kam validate`` does, into a
 run cache (:func:`kamlib.run.cache.run_cache`) whose folder each notebook gets as its
-``run_cache`` parameter; each notebook runs with
-papermill in a work folder next to the reports
-(``.running-<workbook>-<pid>@<host>-<random>``); the HTML report (no code, charts
-offline), the executed notebook, ``run.log`` and, last, ``manifest.json`` are written
-there; only then the folder is moved to ``<out>/<period>/<workbook>/`` in one rename,
+``run_cache`` parameter; each notebook runs with papermill in a work folder next to the
+reports (``.running-<workbook>-<pid>@<host>-<random>``); the HTML report (no code, charts
+offline; :func:`kamlib.reports.report_exporter.render_html`), the executed notebook,
+``run.log`` and, last, ``manifest.json`` (:mod:`kamlib.run.manifest`) are written there; only then the folder is moved to ``<out>/<period>/<workbook>/`` in one rename,
 under a lock of that report (see :func:`kamlib.run.publishing.publish`). Several
 workbooks run one after the other or, with ``jobs`` above 1, side by side in threads
 (:mod:`kamlib.run.side_by_side`; each waits on its own kernel process). An
@@ -22,14 +21,9 @@ from __future__ import annotations
 
 import difflib
 import errno
-import functools
-import hashlib
-import json
 import logging
 import os
-import platform
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
@@ -38,19 +32,18 @@ from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
-from kamlib.data.files import write_atomically
 from kamlib.data.mapping import read_mapping
 from kamlib.data.periods import Quarter
-from kamlib.data.ready import reporting_quarter, run_inputs
+from kamlib.data.ready import reporting_quarter
 from kamlib.data.run_cache import RunCache
 from kamlib.errors import ParameterError, RunError, SetupError, WorkbooksFailed
 from kamlib.run.cache import run_cache
 from kamlib.run.kernels import KernelPool, Lease, StartedKernel
+from kamlib.run.manifest import write_manifest
 from kamlib.run.progress import RunProgress
 from kamlib.run.publishing import (
     clear_stale_work,
@@ -66,14 +59,9 @@ from kamlib.workbooks.parameters import (
 )
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"  # package data
-TEMPLATES = Path(__file__).resolve().parents[1] / "reports" / "templates"  # the HTML export's
-PLOTLY_PLACE = "<!-- kam: plotly.js -->"  # in the report template's head
 KERNEL = "kam-workbooks"
 CELL_TIMEOUT = 1800
 """Seconds a single cell may run before the run fails (papermill has no limit by default)."""
-PACKAGES = ("kam-workbooks", "pandas", "ibis-framework", "duckdb", "plotly", "papermill",
-            "nbconvert", "pydantic", "pyspark")
-
 
 @dataclass(frozen=True)
 class Workbook:
@@ -404,9 +392,12 @@ def _execute(workbook: Workbook, params: BaseModel, period: str, out: Path,
         if lease:
             lease.give_back()  # the next workbook's notebook runs while this report is written
         progress.stage(workbook.name, "writing the report")
+        # Imported here, when the first workbook has run, not before the data is validated.
+        from kamlib.reports.report_exporter import render_html
+
         (work / "report.html").write_text(render_html(executed), encoding="utf-8")
         seconds = time.monotonic() - clock
-        _write_manifest(work, workbook, params, period, started, seconds)
+        write_manifest(work, workbook, params, period, started, seconds)
         folder = publish(work, out / period / workbook.name)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
@@ -461,91 +452,3 @@ def _keep_failed(executed: Path, name: str) -> Path:
     kept = failed / f"{name}-{datetime.now():%Y%m%dT%H%M%S}.ipynb"
     shutil.copy2(executed, kept)
     return kept
-
-
-def render_html(notebook: Path) -> str:
-    """The report: outputs only, no code, nothing fetched from the network."""
-    from kamlib.reports.charts import plotly_library
-
-    with _EXPORTING:  # one exporter for the run's reports; it is not for two threads at once
-        html, _ = _report_exporter().from_filename(str(notebook))
-    # plotly.js goes in after the export, whose HTML clean-up would parse its 4.6 MB.
-    library = plotly_library() if "Plotly.newPlot(" in html else ""
-    return html.replace(PLOTLY_PLACE, library, 1)
-
-
-_EXPORTING = threading.Lock()
-
-
-@functools.cache
-def _report_exporter():
-    """nbconvert's HTML exporter with our template, made once: it compiles the templates,
-    most of a second per report otherwise."""
-    # Imported here, when the first workbook has run, not before the data is validated.
-    from kamlib.reports.report_exporter import ReportExporter
-
-    exporter = ReportExporter(template_name="kam_report",
-                              extra_template_basedirs=[str(TEMPLATES)], exclude_input=True,
-                              exclude_input_prompt=True, exclude_output_prompt=True)
-    exporter.register_filter("markdown_output", markdown_output)
-    return exporter
-
-
-def markdown_output(source: str) -> str:
-    """A Markdown output as HTML, with any raw HTML in it escaped and no javascript: links.
-
-    nbconvert passes raw HTML in Markdown through (right for the notebook's own cells);
-    outputs quote the data, where an account named "<img onerror=...>" must stay a name.
-    """
-    from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
-
-    renderer = IPythonRenderer(escape=True, allow_harmful_protocols=False)
-    return MarkdownWithMath(renderer=renderer).render(source)
-
-
-def _write_manifest(work: Path, workbook: Workbook, params: BaseModel, period: str,
-                    started: datetime, seconds: float) -> None:
-    values = params.model_dump(exclude={"run_cache"})  # gone after the run; nothing to redo
-    named = [Path(v) for k, v in values.items() if k.endswith("_file") and v]
-    inputs = run_inputs(Path(values["data_dir"]), values.get("mapping")) + named
-    manifest = {
-        "workbook": workbook.name,
-        "title": workbook.title,
-        "period": period,
-        "status": "succeeded",
-        "parameters": values,
-        "inputs": [_describe(f) for f in dict.fromkeys(inputs)],
-        "packages": {p: _version(p) for p in PACKAGES},
-        "python": platform.python_version(),
-        "git_commit": _git_commit(),
-        "started": started.isoformat(timespec="seconds"),
-        "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "duration_seconds": round(seconds, 2),
-    }
-    # Last, and whole or not at all: a work folder with a manifest is a complete report.
-    write_atomically(work / "manifest.json", json.dumps(manifest, indent=2,
-                                                         ensure_ascii=False))
-
-
-def _describe(path: Path) -> dict:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return {"path": str(path), "bytes": path.stat().st_size, "sha256": digest.hexdigest()}
-
-
-def _version(package: str) -> str | None:
-    try:
-        return version(package)
-    except PackageNotFoundError:
-        return None
-
-
-def _git_commit() -> str | None:
-    try:
-        result = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
-                                cwd=NOTEBOOKS.parent, timeout=10)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return result.stdout.strip() or None
