@@ -54,7 +54,7 @@ def value_spark(folder: str, save: str | None = None) -> dict:
 
 def value_sql(folder: str, save: str | None = None) -> dict:
     """The same columns from one hand-written DuckDB query over the Parquet files."""
-    from kamlib.data.engine import duckdb_config
+    from kamlib.data.duckdb_settings import duckdb_config
 
     m = Measurement()
     m.start()

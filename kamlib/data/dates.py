@@ -20,18 +20,15 @@ Stated rules:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from kamlib.data.contract import EARLIEST_DATE, TIMESTAMP_YEARS, YEARS_AHEAD, Column, Table
-from kamlib.data.large import Finding
+from kamlib.data.dataset import Dataset
+from kamlib.data.findings import Finding
 from kamlib.errors import ROW_EXAMPLES, Problem
-
-if TYPE_CHECKING:
-    from kamlib.data.load import Dataset
 
 
 _YEAR = r"(?:^|\D)(?P<year>\d{4})(?:\D|$)"

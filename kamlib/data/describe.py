@@ -11,7 +11,7 @@ from kamlib.data.contract import (
     YEARS_AHEAD,
     SelectionCriteria,
 )
-from kamlib.data.load import Dataset
+from kamlib.data.dataset import Dataset
 
 
 def summarize(data: Dataset) -> list[tuple[str, str]]:

@@ -31,8 +31,8 @@ from kamlib.data.contract import (
     latest_date,
 )
 from kamlib.data.dates import impossible_dates_problem
+from kamlib.data.findings import Finding
 from kamlib.data.large import (
-    Finding,
     LargeTable,
     Rule,
     distinct_values,
@@ -41,9 +41,11 @@ from kamlib.data.large import (
     rules,
     unknown_references,
 )
-from kamlib.data.load import _EXPECTED as EXPECTED_VALUES
-from kamlib.data.load import Dataset, load_data, repeated_rows_problem, unparseable_fix
+from kamlib.data.dataset import Dataset
+from kamlib.data.load import load_data
 from kamlib.data.mapping import Mapping
+from kamlib.data.repeated_rows import repeated_rows_problem
+from kamlib.data.values import EXPECTED, unparseable_fix
 from kamlib.errors import ROW_EXAMPLES, Problem
 
 IDENTIFIER_PATTERNS = {
@@ -180,7 +182,7 @@ def _column_problem(data: Dataset, table: Table, col: Column, check: str, positi
             f"correct '{col.name}' on these rows to the id your ERP gives (a leading "
             "= + - @ is a formula or a sign typed into the id)")
     elif check == "not_a_number":  # a Parquet NaN, worded as the loader words a text NaN
-        what, expected, fix = (f"values that are not {col.kind}s", EXPECTED_VALUES[col.kind],
+        what, expected, fix = (f"values that are not {col.kind}s", EXPECTED[col.kind],
                                unparseable_fix(col, "'NaN'"))
     elif check.startswith("isin"):
         what, expected, fix = ("values not allowed", f"one of {', '.join(col.allowed)}",
