@@ -44,6 +44,7 @@ from kamlib.data.large import (
 from kamlib.data.dataset import Dataset
 from kamlib.data.load import load_data
 from kamlib.data.mapping import Mapping
+from kamlib.data.periods import QUARTER_PATTERN
 from kamlib.data.repeated_rows import repeated_rows_problem
 from kamlib.data.values import EXPECTED, unparseable_fix
 from kamlib.errors import ROW_EXAMPLES, Problem
@@ -51,7 +52,7 @@ from kamlib.errors import ROW_EXAMPLES, Problem
 IDENTIFIER_PATTERNS = {
     "country": (r"^[A-Z]{2}$", "a two-letter ISO 3166 country code like IT"),
     "currency": (r"^[A-Z]{3}$", "a three-letter ISO 4217 currency code like EUR"),
-    "period": (r"^\d{4}Q[1-4]$", "a quarter like 2026Q2"),
+    "period": (QUARTER_PATTERN, "a quarter like 2026Q2"),
 }
 
 
