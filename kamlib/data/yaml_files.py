@@ -18,16 +18,19 @@ from typing import Any
 
 import yaml
 
+from kamlib.errors import KamError
+
 MAX_NESTING = 50
 """Most levels of lists and mappings inside one another in a YAML file."""
 
 
-class YamlSyntaxError(Exception):
-    """A YAML file that cannot be read, with where and what in plain words."""
+class YamlSyntaxError(KamError):
+    """A YAML file that cannot be read, with where and what in plain words, and the fix.
+    Callers usually word it with the file's name and role (a mapping file, the criteria)."""
 
     def __init__(self, where: str, what: str, fix: str):
         self.where, self.what, self.fix = where, what, fix
-        super().__init__(f"{where}: {what}")
+        super().__init__(f"{where}: not valid YAML: {what}. Fix: {fix}.")
 
 
 _YAML_PROBLEMS = (  # yaml's own words -> plain words and a fix
