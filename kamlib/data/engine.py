@@ -20,7 +20,6 @@ import sys
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
 
 import ibis
 import pandas as pd
@@ -34,7 +33,6 @@ from kamlib.data.files import replaced_atomically
 from kamlib.data.parquet_files import columns_of, parquet_rows, type_fits
 from kamlib.errors import ParameterError
 
-Engine = Literal["duckdb", "spark"]
 ENGINES: tuple[str, ...] = ("duckdb", "spark")
 
 _ARROW_TYPES = {"text": pa.string(), "number": pa.float64(), "integer": pa.int64(),
