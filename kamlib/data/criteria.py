@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from kamlib.data.yaml_files import YamlSyntaxError, read_yaml, yaml_line
 from kamlib.errors import Problem, ReadError
+from kamlib.words.catalogue import _
 
 CRITERIA_FILE = "selection_criteria.yml"
 
@@ -118,26 +119,28 @@ def read_criteria(path: Path) -> SelectionCriteria:
     try:
         content, document = read_yaml(path)
     except OSError as exc:
-        raise _criteria_problem(path, "the file cannot be read", str(exc)) from None
+        raise _criteria_problem(path, _("the file cannot be read"), str(exc)) from None
     except YamlSyntaxError as exc:
-        raise _criteria_problem(path, f"the file is not valid YAML at {exc.where}", exc.what,
-                                f"{exc.fix}, at {exc.where}") from None
+        raise _criteria_problem(
+            path, _("the file is not valid YAML at {where}").format(where=exc.where), exc.what,
+            _("{fix}, at {where}").format(fix=exc.fix, where=exc.where)) from None
     if not isinstance(content, dict | None):
-        raise _criteria_problem(path, "the file is not a YAML mapping",
-                                f"{'a list' if isinstance(content, list) else 'a single value'}"
-                                " at line 1") from None
+        found = (_("a list at line 1") if isinstance(content, list)
+                 else _("a single value at line 1"))
+        raise _criteria_problem(path, _("the file is not a YAML mapping"), found) from None
     try:
         return SelectionCriteria.model_validate(content or {})
     except ValidationError as exc:
-        found = "; ".join(f"line {yaml_line(document, e['loc'])}, "
-                          f"{'.'.join(map(str, e['loc'])) or 'file'}: {e['msg']}"
-                          for e in exc.errors())
-        raise _criteria_problem(path, "the selection criteria file is invalid", found) from None
+        found = "; ".join(_("line {line}, {entry}: {message}").format(
+            line=yaml_line(document, e["loc"]),
+            entry=".".join(map(str, e["loc"])) or _("file"), message=e["msg"])
+            for e in exc.errors())
+        raise _criteria_problem(path, _("the selection criteria file is invalid"),
+                                found) from None
 
 
-def _criteria_problem(path: Path, what: str, found: str,
-                      fix: str = "correct the file with management's agreed criteria"
-                      ) -> ReadError:
-    return ReadError(Problem("error", "selection_criteria", path.name, what,
-                              "the structure in docs/data-contract.md (keys such as agreed_by, "
-                              "agreed_on and criteria)", found, fix))
+def _criteria_problem(path: Path, what: str, found: str, fix: str | None = None) -> ReadError:
+    return ReadError(Problem(
+        "error", "selection_criteria", path.name, what,
+        _("the structure in docs/data-contract.md (keys such as agreed_by, agreed_on and "
+          "criteria)"), found, fix or _("correct the file with management's agreed criteria")))

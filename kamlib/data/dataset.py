@@ -16,6 +16,7 @@ import pandas as pd
 from kamlib.data.criteria import SelectionCriteria
 from kamlib.data.large import LargeTable
 from kamlib.errors import ROW_EXAMPLES, Problem
+from kamlib.words.catalogue import _, n_
 
 
 @dataclass(frozen=True)
@@ -84,8 +85,12 @@ class Dataset:
         rows: dict[tuple[str, str | None], list[str]] = {}
         for seg, row in found:
             rows.setdefault((seg.file, seg.sheet), []).append(str(row))
-        files = ", ".join(dict.fromkeys(f for f, _ in rows)) or source.files
-        labels = tuple((f"sheet '{sheet}' " if sheet else "") + ("rows " if len(r) > 1 else "row ")
-                       + ", ".join(r) for (_, sheet), r in rows.items())
-        return files, labels
+        files = ", ".join(dict.fromkeys(file for file, _sheet in rows)) or source.files
+        return files, tuple(_rows_label(sheet, numbers) for (_file, sheet), numbers in rows.items())
+
+
+def _rows_label(sheet: str | None, numbers: list[str]) -> str:
+    """A label of rows, "rows 4, 9", or "sheet '2025' row 4" on a sheet of a workbook."""
+    rows = n_("row {rows}", "rows {rows}", len(numbers)).format(rows=", ".join(numbers))
+    return _("sheet '{sheet}' {rows}").format(sheet=sheet, rows=rows) if sheet else rows
 

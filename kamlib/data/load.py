@@ -43,6 +43,8 @@ from kamlib.data.repeated_rows import settle_repeated_rows
 from kamlib.data.table_files import find_files, input_files, read_files
 from kamlib.data.values import EXPECTED, parse_column, parse_numbers, unparseable_fix
 from kamlib.errors import ROW_EXAMPLES, Problem, ReadError
+from kamlib.words.catalogue import _
+from kamlib.words.formats import number
 
 __all__ = ["Dataset", "input_files", "load_data", "read_criteria"]
 """The loader's public face: a company's data folder read into a :class:`Dataset`, the
@@ -54,9 +56,9 @@ def load_data(root: Path, mapping: Mapping | None = None) -> Dataset:
     root = Path(root)
     data = Dataset(root=root)
     if not root.is_dir():
-        data.problems.append(Problem("error", "-", str(root), "the data folder does not exist",
-                                     "a folder holding accounts and invoice_lines files",
-                                     "nothing at that path", "check the --data path"))
+        data.problems.append(Problem("error", "-", str(root), _("the data folder does not exist"),
+                                     _("a folder holding accounts and invoice_lines files"),
+                                     _("nothing at that path"), _("check the --data path")))
         return data
     raw_frames: dict[str, tuple[pd.DataFrame, RowSource, str]] = {}
     for table in TABLES.values():
@@ -103,8 +105,9 @@ def _derive_table(data: Dataset, table: Table, rules: TableMapping, raw_frames: 
     if frame is not None and table.key:
         # One row per key: the first occurrence in the export, a stated, deterministic rule.
         data.tables[table.name] = frame.loc[~frame.duplicated(list(table.key))]
-        data.notes.append(f"{table.name}: derived from {rules.derive_from} "
-                          f"({len(data.tables[table.name]):,} distinct {', '.join(table.key)}).")
+        data.notes.append(_("{table}: derived from {source} ({count} distinct {key}).").format(
+            table=table.name, source=rules.derive_from,
+            count=number(len(data.tables[table.name])), key=", ".join(table.key)))
 
 
 def _finish_table(data: Dataset, table: Table, rules: TableMapping | None, raw: pd.DataFrame,
@@ -169,11 +172,14 @@ def _keep_large(data: Dataset, table: Table, files: list[Path], rows: list[int])
                                                                               columns[c.name])]
     for col in wrong:
         data.problems.append(Problem(
-            "error", table.name, source.files, f"a column that is not of {col.kind}s",
-            f"{EXPECTED[col.kind]}, stored as a Parquet {col.kind} column",
-            f"a Parquet column of type {columns[col.name]}",
-            f"write '{col.name}' with its contract type: a table this large "
-            f"({start:,} rows) is checked in place, without converting values",
+            "error", table.name, source.files,
+            _("a column that is not of {kind}s").format(kind=col.kind),
+            _("{expected}, stored as a Parquet {kind} column").format(
+                expected=_(EXPECTED[col.kind]), kind=col.kind),
+            _("a Parquet column of type {type}").format(type=columns[col.name]),
+            _("write '{column}' with its contract type: a table this large ({rows} rows) is "
+              "checked in place, without converting values").format(column=col.name,
+                                                                     rows=number(start)),
             column=col.name))
     if wrong:
         data.unread.add(table.name)
@@ -192,17 +198,18 @@ def _unparseable(data: Dataset, table: Table, column: Column, values: pd.Series,
     positions = bad[bad].index
     files, rows = data.locate(table.name, positions)
     found = ", ".join(repr(str(v)) for v in values.loc[positions].unique()[:ROW_EXAMPLES])
-    return Problem("error", table.name, files, f"values that are not {column.kind}s",
-                   EXPECTED[column.kind], found, unparseable_fix(column, found),
+    return Problem("error", table.name, files,
+                   _("values that are not {kind}s").format(kind=column.kind),
+                   _(EXPECTED[column.kind]), found, unparseable_fix(column, found),
                    column=column.name, rows=rows, count=len(positions))
 
 
 def _missing_columns(table: Table, files: str, missing: list[str], present) -> Problem:
-    return Problem("error", table.name, files, "required column(s) missing",
-                   f"the column(s) {', '.join(missing)}",
-                   f"the columns {', '.join(map(str, present))}",
-                   "rename the export's headers to the contract's names "
-                   "(see docs/data-contract.md) or map them with --mapping",
+    return Problem("error", table.name, files, _("required column(s) missing"),
+                   _("the column(s) {columns}").format(columns=", ".join(missing)),
+                   _("the columns {columns}").format(columns=", ".join(map(str, present))),
+                   _("rename the export's headers to the contract's names "
+                     "(see docs/data-contract.md) or map them with --mapping"),
                    column=", ".join(missing))
 
 

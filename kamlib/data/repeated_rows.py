@@ -19,6 +19,8 @@ from kamlib.data.dataset import Dataset
 from kamlib.data.findings import Finding
 from kamlib.data.mapping import TableMapping
 from kamlib.errors import ROW_EXAMPLES, Problem
+from kamlib.words.catalogue import _
+from kamlib.words.formats import number
 
 
 def settle_repeated_rows(data: Dataset, table: Table, rules: TableMapping | None,
@@ -38,11 +40,15 @@ def settle_repeated_rows(data: Dataset, table: Table, rules: TableMapping | None
         finding = Finding(count, tuple(repeated[repeated].index[:ROW_EXAMPLES]))
         data.problems.append(repeated_rows_problem(data, table, finding, extra))
         return typed
-    did, add = (("dropped", "would have added") if declared.action == "drop"
-                else ("kept as genuine", "add"))
-    data.notes.append(f"{table.name}: {count:,} row(s) repeating an earlier row whole {did} "
-                      f"by the mapping ({declared.reason}); they {add} {extra:,.2f} to "
-                      f"{table.repeated_rows}.")
+    if declared.action == "drop":
+        note = _("{table}: {count} row(s) repeating an earlier row whole dropped by the "
+                 "mapping ({reason}); they would have added {extra} to {measure}.")
+    else:
+        note = _("{table}: {count} row(s) repeating an earlier row whole kept as genuine by "
+                 "the mapping ({reason}); they add {extra} to {measure}.")
+    data.notes.append(note.format(table=table.name, count=number(count),
+                                  reason=declared.reason, extra=number(extra, 2),
+                                  measure=table.repeated_rows))
     return typed.loc[~repeated] if declared.action == "drop" else typed
 
 
@@ -69,12 +75,13 @@ def repeated_rows_problem(data: Dataset, table: Table, finding: Finding,
     """Rows repeated whole (the first repeats named), and what they add to the total."""
     files, rows = data.locate(table.name, finding.positions)
     return Problem(
-        "error", table.name, files, "rows repeated whole",
-        "each row once (a row equal to an earlier one in every column is a double export: "
-        "the same lines exported twice)",
-        f"{finding.count:,} row(s) repeating an earlier row, adding {extra:,.2f} to "
-        f"{table.repeated_rows}",
-        "remove the repeated export (export each period once); if the repeats are genuine, "
-        f"say so in a mapping file: tables: {{{table.name}: {{duplicate_lines: {{action: keep, "
-        "reason: ...}}} (or action: drop to remove them)", column="all columns", rows=rows,
-        count=finding.count)
+        "error", table.name, files, _("rows repeated whole"),
+        _("each row once (a row equal to an earlier one in every column is a double export: "
+          "the same lines exported twice)"),
+        _("{count} row(s) repeating an earlier row, adding {extra} to {measure}").format(
+            count=number(finding.count), extra=number(extra, 2), measure=table.repeated_rows),
+        # The mapping to write is YAML in braces: each brace of it is doubled here.
+        _("remove the repeated export (export each period once); if the repeats are genuine, "
+          "say so in a mapping file: tables: {{{table}: {{duplicate_lines: {{action: keep, "
+          "reason: ...}}}}}} (or action: drop to remove them)").format(table=table.name),
+        column=_("all columns"), rows=rows, count=finding.count)

@@ -21,14 +21,16 @@ from kamlib.data.csv_files import read_csv
 from kamlib.data.dataset import RowSource, Segment
 from kamlib.data.mapping import Mapping, TableMapping, mapped_files
 from kamlib.errors import Problem, ReadError
+from kamlib.words.catalogue import _
 
 FORMATS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "excel", ".xlsm": "excel",
            ".parquet": "parquet", ".pq": "parquet"}
 
 
 def input_files(root: Path, mapping: Mapping | None = None) -> list[Path]:
-    """The files :func:`~kamlib.data.load.load_data` reads from ``root``: each table's file or part files
-    (those a mapping names, where it names them) and the selection criteria. Anything else
+    """The files :func:`~kamlib.data.load.load_data` reads from ``root``: each table's file
+    or part files (those a mapping names, where it names them) and the selection criteria.
+    Anything else
     in the folder, such as reports written into it, is not input."""
     root = Path(root)
     if not root.is_dir():
@@ -50,9 +52,11 @@ def find_files(root: Path, table: Table, rules: TableMapping | None,
     if rules is not None and rules.file:
         files = mapped_files(root, rules.file)
         if not files:
-            problems.append(Problem("error", table.name, rules.file, "the mapped file is missing",
-                                    f"a file matching '{rules.file}' in {root}", "no such file",
-                                    "check the file name in the mapping or the --data folder"))
+            problems.append(Problem(
+                "error", table.name, rules.file, _("the mapped file is missing"),
+                _("a file matching '{pattern}' in {folder}").format(pattern=rules.file,
+                                                                    folder=root),
+                _("no such file"), _("check the file name in the mapping or the --data folder")))
         return files
     found = [p for p in sorted(root.glob(f"{table.name}.*")) if p.suffix.lower() in FORMATS]
     folder = root / table.name
@@ -60,16 +64,18 @@ def find_files(root: Path, table: Table, rules: TableMapping | None,
         found.append(folder)
     if len(found) > 1:
         names = ", ".join(p.name for p in found)
-        problems.append(Problem("error", table.name, names, "the table is given more than once",
-                                "one file or folder per table", names,
-                                "keep one of them and move the others out of the data folder"))
+        problems.append(Problem("error", table.name, names,
+                                _("the table is given more than once"),
+                                _("one file or folder per table"), names,
+                                _("keep one of them and move the others out of the data folder")))
         return []
     if not found and table.required:
-        problems.append(Problem("error", table.name, f"{table.name}.csv",
-                                "a required table is missing",
-                                f"{table.name}.csv, .xlsx or .parquet in {root}", "no such file",
-                                f"export the {table.title.lower()} into the data folder, or map "
-                                "your export's file with --mapping"))
+        problems.append(Problem(
+            "error", table.name, f"{table.name}.csv", _("a required table is missing"),
+            _("{table}.csv, .xlsx or .parquet in {folder}").format(table=table.name, folder=root),
+            _("no such file"),
+            _("export the {title} into the data folder, or map your export's file with "
+              "--mapping").format(title=table.title.lower())))
     files = found
     if found and found[0].is_dir():
         files = sorted(p for p in found[0].iterdir() if p.suffix.lower() in FORMATS)
@@ -82,10 +88,12 @@ def find_files(root: Path, table: Table, rules: TableMapping | None,
 
 def _outside(root: Path, table: Table, path: Path) -> Problem:
     name = str(path.relative_to(root))
-    return Problem("error", table.name, name, "a file that links outside the data folder",
-                   f"the {table.title.lower()} file inside the data folder {root.resolve()}",
-                   f"{name}, a symbolic link to {path.resolve()}",
-                   "copy the file into the data folder instead of linking to it")
+    return Problem("error", table.name, name, _("a file that links outside the data folder"),
+                   _("the {title} file inside the data folder {folder}").format(
+                       title=table.title.lower(), folder=root.resolve()),
+                   _("{file}, a symbolic link to {target}").format(file=name,
+                                                                   target=path.resolve()),
+                   _("copy the file into the data folder instead of linking to it"))
 
 
 def read_files(files: list[Path], root: Path, table: str,
@@ -101,9 +109,10 @@ def read_files(files: list[Path], root: Path, table: str,
             start += len(frame)
             decimal = file_decimal
     if not frames:
-        raise ReadError(Problem("error", table, source.files or table, "no rows could be read",
-                                 "at least one sheet or file with a header row", "nothing",
-                                 "check the file"))
+        raise ReadError(Problem("error", table, source.files or table,
+                                _("no rows could be read"),
+                                _("at least one sheet or file with a header row"), _("nothing"),
+                                _("check the file")))
     _check_same_headers(frames, source, table)
     raw = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     return raw.reset_index(drop=True), source, decimal
@@ -113,11 +122,13 @@ def _check_same_headers(frames: list[pd.DataFrame], source: RowSource, table: st
     first = list(frames[0].columns)
     for frame, seg in zip(frames[1:], source.segments[1:]):
         if list(frame.columns) != first:
-            where = f"sheet '{seg.sheet}'" if seg.sheet else seg.file
+            where = _("sheet '{sheet}'").format(sheet=seg.sheet) if seg.sheet else seg.file
             raise ReadError(Problem(
-                "error", table, seg.file, f"{where} has other columns than the first part",
-                f"the same header in every sheet or part: {first}", str(list(frame.columns)),
-                "align the headers, or name the sheets to read in a mapping file"))
+                "error", table, seg.file,
+                _("{where} has other columns than the first part").format(where=where),
+                _("the same header in every sheet or part: {header}").format(header=first),
+                str(list(frame.columns)),
+                _("align the headers, or name the sheets to read in a mapping file")))
 
 
 def _read_file(path: Path, name: str, table: str, rules: TableMapping | None):
@@ -132,16 +143,17 @@ def _read_file(path: Path, name: str, table: str, rules: TableMapping | None):
         elif kind == "parquet":
             yield None, _read_parquet(path), 1, "."
         else:
-            raise ReadError(Problem("error", table, name, "the file type is not supported",
-                                     "a .csv, .xlsx or .parquet file", path.suffix,
-                                     "export the table as CSV, Excel or Parquet"))
+            raise ReadError(Problem("error", table, name, _("the file type is not supported"),
+                                    _("a .csv, .xlsx or .parquet file"), path.suffix,
+                                    _("export the table as CSV, Excel or Parquet")))
     except ReadError:
         raise
     except Exception as exc:  # readers raise many types; the user needs one clear message
-        raise ReadError(Problem("error", table, name, "the file cannot be read",
-                                 f"a readable {kind} file", f"{type(exc).__name__}: {exc}",
-                                 "open the file to check it is not damaged, then export it "
-                                 "again")) from None
+        raise ReadError(Problem("error", table, name, _("the file cannot be read"),
+                                _("a readable {kind} file").format(kind=kind),
+                                f"{type(exc).__name__}: {exc}",
+                                _("open the file to check it is not damaged, then export it "
+                                  "again"))) from None
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
@@ -165,9 +177,11 @@ def _read_excel(path: Path, rules: TableMapping | None):
     wanted = list(sheets) if rules is None or rules.sheets == "all" else list(rules.sheets)
     for sheet in wanted:
         if sheet not in sheets:
-            raise ReadError(Problem("error", "-", path.name, f"sheet '{sheet}' is missing",
-                                     f"one of the sheets {list(sheets)}", "no such sheet",
-                                     "correct the sheet name in the mapping file"))
+            raise ReadError(Problem("error", "-", path.name,
+                                    _("sheet '{sheet}' is missing").format(sheet=sheet),
+                                    _("one of the sheets {sheets}").format(sheets=list(sheets)),
+                                    _("no such sheet"),
+                                    _("correct the sheet name in the mapping file")))
         frame = sheets[sheet]
         if len(frame.columns) or len(frame):
             yield sheet, frame.replace("", pd.NA)

@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 
 from kamlib.data.contract import Column
 from kamlib.data.dates import parse_dates
+from kamlib.words.catalogue import N_, _
 
 _THOUSANDS_COMMA = re.compile(r"^[-+]?\d{1,3}(,\d{3})+(\.\d+)?$")
 _THOUSANDS_DOT = re.compile(r"^[-+]?\d{1,3}(\.\d{3})+(,\d+)?$")
@@ -104,20 +105,23 @@ def parse_booleans(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 
 EXPECTED = {
-    "text": "text",
-    "number": "a number like 1234.56 (or 1.234,56 in a semicolon-separated file)",
-    "integer": "a whole number like 60",
-    "date": "a date like 2026-03-31 or 31/03/2026",
-    "boolean": "true or false (yes/no, 1/0)",
+    "text": N_("text"),
+    "number": N_("a number like 1234.56 (or 1.234,56 in a semicolon-separated file)"),
+    "integer": N_("a whole number like 60"),
+    "date": N_("a date like 2026-03-31 or 31/03/2026"),
+    "boolean": N_("true or false (yes/no, 1/0)"),
 }
-"""What a value of each kind looks like, as a problem says what was expected."""
+"""What a value of each kind looks like, as a problem says what was expected (in English:
+look it up with ``_`` where it is shown)."""
 
 
 def unparseable_fix(column: Column, found: str) -> str:
     """What to do about values that are not of the column's kind (``found`` as shown)."""
     if column.kind == "date":
-        return f"correct the values in column '{column.name}', or set date_format in a mapping file"
-    if "'NaN'" in found:
-        return (f"correct the values in column '{column.name}': NaN (a division by zero in "
-                "the export) is not an empty cell; write the number, or leave the cell empty")
-    return f"correct the values in column '{column.name}'"
+        fix = _("correct the values in column '{column}', or set date_format in a mapping file")
+    elif "'NaN'" in found:
+        fix = _("correct the values in column '{column}': NaN (a division by zero in the "
+                "export) is not an empty cell; write the number, or leave the cell empty")
+    else:
+        fix = _("correct the values in column '{column}'")
+    return fix.format(column=column.name)
