@@ -37,7 +37,8 @@ from kamlib.data.criteria import SelectionCriteria, read_criteria
 from kamlib.data.dataset import Dataset, RowSource, Segment
 from kamlib.data.dates import date_orders, without_impossible_dates
 from kamlib.data.large import LargeTable, is_large
-from kamlib.data.mapping import Mapping, TableMapping, apply_mapping
+from kamlib.data.mapped_exports import apply_mapping
+from kamlib.data.mapping import Mapping, TableMapping
 from kamlib.data.parquet_files import columns_of, type_fits
 from kamlib.data.repeated_rows import settle_repeated_rows
 from kamlib.data.table_files import find_files, input_files, read_files
