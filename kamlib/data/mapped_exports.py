@@ -20,6 +20,8 @@ from kamlib.data.expressions import Expression
 from kamlib.data.mapping import Classify, CreditNotes, DropRule, TableMapping
 from kamlib.data.patterns import fullmatch, replace
 from kamlib.errors import ROW_EXAMPLES, MappingError, Problem
+from kamlib.words.catalogue import _
+from kamlib.words.formats import number
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,7 @@ def apply_mapping(raw: pd.DataFrame, table: str, rules: TableMapping,
         out[target] = -to_number(out[target])
     unusable: list[Unusable] = []
     for target, expression in rules.compute.items():
-        where = rules._where.get(target, "the mapping file")
+        where = rules._where.get(target) or _("the mapping file")
         out[target] = _compute(raw, out, expression, to_number, (table, target, where),
                                unusable)
     out, notes = _drop_rows(out, raw, rules.drop, table)
@@ -80,10 +82,11 @@ def _check_sources(raw: pd.DataFrame, table: str, rules: TableMapping) -> None:
         sources.append(rules.credit_notes.column)
     missing = [s for s in sources if s not in raw.columns]
     if missing:
-        raise MappingError(
-            f"Mapping for {table} names export column(s) {', '.join(map(repr, missing))}, "
-            f"but the export has {', '.join(map(repr, raw.columns))}. "
-            "Fix: correct the header names in the mapping file."
+        raise MappingError(_(
+            "Mapping for {table} names export column(s) {missing}, but the export has "
+            "{headers}. Fix: correct the header names in the mapping file.").format(
+            table=table, missing=", ".join(map(repr, missing)),
+            headers=", ".join(map(repr, raw.columns)))
         )
 
 
@@ -120,11 +123,12 @@ def _compute(raw: pd.DataFrame, out: pd.DataFrame, expression: Expression, to_nu
         elif name in raw.columns or name in headers:
             values = raw[name if name in raw.columns else headers[name]]
         else:
-            raise MappingError(
-                f"{where}: {table}.{target} = '{expression.text}' reads '{name}', which is "
-                f"neither an export header nor a column mapped above. The export has "
-                f"{', '.join(repr(str(c)) for c in raw.columns)}. Fix: correct the name (in "
-                "backquotes if it holds spaces or symbols).")
+            raise MappingError(_(
+                "{where}: {table}.{target} = '{expression}' reads '{name}', which is neither "
+                "an export header nor a column mapped above. The export has {headers}. Fix: "
+                "correct the name (in backquotes if it holds spaces or symbols).").format(
+                where=where, table=table, target=target, expression=expression.text, name=name,
+                headers=", ".join(repr(str(c)) for c in raw.columns)))
         numbers = _numbers(values, to_number, where, name)
         if name not in read:
             read[name] = numbers
@@ -138,11 +142,14 @@ def _compute(raw: pd.DataFrame, out: pd.DataFrame, expression: Expression, to_nu
     infinite = given & ~np.isfinite(result)
     if infinite.any():
         unusable.append(Unusable(
-            table, target, f"{target} computed by the mapping ({where}) as "
-            f"'{expression.text}' is no number", "a finite number where every value it reads "
-            "is given", "a division by zero (or a result that is not a number) from the "
-            "values of these rows", "correct these rows' values (a divisor of 0 is the usual "
-            "cause), or leave a value empty where it is unknown", result.index[infinite]))
+            table, target,
+            _("{target} computed by the mapping ({where}) as '{expression}' is no number").format(
+                target=target, where=where, expression=expression.text),
+            _("a finite number where every value it reads is given"),
+            _("a division by zero (or a result that is not a number) from the values of these "
+              "rows"),
+            _("correct these rows' values (a divisor of 0 is the usual cause), or leave a "
+              "value empty where it is unknown"), result.index[infinite]))
     return result
 
 
@@ -151,9 +158,10 @@ def _numbers(values: pd.Series, to_number, where: str, name: str) -> pd.Series:
     # Arithmetic needs numbers: a column that is mostly text was named by mistake (the
     # mapping's fault); a few unreadable values are the export's, reported with their rows.
     if numbers.notna().sum() < values.notna().sum() * 0.5:
-        raise MappingError(f"{where}: '{name}' holds text, not numbers (for example "
-                           f"'{values.dropna().iloc[0]}'), so it cannot be computed with. "
-                           "Fix: name a column of numbers.")
+        raise MappingError(_("{where}: '{name}' holds text, not numbers (for example "
+                             "'{example}'), so it cannot be computed with. Fix: name a column "
+                             "of numbers.").format(where=where, name=name,
+                                                   example=values.dropna().iloc[0]))
     return numbers
 
 
@@ -165,10 +173,13 @@ def _not_numbers(values: pd.Series, numbers: pd.Series, name: str, place: tuple[
     if bad.any():
         found = ", ".join(f"'{v}'" for v in text[bad].iloc[:ROW_EXAMPLES])
         unusable.append(Unusable(
-            table, str(name), f"a value that is not a number, read by the mapping ({where}) "
-            f"to compute {target} = '{expression.text}'", "a number, or an empty cell",
-            found, f"correct these cells of '{name}' in the export, or leave them empty",
-            values.index[bad]))
+            table, str(name),
+            _("a value that is not a number, read by the mapping ({where}) to compute "
+              "{target} = '{expression}'").format(where=where, target=target,
+                                                  expression=expression.text),
+            _("a number, or an empty cell"), found,
+            _("correct these cells of '{name}' in the export, or leave them empty").format(
+                name=name), values.index[bad]))
 
 
 def _drop_rows(out: pd.DataFrame, raw: pd.DataFrame, rules: tuple[DropRule, ...],
@@ -183,8 +194,9 @@ def _drop_rows(out: pd.DataFrame, raw: pd.DataFrame, rules: tuple[DropRule, ...]
         if rule.pattern:
             gone |= fullmatch(text, rule.pattern)
         if gone.any():
-            notes.append(f"{table}: {int(gone.sum()):,} row(s) set aside by the mapping "
-                         f"({rule.column}: {rule.reason}).")
+            notes.append(_("{table}: {count} row(s) set aside by the mapping ({column}: "
+                           "{reason}).").format(table=table, count=number(int(gone.sum())),
+                                                column=rule.column, reason=rule.reason))
         out = out.loc[~gone]
     return out, notes
 
@@ -202,13 +214,15 @@ def _default(out: pd.DataFrame, table: str, target: str,
              value: str | float | bool) -> pd.Series:
     if isinstance(value, str) and "{" in value:
         # Only plain {column} fields get here (see _plain_fields): format reads nothing else.
-        fields = [f for _, f, _, _ in string.Formatter().parse(value) if f is not None]
+        fields = [f for _text, f, _spec, _conversion in string.Formatter().parse(value)
+                  if f is not None]
         unknown = [f for f in fields if f not in out.columns]
         if unknown:
-            raise MappingError(
-                f"Mapping for {table}: the default of {target}, '{value}', names "
-                f"{', '.join(map(repr, unknown))}, which is not a column mapped in this table. "
-                f"Fix: use one of {', '.join(map(str, out.columns))}.")
+            raise MappingError(_(
+                "Mapping for {table}: the default of {target}, '{value}', names {unknown}, "
+                "which is not a column mapped in this table. Fix: use one of {columns}.").format(
+                table=table, target=target, value=value, unknown=", ".join(map(repr, unknown)),
+                columns=", ".join(map(str, out.columns))))
         filled = pd.Series([value.format_map(row) for row in out[fields].to_dict("records")],
                            index=out.index, dtype="string")
     else:

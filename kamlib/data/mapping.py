@@ -60,6 +60,7 @@ from kamlib.data.expressions import Expression
 from kamlib.data.patterns import check_template, safe_pattern
 from kamlib.data.yaml_files import YamlSyntaxError, read_yaml, yaml_line
 from kamlib.errors import MappingError
+from kamlib.words.catalogue import _
 
 
 class _Strict(BaseModel):
@@ -72,7 +73,8 @@ def _expression(text: Any) -> Expression:
     if isinstance(text, Expression):
         return text
     if not isinstance(text, str):
-        raise ValueError(f"an expression must be text, like \"Quantity * Price\". Got {text!r}")
+        raise ValueError(_("an expression must be text, like \"Quantity * Price\". Got "
+                           "{text}").format(text=repr(text)))
     return Expression(text)  # raises ValueError with the offending token
 
 
@@ -81,19 +83,21 @@ def _plain_fields(text: str) -> str:
     if not isinstance(text, str):
         return text
     try:
-        fields = [(name, spec, conversion) for _, name, spec, conversion
+        fields = [(name, spec, conversion) for _text, name, spec, conversion
                   in string.Formatter().parse(text) if name is not None]
     except ValueError as exc:
-        raise ValueError(f"'{text}' has unbalanced braces ({exc}). Write a column in "
-                         "braces, like 'Customer {account_id}', and a brace itself as {{ or }}"
+        raise ValueError(_("'{text}' has unbalanced braces ({error}). Write a column in "
+                           "braces, like {example}, and a brace itself as {escaped}").format(
+            text=text, error=exc, example="'Customer {account_id}'", escaped="{{ or }}")
                          ) from None
     for name, spec, conversion in fields:
         if not name.isidentifier() or spec or conversion:
             field = "{" + name + (f"!{conversion}" if conversion else "") + (
                 f":{spec}" if spec else "") + "}"
-            raise ValueError(f"'{text}' has the field '{field}', which is not a plain "
-                             "column field. Allowed: a contract column's name in braces, "
-                             "like {account_id}, with no dot, brackets, ! or :")
+            raise ValueError(_("'{text}' has the field '{field}', which is not a plain "
+                               "column field. Allowed: a contract column's name in braces, "
+                               "like {example}, with no dot, brackets, ! or :").format(
+                text=text, field=field, example="{account_id}"))
     return text
 
 
@@ -104,21 +108,21 @@ def _inside_folder(pattern: str | None) -> str | None:
     parts = PurePosixPath(pattern.replace("\\", "/")).parts
     if PurePosixPath(pattern).is_absolute() or PureWindowsPath(pattern).anchor or (
             pattern.startswith("~")):
-        raise ValueError(f"file must be a name or pattern inside the data folder. Got the "
-                         f"absolute path '{pattern}': copy the file into the data folder and "
-                         "give its name")
+        raise ValueError(_("file must be a name or pattern inside the data folder. Got the "
+                           "absolute path '{pattern}': copy the file into the data folder and "
+                           "give its name").format(pattern=pattern))
     if ".." in parts:
-        raise ValueError(f"file must stay inside the data folder. Got '{pattern}', which "
-                         "climbs out with '..': copy the file into the data folder and give "
-                         "its name")
+        raise ValueError(_("file must stay inside the data folder. Got '{pattern}', which "
+                           "climbs out with '..': copy the file into the data folder and give "
+                           "its name").format(pattern=pattern))
     return pattern
 
 
 def _one_character(delimiter: str | None) -> str | None:
     # pandas reads a longer separator as a regular expression: a pattern in disguise.
     if delimiter is not None and (len(delimiter) != 1 or delimiter in '\r\n"'):
-        raise ValueError(f"delimiter must be one character, like ';' or '\\t'. Got "
-                         f"{delimiter!r}")
+        raise ValueError(_("delimiter must be one character, like ';' or '\\t'. Got "
+                           "{delimiter}").format(delimiter=repr(delimiter)))
     return delimiter
 
 
@@ -126,8 +130,8 @@ def _text_encoding(encoding: str) -> str:
     try:
         "".encode(encoding)  # LookupError for unknown codecs and bytes-to-bytes ones (base64)
     except LookupError:
-        raise ValueError(f"encoding must name a text encoding, like utf-8 or cp1252. Got "
-                         f"'{encoding}'") from None
+        raise ValueError(_("encoding must name a text encoding, like utf-8 or cp1252. Got "
+                           "'{encoding}'").format(encoding=encoding)) from None
     return encoding
 
 
@@ -222,59 +226,63 @@ class Mapping(_Strict):
     def _known_tables(cls, tables: dict[str, TableMapping]) -> dict[str, TableMapping]:
         for name, table in tables.items():
             if name not in TABLES:
-                raise ValueError(f"table must be one of {', '.join(TABLES)}. Got '{name}'.")
+                raise ValueError(_("table must be one of {tables}. Got '{name}'.").format(
+                    tables=", ".join(TABLES), name=name))
             if table.derive_from is not None and table.derive_from not in tables:
-                raise ValueError(
-                    f"{name}.derive_from must name another table of this mapping. "
-                    f"Got '{table.derive_from}'."
-                )
+                raise ValueError(_("{name}.derive_from must name another table of this "
+                                   "mapping. Got '{source}'.").format(
+                    name=name, source=table.derive_from))
             if table.duplicate_lines is not None and not TABLES[name].repeated_rows:
                 tables_with_rule = ", ".join(n for n, t in TABLES.items() if t.repeated_rows)
-                raise ValueError(f"{name}.duplicate_lines applies only to {tables_with_rule}, "
-                                 "whose rows repeated whole are refused. Remove it.")
+                raise ValueError(_("{name}.duplicate_lines applies only to {tables}, whose "
+                                   "rows repeated whole are refused. Remove it.").format(
+                    name=name, tables=tables_with_rule))
             contract_columns = set(TABLES[name].column_names)
             targets = [*table.columns, *table.compute, *table.classify, *table.defaults]
             for target in targets:
                 if target not in contract_columns:
-                    raise ValueError(
-                        f"{name}: '{target}' is not a column of the contract table. "
-                        f"Use one of {', '.join(sorted(contract_columns))}."
-                    )
+                    raise ValueError(_("{name}: '{target}' is not a column of the contract "
+                                       "table. Use one of {columns}.").format(
+                        name=name, target=target, columns=", ".join(sorted(contract_columns))))
         return tables
 
 
 def read_mapping(path: Path) -> Mapping:
     """Read and check a mapping file; errors name the file, the line and the faulty entry."""
     if not path.is_file():
-        raise MappingError(f"Mapping file {path} does not exist. Fix: check the path of the "
-                           "mapping file (--mapping or --param mapping=).")
+        raise MappingError(_("Mapping file {file} does not exist. Fix: check the path of the "
+                             "mapping file (--mapping or --param mapping=).").format(file=path))
     try:
         raw, document = read_yaml(path)
     except YamlSyntaxError as exc:
-        raise MappingError(f"{path}, {exc.where}: not valid YAML: {exc.what}. Fix: {exc.fix}."
-                           ) from None
+        raise MappingError(_("{file}, {where}: not valid YAML: {what}. Fix: {fix}.").format(
+            file=path, where=exc.where, what=exc.what, fix=exc.fix)) from None
     if not isinstance(raw, dict | None):
-        raise MappingError(f"{path}, line 1: a mapping file must be a YAML mapping that starts "
-                           f"with 'tables:'. Got {_kind(raw)}. Fix: start from "
-                           "data/examples/online_retail_II.yml.")
+        raise MappingError(_("{file}, line 1: a mapping file must be a YAML mapping that "
+                             "starts with 'tables:'. Got {kind}. Fix: start from "
+                             "data/examples/online_retail_II.yml.").format(file=path,
+                                                                          kind=_kind(raw)))
     try:
         mapping = Mapping.model_validate(raw or {})
     except ValidationError as exc:
-        details = "; ".join(
-            f"line {yaml_line(document, err['loc'])}, "
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg'].removeprefix('Value error, ')}"
-            for err in exc.errors()
-        )
-        raise MappingError(f"{path}: {details}. Fix: correct the mapping file.") from None
+        details = "; ".join(_("line {line}, {entry}: {message}").format(
+            line=yaml_line(document, err["loc"]), entry=".".join(str(p) for p in err["loc"]),
+            message=err["msg"].removeprefix("Value error, ")) for err in exc.errors())
+        raise MappingError(_("{file}: {details}. Fix: correct the mapping file.").format(
+            file=path, details=details)) from None
     for name, table in mapping.tables.items():
         for target in table.compute:
             line = yaml_line(document, ("tables", name, "compute", target))
-            table._where[target] = f"{path}, line {line}"
+            table._where[target] = _("{file}, line {line}").format(file=path, line=line)
     return mapping
 
 
 def _kind(content: Any) -> str:
-    return {list: "a list", str: "a single text"}.get(type(content), f"a {type(content).__name__}")
+    if isinstance(content, list):
+        return _("a list")
+    if isinstance(content, str):
+        return _("a single text")
+    return _("a {kind}").format(kind=type(content).__name__)
 
 
 def mapped_files(root: Path, pattern: str) -> list[Path]:
@@ -286,8 +294,9 @@ def mapped_files(root: Path, pattern: str) -> list[Path]:
     files = sorted(root.glob(pattern))
     outside = outside_folder(root, files)
     if outside:
-        raise MappingError(
-            f"The mapping's file '{pattern}' matches {outside[0]}, a link to "
-            f"{outside[0].resolve()}, outside the data folder {root.resolve()}. Fix: copy the "
-            "file into the data folder instead of linking to it.")
+        raise MappingError(_(
+            "The mapping's file '{pattern}' matches {file}, a link to {target}, outside the "
+            "data folder {folder}. Fix: copy the file into the data folder instead of linking "
+            "to it.").format(pattern=pattern, file=outside[0], target=outside[0].resolve(),
+                             folder=root.resolve()))
     return files

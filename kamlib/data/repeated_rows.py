@@ -59,7 +59,7 @@ def _duplicated(raw: pd.DataFrame) -> pd.Series:
         return raw.duplicated(keep="first")
     except TypeError:
         columns = [values.map(_hashable) if values.dtype == object else values
-                   for _, values in raw.items()]
+                   for _name, values in raw.items()]
         return pd.concat(columns, axis=1).duplicated(keep="first")
 
 
