@@ -32,6 +32,7 @@ from kamlib.data.duckdb_settings import duckdb_config
 from kamlib.data.files import replaced_atomically
 from kamlib.data.parquet_files import columns_of, parquet_rows, type_fits
 from kamlib.errors import ParameterError
+from kamlib.words.catalogue import _
 
 ENGINES: tuple[str, ...] = ("duckdb", "spark")
 
@@ -45,7 +46,8 @@ def connect(engine: str = "duckdb") -> ibis.BaseBackend:
         return ibis.duckdb.connect(**duckdb_config())
     if engine == "spark":
         return ibis.pyspark.connect(spark_session())
-    raise ParameterError(f"engine must be one of {', '.join(ENGINES)}. Got '{engine}'.")
+    raise ParameterError(_("engine must be one of {engines}. Got '{engine}'.").format(
+        engines=", ".join(ENGINES), engine=engine))
 
 
 _SPARK = None
@@ -79,8 +81,8 @@ def spark_session():
         try:
             from pyspark.sql import SparkSession
         except ImportError:
-            raise ParameterError("engine 'spark' needs PySpark: pip install "
-                                 "'kam-workbooks[spark]' (and Java 17).") from None
+            raise ParameterError(_("engine 'spark' needs PySpark: pip install "
+                                   "'kam-workbooks[spark]' (and Java 17).")) from None
         log4j = Path(__file__).with_name("spark-log4j2.properties")
         master = os.environ.get("KAM_SPARK_MASTER", LOCAL_MASTER)
         builder = SparkSession.builder.master(master)

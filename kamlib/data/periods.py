@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from kamlib.errors import ParameterError
+from kamlib.words.catalogue import _
 
 QUARTER_PATTERN = r"^(\d{4})Q([1-4])$"
 """A quarter as written: four digits of the year, Q, the quarter's number (2026Q3)."""
@@ -30,7 +31,8 @@ class Quarter:
         padded with spaces); :class:`ParameterError` otherwise."""
         match = _QUARTER.match(str(text).strip().upper())
         if not match:
-            raise ParameterError(f"period must look like 2026Q3. Got '{text}'.")
+            raise ParameterError(_("period must look like 2026Q3. Got '{text}'.").format(
+                text=text))
         return cls(int(match[1]), int(match[2]))
 
     @classmethod
