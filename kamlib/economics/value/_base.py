@@ -172,9 +172,11 @@ def numerical_hessian(grad: Callable[[FloatArray], FloatArray], x: FloatArray,
 class ValueModel(BaseEstimator):
     """Base class: a scikit-learn estimator fitted by maximum likelihood.
 
-    Subclasses name their parameters in ``param_names``, validate their data in ``fit`` and
-    hand the log-likelihood to :meth:`_maximise`, which sets the fitted attributes. They do
-    not override ``__init__``: its options are scikit-learn's parameters (``get_params``).
+    Subclasses name their model's parameters in ``param_names`` (the keys of the fitted
+    ``params_``), validate their data in ``fit`` and hand the log-likelihood to
+    :meth:`_maximise`, which sets the fitted attributes. They do not override ``__init__``:
+    its options (penalizer, tol, max_iter) are what scikit-learn calls the estimator's
+    parameters, those of ``get_params`` and ``set_params``.
     """
 
     param_names: tuple[str, ...] = ()
