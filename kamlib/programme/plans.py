@@ -32,7 +32,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from kamlib.words.catalogue import _
+from kamlib.words.catalogue import _, n_
 from kamlib.words.formats import number, percent
 
 CHECKPOINT_DAYS = 30
@@ -243,9 +243,15 @@ def plan_hygiene(key_accounts: pd.Series, plans: pd.DataFrame | None,
     return frame
 
 
+PROBLEMS = ("no_plan", "unsigned", "not_reviewed", "never_updated")
+"""The hygiene problems a plan can have: one boolean column each in :func:`plan_hygiene`."""
+
+
 def _problems(row: pd.Series, stale_days: int) -> str:
-    found = [text for flag, text in (
-        ("no_plan", "no plan"), ("unsigned", "not signed"),
-        ("not_reviewed", f"not reviewed for more than {stale_days} days"),
-        ("never_updated", "never updated since signing")) if row[flag]]
-    return "; ".join(found) or "in order"
+    """The plan's problems in words, one after the other; the flags stay the facts."""
+    words = {"no_plan": _("no plan"), "unsigned": _("not signed"),
+             "not_reviewed": n_("not reviewed for more than {days} day",
+                                "not reviewed for more than {days} days",
+                                stale_days).format(days=number(stale_days)),
+             "never_updated": _("never updated since signing")}
+    return "; ".join(words[flag] for flag in PROBLEMS if row[flag]) or _("in order")

@@ -66,7 +66,7 @@ def executive_summary(wb: BenchmarkWorkbook) -> pd.DataFrame:
     if "plan_hygiene" in tb:
         hygiene = tb["plan_hygiene"]
         rows.append((_("Key accounts with plan problems"),
-                     _of(int((hygiene["problems"] != "in order").sum()), len(hygiene)),
+                     _of(int(hygiene[list(plans.PROBLEMS)].any(axis=1).sum()), len(hygiene)),
                      "plan_hygiene"))
     if "goals" in tb:
         rows.append((_("90-day targets of the quarter"), _targets_of_the_quarter(wb), "goals"))
