@@ -38,6 +38,10 @@ ITALIAN = {
         "nessun cliente è ancora chiave (vedi le note).",
     "Programme lead named: {named}.": "Responsabile del programma: {named}.",
     "yes": "sì",
+    "Status": "Stato",
+    "on track": "in linea",
+    "reached": "raggiunto",
+    "not reached": "non raggiunto",
 }
 PLURALS = {
     ("{count} technical warning from the software libraries was written to run.log, "
@@ -112,3 +116,14 @@ def test_english_is_unchanged_outside_the_block(italian, workbook):
     summary = report.view(workbook, "summary")  # built in Italian, shown in English
     assert list(summary.columns) == ["Figure", "2026Q3", "See table"]
     assert isinstance(summary, pd.DataFrame) and technical(2).startswith("2 technical warnings")
+
+
+def test_code_values_are_words_only_where_shown(italian, workbook):
+    """A goal's status is a code the benchmark computes with; the reader reads it translated."""
+    codes = workbook.tables["goals"]["status"]
+    assert {"on track", "reached"} & set(codes)  # the codes themselves stay English
+    with speaking(italian):
+        goals = report.view(workbook, "goals")
+    assert goals["Stato"].tolist() == [ITALIAN.get(code, code) for code in codes]
+    assert "in linea" in set(goals["Stato"]) or "raggiunto" in set(goals["Stato"])
+

@@ -23,7 +23,7 @@ from plotly.io.base_renderers import MimetypeRenderer, PlotlyRenderer
 from plotly.offline import get_plotlyjs
 
 from kamlib.words.catalogue import _
-from kamlib.words.labels import label
+from kamlib.words.labels import label, word
 
 POSITIVE, NEGATIVE, TOTAL, NEUTRAL = "#2a7f62", "#c0392b", "#34495e", "#7f8c8d"
 
@@ -205,7 +205,7 @@ STATUS_COLOURS = {"on track": POSITIVE, "reached": POSITIVE, "at risk": "#e6a23c
 
 def status_counts(counts: pd.DataFrame, title: str) -> go.Figure:
     """Stacked bars: how many goals stand where at each checkpoint (columns: statuses)."""
-    fig = go.Figure([go.Bar(name=s, x=counts.index, y=counts[s],
+    fig = go.Figure([go.Bar(name=word(s), x=counts.index, y=counts[s],
                             marker_color=STATUS_COLOURS.get(s, TOTAL)) for s in counts.columns])
     return fig.update_layout(barmode="stack", title=title, yaxis_title=_("90-day targets"))
 

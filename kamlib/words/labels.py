@@ -148,6 +148,41 @@ COLUMNS = {
 }
 """Each column header the reports show, in English, looked up in the catalogue when shown."""
 
+CODES = {
+    # where a 90-day target or stage goal stands (kamlib.programme.plans)
+    "on track": N_("on track"), "at risk": N_("at risk"), "off track": N_("off track"),
+    "reached": N_("reached"), "not reached": N_("not reached"),
+    "not reviewed": N_("not reviewed"), "not started": N_("not started"),
+    "upcoming": N_("upcoming"),
+    # a 30-day review (kamlib.programme.plans)
+    "on time": N_("on time"), "late": N_("late"), "overdue": N_("overdue"),
+    "missed": N_("missed"),
+    # a sponsor's contact (kamlib.programme.sponsorship)
+    "kept up": N_("kept up"), "lapsed": N_("lapsed"), "no sponsor": N_("no sponsor"),
+    "sponsor not on the executive team": N_("sponsor not on the executive team"),
+    "no contact data": N_("no contact data"),
+    # a manager against the programme (kamlib.programme.comparison)
+    "above the programme": N_("above the programme"),
+    "below the programme": N_("below the programme"),
+    "not distinguishable": N_("not distinguishable"),
+    "too few accounts to judge": N_("too few accounts to judge"),
+    # an account's roster status and change (kamlib.selection.roster)
+    "key": N_("key"), "watch": N_("watch"), "removed": N_("removed"), "none": N_("none"),
+    "enter": N_("enter"), "stay": N_("stay"), "leave": N_("leave"),
+    # the data contract's kinds of goal and objective
+    "stage_goal": N_("stage_goal"), "90_day_target": N_("90_day_target"),
+    "at_least": N_("at_least"), "at_most": N_("at_most"),
+}
+"""The values the code computes with and the tables and exports keep (a goal is 'on track'),
+in English, looked up in the catalogue only where a report shows them: a translation
+changes what the reader sees, never what the code compares."""
+
+
+def word(code: object) -> object:
+    """A code value as the reader reads it ('on track'); anything else as it is."""
+    return _(CODES[code]) if isinstance(code, str) and code in CODES else code
+
+
 _CHECKPOINT = re.compile(r"day (\d+)")
 
 

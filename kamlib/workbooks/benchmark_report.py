@@ -20,7 +20,7 @@ from kamlib.reports.excel import write_tables
 from kamlib.selection.roster import neutralise_formulas
 from kamlib.words.catalogue import N_, _, n_
 from kamlib.words.formats import day, listing, number, percent, score
-from kamlib.words.labels import label
+from kamlib.words.labels import label, word
 
 if TYPE_CHECKING:  # the workbook imports this module to summarise and export itself
     from kamlib.workbooks.benchmark import BenchmarkWorkbook
@@ -110,7 +110,7 @@ def _targets_of_the_quarter(wb: BenchmarkWorkbook) -> str:
                     & (goals["due_date"] >= pd.Timestamp(wb.quarter.start))
                     & (goals["start_date"] <= pd.Timestamp(wb.as_of))]
     counts = running["status"].value_counts()
-    return listing([_("{count} {status}").format(count=number(n), status=status)
+    return listing([_("{count} {status}").format(count=number(n), status=word(status))
                     for status, n in counts.items()]) or _("none")
 
 
@@ -123,6 +123,10 @@ RATIOS = {"net_margin", "cost_to_serve_ratio", "net_revenue_growth", "on_time_ra
           "net_margin_key_accounts", "cost_to_serve_ratio_key_accounts", "review_on_time_rate",
           "reviews_on_time", "plan_signed", "manager_trained"}
 """Columns (and, in the quartile tables, rows) holding shares, shown as percent."""
+
+
+CODED = {"status", "current_status", "change", "state", "verdict", "goal_type", "direction"}
+"""Columns holding code values (:data:`kamlib.words.labels.CODES`), shown in words."""
 
 
 def shown(wb: BenchmarkWorkbook, name: str) -> pd.DataFrame:
@@ -144,6 +148,8 @@ def _shown_values(values: pd.Series, column: str) -> pd.Series:
         return values.map(lambda v: "" if pd.isna(v) else day(v))
     if pd.api.types.is_bool_dtype(values):
         return values.map({True: _("yes"), False: _("no")})
+    if column in CODED or column.startswith("day "):  # statuses at day 30, 60, 90 too
+        return values.map(word, na_action="ignore").fillna("")
     if not pd.api.types.is_numeric_dtype(values):
         return values.fillna("")
     if column in RATIOS:
@@ -211,6 +217,7 @@ def path_counts(wb: BenchmarkWorkbook) -> pd.DataFrame:
     path = wb.tables["ninety_day_path"]
     days = [c for c in path.columns if c.startswith("day ")]
     counts = path[days].apply(lambda c: c.value_counts()).T.fillna(0).astype(int)
+    counts.index = [_("day {day}").format(day=d.removeprefix("day ")) for d in counts.index]
     return counts[[s for s in PATH_ORDER if s in counts.columns]]
 
 

@@ -43,7 +43,7 @@ from kamlib.selection.roster import (
 from kamlib.selection.segments import AccountSegmentation
 from kamlib.words.catalogue import _, n_
 from kamlib.words.formats import day, number, score
-from kamlib.words.labels import label
+from kamlib.words.labels import label, word
 from kamlib.workbooks.notes import warnings_as_notes
 from kamlib.workbooks.parameters import SelectionParameters
 
@@ -280,6 +280,9 @@ def explanations_markdown(wb: SelectionWorkbook) -> str:
 
 def _shown(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     shown = frame[columns].reset_index()
+    for coded in ("status", "current_status", "change"):
+        if coded in shown:
+            shown[coded] = shown[coded].map(word, na_action="ignore")
     if "net_revenue" in shown:
         shown["net_revenue"] = shown["net_revenue"].map(number)
     if "score" in shown:
