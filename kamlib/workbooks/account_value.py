@@ -187,6 +187,8 @@ def value_table(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
             shown[column] = shown[column].map(lambda v: percent(v, 1))
         elif pd.api.types.is_float_dtype(shown[column]):
             shown[column] = shown[column].map(money)
+        elif pd.api.types.is_integer_dtype(shown[column]):  # ranks: 1340 of 1347, ungrouped
+            shown[column] = shown[column].map(lambda v: number(v, grouped=False))
     return shown.rename(columns=label)
 
 
