@@ -17,7 +17,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from support import REPO, SAMPLE
 
-from kamlib.words import catalogue, speaking
+from kamlib.words import catalogue, labels, speaking
 from kamlib.workbooks import benchmark as bm
 from kamlib.workbooks import benchmark_report as report
 from kamlib.workbooks.notes import technical
@@ -127,3 +127,13 @@ def test_code_values_are_words_only_where_shown(italian, workbook):
     assert goals["Stato"].tolist() == [ITALIAN.get(code, code) for code in codes]
     assert "in linea" in set(goals["Stato"]) or "raggiunto" in set(goals["Stato"])
 
+
+
+def test_every_header_the_benchmark_shows_is_a_catalogue_word(workbook):
+    """No table header is made up from a column name on the way: each is in labels.py."""
+    known = {*labels.MEASURES.values(), *labels.COLUMNS.values(), *report.TITLES.values(),
+             str(workbook.quarter), ""}
+    for name in report.TITLES:
+        for header in report.view(workbook, name).columns:
+            assert header in known or header.startswith(("Day ", "Cost to serve: ")), (
+                name, header)
