@@ -32,11 +32,14 @@ DISPLAY_NAME = "KAM Workbooks"
 
 def workbook_kernel_spec() -> KernelSpec:
     """The spec ``python -m ipykernel install --name kam-workbooks`` writes for this
-    interpreter: frozen modules off from Python 3.11, as ipykernel sets them for its
-    debugger (debugpy warns about them otherwise)."""
+    interpreter: what this ipykernel declares (its protocol, debugger, encryption), with
+    frozen modules off from Python 3.11 as ipykernel 7 sets them for its debugger, which
+    otherwise warns about them as the kernel starts. The command line is built here:
+    ipykernel below 7 has no argument for the flag."""
     frozen_off = ["-Xfrozen_modules=off"] if sys.version_info >= (3, 11) else []
-    spec = get_kernel_dict(python_arguments=frozen_off) | {"display_name": DISPLAY_NAME}
-    return KernelSpec(name=KERNEL, **spec)
+    argv = [sys.executable, *frozen_off, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    return KernelSpec(name=KERNEL, **get_kernel_dict() | {"argv": argv,
+                                                          "display_name": DISPLAY_NAME})
 
 
 class WorkbookKernelSpecs(KernelSpecManager):
