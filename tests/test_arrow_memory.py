@@ -48,3 +48,6 @@ def test_opening_an_engine_puts_arrow_on_jemalloc_unless_the_user_names_a_pool()
     assert backend() != "jemalloc"  # else this test would prove nothing
     assert backend(ENGINE) == "jemalloc"
     assert backend(ENGINE, ARROW_DEFAULT_MEMORY_POOL="system") == "system"
+    # Once only: a pool the program chose after kamlib's first engine stays its choice.
+    chosen_later = f"{ENGINE}; import pyarrow as pa; pa.set_memory_pool(pa.system_memory_pool())"
+    assert backend(f"{chosen_later}; {ENGINE}") == "system"
