@@ -9,6 +9,9 @@ has kamlib and everything the workbooks import, with the command line
 its workbooks without a further step, and a kernel spec of the same name installed for
 another environment can never send them to a Python without kamlib. Other kernel names
 are looked up as Jupyter does.
+
+The kernels run in a temporary folder of their own (:func:`kernel_folder`), not in the
+installed notebooks' folder, which may be read-only, nor where ``kam`` was started.
 """
 
 from __future__ import annotations
