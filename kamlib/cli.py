@@ -2,8 +2,8 @@
 
 Exit codes a scheduler can act on: 0 success; 1 the data is unusable (the
 problems are listed); 2 a usage or set-up error (bad option, missing path, invalid
-mapping or parameter; a reports folder that cannot be written or is on a full disk, the
-workbooks' kernel not installed: the message names the path and the fix); 3 a workbook
+mapping or parameter; a reports folder that cannot be written or is on a full disk: the
+message names the path and the fix); 3 a workbook
 failed while running (the failed notebook is kept; with several, the others are
 published); 4 an unexpected internal error (please report it with the log); 130 interrupted
 (Ctrl-C) and 143 stopped (SIGTERM, as schedulers stop a task), both after cleaning up.
