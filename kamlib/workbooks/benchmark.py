@@ -30,10 +30,12 @@ from kamlib.errors import ParameterError
 from kamlib.programme import comparison, maturity, plans, sponsorship
 from kamlib.programme.managers import manager_of, scorecards, skills_gaps
 from kamlib.reports.excel import write_tables
+from kamlib.reports.spreadsheet_safety import neutralise_formulas
 from kamlib.words.formats import money, percent
 from kamlib.words.labels import label
 from kamlib.selection.features import selection_features
-from kamlib.selection.roster import ON_ROSTER, Proposal, neutralise_formulas, propose_roster
+from kamlib.selection.roster_history import ON_ROSTER
+from kamlib.selection.roster_proposal import Proposal, propose_roster
 from kamlib.workbooks.notes import warnings_as_notes
 from kamlib.workbooks.parameters import BenchmarkParameters
 
