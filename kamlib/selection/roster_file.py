@@ -179,7 +179,7 @@ def _check_period_is_new(original: bytes, style: _FileStyle, period: str, path: 
         raise RosterFileError(f"{path.name} already holds the roster of {period}. A period's "
                               "roster is never rewritten: append a later period, or correct "
                               "the file by hand with the approver's agreement.")
-    latest = max(found, key=_quarter_of, default=None)
+    latest = max(found, key=quarter_of, default=None)
     if latest and quarter_of(period) < quarter_of(latest):
         raise RosterFileError(f"The new roster period must come after the latest in "
                               f"{path.name}, {latest}. Got {period}.")
