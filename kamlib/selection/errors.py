@@ -1,4 +1,5 @@
-"""What the selection reports when it cannot decide: every message says what to fix."""
+"""What the selection reports when it cannot decide or segment: every message says what
+to fix."""
 
 from __future__ import annotations
 
@@ -19,3 +20,11 @@ class PortfolioSizeError(SelectionError):
 
 class RosterFileError(SelectionError):
     """The roster file cannot take the new rows as they are."""
+
+
+class SegmentationError(KamError, ValueError):
+    """The accounts or the options do not allow a segmentation; the message says why."""
+
+
+class SegmentationWarning(UserWarning):
+    """The segmentation ran, but with a stated adjustment (for example a clipped k_range)."""
