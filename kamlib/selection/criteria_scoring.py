@@ -122,7 +122,7 @@ def _long_table(ids: pd.Index, criteria: tuple[Criterion, ...], assessed: list[_
         return np.column_stack([a[column][rows] for a in assessed]).ravel()
 
     texts = arrow_text(ids.astype(str))
-    phrases = [arrow_text(a["phrase"]).take(rows) for a in assessed]
+    worded = [arrow_text(a["phrase"]).take(rows) for a in assessed]
     turns = np.arange(count * len(criteria)).reshape(len(criteria), -1).T.ravel()
     return pd.DataFrame({
         "candidate": _text(texts.take(np.repeat(rows, len(criteria)))),
@@ -135,7 +135,7 @@ def _long_table(ids: pd.Index, criteria: tuple[Criterion, ...], assessed: list[_
         "must_have": constant([c.must_have for c in criteria]),
         **{column: by_row(column) for column in ("value", "met", "no_data", "margin",
                                                  "margin_ratio")},
-        "phrase": _text(pa.concat_arrays(phrases).take(turns)),
+        "phrase": _text(pa.concat_arrays(worded).take(turns)),
     })
 
 
@@ -217,7 +217,7 @@ def _joined(texts: list[pd.Series], present: list[np.ndarray], rows: int) -> pd.
     return _text(join(*parts))
 
 
-def _summaries(scores: pd.DataFrame, criteria: tuple[Criterion, ...], phrases: list[pd.Series],
+def _summaries(scores: pd.DataFrame, criteria: tuple[Criterion, ...], worded: list[pd.Series],
                missed: list[np.ndarray]) -> pd.Series:
     """'Meets 5 of 6 criteria (score 0.83); missing: share of wallet 12% below ...';
     'Meets all 6 criteria (score 1.00)'; 'No data for any of the 6 criteria (score 0.00)'.
@@ -235,16 +235,17 @@ def _summaries(scores: pd.DataFrame, criteria: tuple[Criterion, ...], phrases: l
              n_("No data for any of the {total} criterion",
                 "No data for any of the {total} criteria", total).format(total=total))
     must_have = " " + _("(must-have)")
-    missing = joined_present(phrases, [m & ~no_data for m in missed], len(scores),
+    missing = joined_present(worded, [m & ~no_data for m in missed], len(scores),
                              suffixes=[must_have if c.must_have else "" for c in criteria])
-    scored = each_written(scores["score"].to_numpy(), lambda number: " " + _(
-        "(score {score})").format(score=score(number)))
+    scored_as = " " + _("(score {score})")
+    scored = each_written(scores["score"].to_numpy(),
+                          lambda number: scored_as.format(score=score(number)))
     summaries = join(choose(lead, leads), scored,
                      choose((lead < total).astype("int64"), ("", "; " + _("missing: "))),
                      *missing)
     return pd.Series(summaries, index=scores.index, dtype="str")
 
 
-
 def _text(texts: pa.Array) -> pd.Series:
+    """Arrow texts as a pandas text column."""
     return pd.Series(texts, dtype="str")

@@ -38,6 +38,8 @@ from kamlib.words.formats import score
 
 
 class _Decision(NamedTuple):
+    """What happens to one account on the roster, and the opening words of its reason."""
+
     change: str
     """enter, stay, leave, watch or none."""
     status: str
@@ -88,10 +90,11 @@ def _current_status(index: pd.Index, history: RosterHistory) -> pd.Series:
     return pd.Series(choose(codes, statuses), index=index, dtype="str")
 
 
-def _decide_member(row, current: str, watch_streak: int,
+def _decide_member(row: tuple, current: str, watch_streak: int,
                    criteria: SelectionCriteria) -> _Decision:
-    """An account on the roster: stays while it passes, hysteresis when it fails. The
-    reason is the decision's lead followed by the candidate's summary."""
+    """An account on the roster (``row``: its scores, as itertuples gives them): stays
+    while it passes, hysteresis when it fails. The reason is the decision's lead followed
+    by the candidate's summary."""
     if row.excluded:
         return _Decision("leave", "removed", _(
             "Leaves: excluded by the agreed criteria ({exclusion}).").format(
@@ -138,9 +141,9 @@ def _decide_newcomers(scores: pd.DataFrame, period: str | None,
                 "{margin})."))
     not_added = _("Not added: reaches the {threshold} threshold but not the entry bar of "
                   "{bar} (entry margin {margin}).")
-    leads = [_("Not eligible: misses a must-have criterion."), enters, not_added,
-             _("Not a candidate (threshold {threshold}).")]
-    leads = pd.Series(choose(outcome, ["", *(lead.format(**words) + " " for lead in leads)]),
+    templates = [_("Not eligible: misses a must-have criterion."), enters, not_added,
+                 _("Not a candidate (threshold {threshold}).")]
+    leads = pd.Series(choose(outcome, ["", *(t.format(**words) + " " for t in templates)]),
                       index=scores.index, dtype="str")
     if excluded.any():  # only the excluded candidates' reasons worded
         reasons = scores["exclusion_reason"][excluded]
