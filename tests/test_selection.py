@@ -751,26 +751,3 @@ def test_a_roster_apostrophe_is_kept_unless_it_guards_a_formula(roster_file: Pat
     append_roster(roster_file, rows)
     reread = pd.read_csv(roster_file, dtype=str, keep_default_na=False)
     assert [o.approved_by for o in standing_overrides(reread)] == ["'t Hooft"]
-
-
-# --- Spreadsheet-safe export -------------------------------------------------------------
-
-
-def test_neutralise_formulas_prefixes_dangerous_text_only():
-    frame = pd.DataFrame({
-        "name": ['=HYPERLINK("http://evil","Click")', "-Acme", "+39 phone", "@SUM(A1)",
-                 "\tTab", "\rReturn", "Rossi S.p.A."],
-        "net_revenue": [-1.5, 2.0, 3.0, -4.0, 5.0, 6.0, 7.0],
-        "mixed": [-1, "-1", None, np.nan, "ok", "=1+1", 3.5],
-    }, index=pd.Index(["=A", "b", "c", "d", "e", "f", "g"], dtype="str"))
-    safe = neutralise_formulas(frame)
-    assert safe["name"].tolist() == ["'=HYPERLINK(\"http://evil\",\"Click\")", "'-Acme",
-                                     "'+39 phone", "'@SUM(A1)", "'\tTab", "'\rReturn",
-                                     "Rossi S.p.A."]
-    pd.testing.assert_series_equal(safe["net_revenue"], frame["net_revenue"].set_axis(
-        safe.index))
-    assert safe["mixed"].tolist()[:3] == [-1, "'-1", None] and safe["mixed"].iloc[5] == "'=1+1"
-    assert safe.index[0] == "'=A"
-    assert frame.loc["=A", "name"].startswith("=")  # the input is left as it was
-    assert neutralise_formulas(frame.assign(name=frame["name"].astype("category")))[
-        "name"].iloc[1] == "'-Acme"

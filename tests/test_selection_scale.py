@@ -1,9 +1,9 @@
 """The fast paths that let the selection scale to a million accounts give the same words.
 
-Criteria phrases are worded per column (``criterion_phrases``), the criteria table is laid
+Criteria phrases are worded per column (``phrases``), the criteria table is laid
 out candidate by candidate without sorting, missed criteria are joined per candidate in
 columns and candidates off the roster are decided in columns; each must say exactly what
-the one-value ``format_value``, sorting and the governance rules say.
+the one-value ``_value_text``, sorting and the governance rules say.
 """
 
 from __future__ import annotations
@@ -16,14 +16,28 @@ from test_selection import FAILING, criteria, features, roster
 
 from kamlib.data.contract import Criterion, SelectionCriteria
 from kamlib.selection.criteria_phrases import (
-    criterion_phrase,
-    criterion_phrases,
+    _threshold_text,
+    _value_text,
     feature_label,
-    format_value,
+    phrases,
 )
 from kamlib.selection.criteria_scoring import _weights_met, score_candidates
 from kamlib.selection.long_tail import LongTailRules, serve_long_tail
 from kamlib.selection.roster_proposal import propose_roster
+
+
+def criterion_phrases(criterion: Criterion, values) -> list[str]:
+    return phrases(criterion, np.asarray(values, dtype="float64")).tolist()
+
+
+def criterion_phrase(criterion: Criterion, value: float) -> str:
+    return criterion_phrases(criterion, [value])[0]
+
+
+def format_value(feature: str, value: float, threshold: float) -> tuple[str, str]:
+    """The value and the threshold as the phrase shows them, worded one at a time."""
+    threshold_text = _threshold_text(feature, threshold)
+    return _value_text(feature, value, threshold, threshold_text), threshold_text
 
 
 def test_phrases_of_a_column_are_the_phrases_of_each_value():

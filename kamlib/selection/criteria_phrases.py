@@ -14,8 +14,6 @@ worded: a score management gave for a few accounts leaves a million that all rea
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import numpy as np
 import pandas as pd
 
@@ -87,28 +85,9 @@ def _value_text(feature: str, value: float, threshold: float, threshold_text: st
     return value_text
 
 
-def format_value(feature: str, value: float, threshold: float) -> tuple[str, str]:
-    """(value, threshold) as text, the value with enough decimals to differ from the
-    threshold when it differs (4.96% against 5%, not 5% against 5%)."""
-    threshold_text = _threshold_text(feature, threshold)
-    if pd.isna(value):
-        return _("no data"), threshold_text
-    return _value_text(feature, float(value), threshold, threshold_text), threshold_text
-
-
-def criterion_phrase(criterion: Criterion, value: float) -> str:
-    """'share of wallet 12% below the 20% threshold'; 'net margin: no data'."""
-    return criterion_phrases(criterion, [value])[0]
-
-
-def criterion_phrases(criterion: Criterion, values: Iterable[float]) -> list[str]:
-    """criterion_phrase for many values (worded column by column: see phrases)."""
-    numbers = np.array([np.nan if pd.isna(v) else float(v) for v in values], dtype="float64")
-    return phrases(criterion, numbers).tolist()
-
-
 def phrases(criterion: Criterion, values: np.ndarray) -> pd.Series:
-    """criterion_phrase of each value (float64, NaN for no data), as text."""
+    """Each value's phrase (values float64, NaN for no data), as text: 'share of wallet
+    12% below the 20% threshold'; 'net margin: no data'."""
     name = feature_label(criterion.feature)
     threshold = criterion.threshold
     threshold_text = _threshold_text(criterion.feature, threshold)
