@@ -124,7 +124,8 @@ def _messages(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
-def standing_overrides(roster: pd.DataFrame, approved_by: str | None = None) -> tuple[Override, ...]:
+def standing_overrides(roster: pd.DataFrame, approved_by: str | None = None
+                       ) -> tuple[Override, ...]:
     """The overrides of the current roster period, as ``keep`` overrides to renew.
 
     Overrides do not carry over by themselves: management renews them each period,

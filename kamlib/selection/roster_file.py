@@ -65,7 +65,8 @@ def _as_date(value: date | str) -> date:
     try:
         return date.fromisoformat(str(value).strip())
     except ValueError:
-        raise SelectionError(f"approved_on must be a date like 2026-07-10. Got '{value}'.") from None
+        raise SelectionError(f"approved_on must be a date like 2026-07-10. Got '{value}'."
+                             ) from None
 
 
 def append_roster(path: Path, rows: pd.DataFrame) -> int:
