@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 from kamlib.data.contract import PortfolioSize
 from kamlib.selection.errors import PortfolioSizeError
 from kamlib.words.catalogue import _, n_
-from kamlib.words.columns import arrow_text
+from kamlib.words.columns import arrow_text, replaced
 
 GUIDANCE_MAXIMUM = 25
 """Start small: about 5 to 25 key accounts (a warning above this)."""
@@ -27,13 +27,9 @@ HARD_MAXIMUM = 100
 """Even very large suppliers keep fewer than 100 key accounts (an error above this)."""
 
 
-def rank_order(frame: pd.DataFrame) -> pd.Index:
-    """Ids from best to worst: higher score, then higher net revenue, then lower id."""
-    return frame.index[rank_positions(frame)]
-
-
 def rank_positions(frame: pd.DataFrame) -> np.ndarray:
-    """The rows of rank_order, best first, as positions in the frame."""
+    """The rows from best to worst, as positions in the frame: higher score, then higher
+    net revenue, then lower id."""
     revenue = (pd.to_numeric(frame["net_revenue"], errors="coerce") if "net_revenue" in frame
                else pd.Series(np.nan, index=frame.index))
     ids = frame.index.astype(str)
@@ -56,19 +52,27 @@ def _strictly_increasing(ids: pd.Index) -> bool:
 def trim_to_maximum(frame: pd.DataFrame, maximum: int) -> pd.DataFrame:
     """The highest scoring ``maximum`` proposed key accounts stay key; the rest go on the
     watch list, "over the agreed maximum"."""
-    key = frame[frame["status"] == "key"]
-    if len(key) <= maximum:
+    key_at = np.flatnonzero((frame["status"] == "key").to_numpy(dtype=bool))
+    if len(key_at) <= maximum:
         return frame
-    ranked = rank_order(key)
-    frame = frame.copy()
-    for rank, account in enumerate(ranked[maximum:], start=maximum + 1):
-        frame.loc[account, ["change", "status", "over_maximum"]] = ["watch", "watch", True]
-        frame.loc[account, "reason"] = _(
-            "Watch: over the agreed maximum of {maximum} key accounts (ranked {rank} of "
-            "{ranked} by score). {summary}").format(maximum=maximum, rank=rank,
-                                                    ranked=len(ranked),
-                                                    summary=frame.at[account, "summary"])
-    return frame
+    ranked = key_at[rank_positions(frame.iloc[key_at])]  # rows of frame, best first
+    over = np.sort(ranked[maximum:])  # in row order, as replaced takes them
+    rank = np.empty(len(frame), dtype="int64")
+    rank[ranked] = np.arange(1, len(ranked) + 1)
+    template = _("Watch: over the agreed maximum of {maximum} key accounts (ranked {rank} of "
+                 "{ranked} by score). {summary}")
+    reasons = [template.format(maximum=maximum, rank=r, ranked=len(ranked), summary=summary)
+               for r, summary in zip(rank[over].tolist(),
+                                     frame["summary"].iloc[over].tolist())]
+    # the few rows replaced in whole columns: setting them one by one with .loc copies a
+    # million-row text column each time (a minute for 500 accounts at a million)
+    where = np.zeros(len(frame), dtype=bool)
+    where[over] = True
+    watch = ["watch"] * len(over)
+    return frame.assign(change=replaced(frame["change"], where, watch),
+                        status=replaced(frame["status"], where, watch),
+                        over_maximum=frame["over_maximum"].to_numpy(dtype=bool) | where,
+                        reason=replaced(frame["reason"], where, reasons))
 
 
 def check_portfolio_size(key_accounts: int, size: PortfolioSize, overridden: int = 0
