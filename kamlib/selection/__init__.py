@@ -6,5 +6,6 @@ and :mod:`.criteria_scoring` (the agreed criteria), :mod:`.roster_history`,
 :mod:`.roster_proposal` (the next roster), :mod:`.roster_file` (approval: appending to
 roster.csv), :mod:`.portfolio_matrix`, :mod:`.explanations`, :mod:`.long_tail`,
 :mod:`.errors`; :mod:`.features` is what selection measures per account;
-:mod:`.segments` groups accounts.
+:mod:`.segments` groups accounts (with :mod:`.segment_inputs`, :mod:`.segment_names` and
+:mod:`.segment_stability`).
 """
