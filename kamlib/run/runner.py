@@ -129,8 +129,8 @@ def _input_files(given: dict[str, str]) -> dict[str, str]:
             if name == "mapping":
                 read_mapping(path)  # raises MappingError naming the file and line
             if name == "overrides_file":
-                # Imported here: kamlib.selection.roster brings ibis, which only this check needs.
-                from kamlib.selection.roster import read_overrides_file
+                # Imported here: kamlib.selection.overrides brings ibis, which only this check needs.
+                from kamlib.selection.overrides import read_overrides_file
 
                 read_overrides_file(path)  # raises OverrideError naming the file and line
             resolved[name] = str(path)

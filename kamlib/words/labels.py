@@ -166,7 +166,7 @@ CODES = {
     "below the programme": N_("below the programme"),
     "not distinguishable": N_("not distinguishable"),
     "too few accounts to judge": N_("too few accounts to judge"),
-    # an account's roster status and change (kamlib.selection.roster)
+    # an account's roster status and change (kamlib.selection.roster_proposal)
     "key": N_("key"), "watch": N_("watch"), "removed": N_("removed"), "none": N_("none"),
     "enter": N_("enter"), "stay": N_("stay"), "leave": N_("leave"),
     # the data contract's kinds of goal and objective

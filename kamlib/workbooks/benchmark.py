@@ -35,7 +35,8 @@ from kamlib.programme.managers import manager_of, scorecards, skills_gaps
 from kamlib.words.catalogue import _
 from kamlib.words.formats import day, money, number, percent
 from kamlib.selection.features import selection_features
-from kamlib.selection.roster import ON_ROSTER, Proposal, propose_roster
+from kamlib.selection.roster_history import ON_ROSTER
+from kamlib.selection.roster_proposal import Proposal, propose_roster
 from kamlib.workbooks.benchmark_report import executive_summary, write_excel
 from kamlib.workbooks.notes import not_given, warnings_as_notes
 from kamlib.workbooks.parameters import BenchmarkParameters

@@ -17,7 +17,7 @@ import pandas as pd
 
 from kamlib.programme import plans
 from kamlib.reports.excel import write_tables
-from kamlib.selection.roster import neutralise_formulas
+from kamlib.reports.spreadsheet_safety import neutralise_formulas
 from kamlib.words.catalogue import N_, _, n_
 from kamlib.words.formats import day, listing, number, percent, score
 from kamlib.words.labels import label, word

@@ -1,7 +1,7 @@
 """The key-account selection workbook: a decision paper for senior management.
 
 Features come from the account value figures (:mod:`kamlib.selection.features`), segments from
-:mod:`kamlib.selection.segments`, the decision from :mod:`kamlib.selection.roster`: clustering
+:mod:`kamlib.selection.segments`, the decision from :mod:`kamlib.selection.roster_proposal`: clustering
 informs, the agreed criteria decide, and the report shows where the two disagree.
 """
 
@@ -21,25 +21,19 @@ from kamlib.data.ready import load_valid, on_engine, reporting_quarter
 from kamlib.economics.net_revenue import AccountValue, group_of
 from kamlib.errors import ParameterError
 from kamlib.reports.excel import write_tables
+from kamlib.reports.spreadsheet_safety import neutralise_formulas
 from kamlib.selection.features import (
     aligned,
     current_window,
     selection_features,
     twelve_month_windows,
 )
-from kamlib.selection.roster import (
-    Explanation,
-    Proposal,
-    append_roster,
-    explain_selection,
-    long_tail_summary,
-    neutralise_formulas,
-    portfolio_matrix,
-    propose_roster,
-    read_overrides_file,
-    roster_rows,
-    serve_long_tail,
-)
+from kamlib.selection.explanations import Explanation, explain_selection
+from kamlib.selection.long_tail import long_tail_summary, serve_long_tail
+from kamlib.selection.overrides import read_overrides_file
+from kamlib.selection.portfolio_matrix import portfolio_matrix
+from kamlib.selection.roster_file import append_roster, roster_rows
+from kamlib.selection.roster_proposal import Proposal, propose_roster
 from kamlib.selection.segments import AccountSegmentation
 from kamlib.words.catalogue import _, n_
 from kamlib.words.formats import day, number, score
