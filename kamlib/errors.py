@@ -34,7 +34,7 @@ class MappingError(KamError):
 
 class SetupError(KamError):
     """The machine is not ready for a run: a reports folder that cannot be written or is
-    on a full disk, the workbooks' kernel not installed. Not a fault of kam."""
+    on a full disk. Not a fault of kam."""
 
 
 class ReadError(KamError):

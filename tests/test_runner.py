@@ -48,6 +48,18 @@ def test_success_publishes_report_notebook_log_and_manifest(sample_run):
     assert not list(out.glob(".running-*"))
 
 
+def test_the_manifest_names_the_commit_of_the_checkout_kamlib_runs_from(sample_run):
+    """Installed as a package, kamlib names none (tests/test_installed_package.py)."""
+    from kamlib.run.runner import NOTEBOOKS
+
+    head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                          cwd=NOTEBOOKS.parent)
+    if head.returncode:
+        pytest.skip("kamlib does not run from a git checkout here")
+    manifest = json.loads((sample_run.out / "2026Q3" / "value" / "manifest.json").read_text())
+    assert manifest["git_commit"] == head.stdout.strip()
+
+
 @pytest.mark.slow
 def test_quiet_prints_plain_log_lines_and_no_kernel_noise(sample_run):
     out, result = sample_run.out, sample_run.result

@@ -41,13 +41,40 @@ _ARROW_TYPES = {"text": pa.string(), "number": pa.float64(), "integer": pa.int64
 
 
 def connect(engine: str = "duckdb") -> ibis.BaseBackend:
-    """A connection to the chosen engine; Spark runs in local mode unless configured."""
+    """A connection to the chosen engine; Spark runs in local mode unless configured.
+    The first one puts Arrow's memory on jemalloc (see :func:`_arrow_memory_on_jemalloc`)."""
+    _arrow_memory_on_jemalloc()
     if engine == "duckdb":
         return ibis.duckdb.connect(**duckdb_config())
     if engine == "spark":
         return ibis.pyspark.connect(spark_session())
     raise ParameterError(_("engine must be one of {engines}. Got '{engine}'.").format(
         engines=", ".join(ENGINES), engine=engine))
+
+
+_ARROW_POOL_CHOSEN = False
+
+
+def _arrow_memory_on_jemalloc() -> None:
+    """Arrow's memory (pandas' text columns, results from the engines) from jemalloc rather
+    than pyarrow's default mimalloc, unless ``ARROW_DEFAULT_MEMORY_POOL`` names a pool.
+    Once per process, when kamlib first opens an engine: importing kamlib changes nothing,
+    and a pool chosen later in the process stays chosen.
+
+    Measured at a million accounts on 2 cores: proposing the roster, which writes and
+    reorders hundreds of MB of reasons, took 7.5 to 11 s against 12.5 to 18 s (mimalloc
+    gave freed memory back and faulted it in again), and the value aggregation at 100M
+    lines peaked at 1.76 GB against 1.89 GB. A pyarrow built without jemalloc keeps its
+    default.
+    """
+    global _ARROW_POOL_CHOSEN
+    if _ARROW_POOL_CHOSEN or os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
+        return
+    _ARROW_POOL_CHOSEN = True
+    try:
+        pa.set_memory_pool(pa.jemalloc_memory_pool())
+    except NotImplementedError:
+        pass
 
 
 _SPARK = None
