@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 KERNEL := kam-workbooks
 DATA   ?= data/sample
 
-.PHONY: run test env sample docs catalogue bench clean
+.PHONY: run test env wheel sample docs catalogue bench clean
 
 run: env
 	$(BIN)/kam validate --data $(DATA)
@@ -22,8 +22,16 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "KAM Workbooks needs Python 3.11 or newer; $(PYTHON) is " + sys.version.split()[0] + ". Run: make PYTHON=python3.12 ...")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+# The kernel for JupyterLab and the notebook tests; `kam run` needs none installed.
 	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "KAM Workbooks" >/dev/null
 	touch $(STAMP)
+
+# The wheel `pip install` takes, in dist/ (build/ first removed: setuptools would otherwise
+# put files deleted since the last build into it). CI installs it in a fresh virtual
+# environment and runs it (tests/test_installed_package.py, KAM_WHEEL).
+wheel: env
+	rm -rf build dist
+	$(BIN)/python -m pip wheel --quiet --disable-pip-version-check --no-deps --wheel-dir dist .
 
 # Regenerate the synthetic sample company (committed under data/sample).
 sample: env
@@ -53,4 +61,4 @@ bench: env
 	$(BIN)/python -m benchmarks.run --scale $(SCALE) --repeat $(REPEAT)
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache build dist

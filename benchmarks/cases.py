@@ -54,7 +54,7 @@ def value_spark(folder: str, save: str | None = None) -> dict:
 
 def value_sql(folder: str, save: str | None = None) -> dict:
     """The same columns from one hand-written DuckDB query over the Parquet files."""
-    from kamlib.data.engine import duckdb_config
+    from kamlib.data.duckdb_settings import duckdb_config
 
     m = Measurement()
     m.start()
@@ -263,12 +263,10 @@ def selection(folder: str) -> dict:
     """The key-account selection workbook's decision, stage by stage (as in
     kamlib.workbooks.selection.build; lifetime value, its own case, is set-up here)."""
     from kamlib.selection.features import twelve_month_windows, unit_features
-    from kamlib.selection.roster import (
-        explain_selection,
-        portfolio_matrix,
-        propose_roster,
-        serve_long_tail,
-    )
+    from kamlib.selection.explanations import explain_selection
+    from kamlib.selection.long_tail import serve_long_tail
+    from kamlib.selection.portfolio_matrix import portfolio_matrix
+    from kamlib.selection.roster_proposal import propose_roster
     from kamlib.selection.segments import AccountSegmentation
     from kamlib.workbooks.selection import SEGMENT_FEATURES, _key_members, long_tail_input
 

@@ -2,8 +2,8 @@
 
 Exit codes a scheduler can act on: 0 success; 1 the data is unusable (the
 problems are listed); 2 a usage or set-up error (bad option, missing path, invalid
-mapping or parameter; a reports folder that cannot be written or is on a full disk, the
-workbooks' kernel not installed: the message names the path and the fix); 3 a workbook
+mapping or parameter; a reports folder that cannot be written or is on a full disk: the
+message names the path and the fix); 3 a workbook
 failed while running (the failed notebook is kept; with several, the others are
 published); 4 an unexpected internal error (please report it with the log); 130 interrupted
 (Ctrl-C) and 143 stopped (SIGTERM, as schedulers stop a task), both after cleaning up.
@@ -24,6 +24,8 @@ from rich.table import Table as RichTable
 
 from kamlib import __version__
 from kamlib.errors import DataError, KamError, Problem, RunError
+from kamlib.words.catalogue import _
+from kamlib.words.formats import number
 
 EXIT_OK, EXIT_DATA, EXIT_USAGE, EXIT_RUN, EXIT_INTERNAL = 0, 1, 2, 3, 4
 EXIT_INTERRUPTED, EXIT_STOPPED = 128 + signal.SIGINT, 128 + signal.SIGTERM
@@ -59,7 +61,7 @@ def main(
 
 
 def _fail(message: str, code: int) -> None:
-    err.print(f"[bold red]Error:[/] {message}", soft_wrap=True)
+    err.print(f"[bold red]{_('Error:')}[/] {message}", soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -77,14 +79,14 @@ def _guarded(action):
     try:
         return action()
     except Stopped:
-        _fail("stopped (SIGTERM) before finishing; a workbook still running was not "
-              "published, and published reports are untouched.", EXIT_STOPPED)
+        _fail(_("stopped (SIGTERM) before finishing; a workbook still running was not "
+                "published, and published reports are untouched."), EXIT_STOPPED)
     except KeyboardInterrupt:
-        _fail("interrupted (Ctrl-C) before finishing; a workbook still running was not "
-              "published, and published reports are untouched.", EXIT_INTERRUPTED)
+        _fail(_("interrupted (Ctrl-C) before finishing; a workbook still running was not "
+                "published, and published reports are untouched."), EXIT_INTERRUPTED)
     except DataError as exc:
-        _print_problems("Errors", [p for p in exc.problems if p.severity == "error"], "red")
-        _fail("the data cannot be used until these errors are fixed (see kam validate).",
+        _print_problems(_("Errors"), [p for p in exc.problems if p.severity == "error"], "red")
+        _fail(_("the data cannot be used until these errors are fixed (see kam validate)."),
               EXIT_DATA)
     except RunError as exc:
         _fail(str(exc), EXIT_RUN)
@@ -95,8 +97,9 @@ def _guarded(action):
     except Exception as exc:  # last resort: a short message, the traceback only on request
         if os.environ.get("KAM_DEBUG"):
             raise
-        _fail(f"unexpected internal error ({type(exc).__name__}: {exc}). Set KAM_DEBUG=1 to "
-              "see the traceback and please report it.", EXIT_INTERNAL)
+        _fail(_("unexpected internal error ({kind}: {error}). Set KAM_DEBUG=1 to see the "
+                "traceback and please report it.").format(kind=type(exc).__name__, error=exc),
+              EXIT_INTERNAL)
 
 
 @app.command()
@@ -115,11 +118,12 @@ def validate(
     _data_folder(data)
     report = _guarded(lambda: validate_folder(data, read_mapping(mapping) if mapping else None,
                                               as_of))
-    _print_problems("Errors", report.errors, "red")
-    _print_problems("Warnings", report.warnings, "yellow")
+    _print_problems(_("Errors"), report.errors, "red")
+    _print_problems(_("Warnings"), report.warnings, "yellow")
     if not report.ok:
-        err.print(f"[bold red]{data}: {len(report.errors)} error(s); the data cannot be used "
-                  "until they are fixed.[/]")
+        err.print("[bold red]" + _("{folder}: {count} error(s); the data cannot be used until "
+                                   "they are fixed.").format(folder=data,
+                                                             count=len(report.errors)) + "[/]")
         raise typer.Exit(EXIT_DATA)
     _print_summary(data, report.data, summarize(report.data), missing_tables(report.data))
 
@@ -127,36 +131,41 @@ def validate(
 def _data_folder(data: Path) -> None:
     """A --data that is no folder is a usage error (exit 2), not unusable data."""
     if not data.is_dir():
-        _fail(f"--data {data}: the data folder does not exist (looked for "
-              f"{data.expanduser().resolve()}). Fix: give --data the folder that holds the "
-              "export's tables.", EXIT_USAGE)
+        _fail(_("--data {folder}: the data folder does not exist (looked for {path}). Fix: "
+                "give --data the folder that holds the export's tables.").format(
+                    folder=data, path=data.expanduser().resolve()), EXIT_USAGE)
 
 
 def _parse_day(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        _fail(f"--today must look like 2026-09-30. Got '{text}'.", EXIT_USAGE)
+        _fail(_("--today must look like 2026-09-30. Got '{text}'.").format(text=text),
+              EXIT_USAGE)
 
 
 def _print_problems(title: str, problems: list[Problem], colour: str) -> None:
     if not problems:
         return
-    err.print(f"[bold {colour}]{title} ({len(problems)}):[/]")
+    err.print(f"[bold {colour}]" + _("{title} ({count}):").format(title=title,
+                                                                  count=len(problems)) + "[/]")
     for problem in problems:
         err.print(f"  [{colour}]•[/] {problem.render()}", soft_wrap=True)
 
 
 def _print_summary(folder: Path, data, facts, missing) -> None:
-    out.print(f"[bold green]{folder}: the data is usable.[/]", soft_wrap=True)
+    out.print("[bold green]" + _("{folder}: the data is usable.").format(folder=folder) + "[/]",
+              soft_wrap=True)
     table = RichTable(show_header=False)
     for label, value in facts:
         table.add_row(label, value)
     out.print(table)
     for note in data.notes:
-        out.print(f"Note: {note}", soft_wrap=True)
+        out.print(_("Note: {note}").format(note=note), soft_wrap=True)
     for title, consequence in missing:
-        out.print(f"Not given: {title}. {consequence}", soft_wrap=True)
+        out.print(_("Not given: {table}. {consequence}").format(table=title,
+                                                                consequence=consequence),
+                  soft_wrap=True)
 
 
 @app.command()
@@ -178,9 +187,10 @@ def sample(
     from kamlib.sample import write_sample
 
     if file_format not in ("csv", "parquet"):
-        _fail(f"--format must be csv or parquet. Got '{file_format}'.", EXIT_USAGE)
+        _fail(_("--format must be csv or parquet. Got '{format}'.").format(format=file_format),
+              EXIT_USAGE)
     with Progress(console=err, transient=True) as bar:
-        task = bar.add_task("Generating", total=None)
+        task = bar.add_task(_("Generating"), total=None)
 
         def report(stage: str, done: int, total: int) -> None:
             bar.update(task, description=stage.capitalize(), completed=done, total=total)
@@ -188,7 +198,9 @@ def sample(
         summary = _guarded(lambda: write_sample(
             out_dir, accounts=accounts, years=years, seed=seed, file_format=file_format,
             invoice_lines=invoice_lines, progress=report))
-    out.print(f"Sample company written to {out_dir}: {summary}", soft_wrap=True)
+    out.print(_("Sample company written to {folder}: {summary}").format(folder=out_dir,
+                                                                         summary=summary),
+              soft_wrap=True)
 
 
 @app.command()
@@ -204,7 +216,7 @@ def contract(
         out.print(page, markup=False)
     else:
         out_file.write_text(page, encoding="utf-8")
-        out.print(f"Wrote {out_file}")
+        out.print(_("Wrote {file}").format(file=out_file))
 
 
 @app.command("run")
@@ -244,9 +256,11 @@ def run_command(
                                           period=period, engine=engine, params=extra,
                                           progress=progress, jobs=jobs)) as results:
             while (result := _guarded(lambda: next(results, None))) is not None:
-                out.print(f"{result.workbook}: report for {result.period} in "
-                          f"{result.folder} ({result.seconds:.0f} s): open "
-                          f"{result.folder / 'report.html'}", soft_wrap=True)
+                out.print(_("{workbook}: report for {period} in {folder} ({seconds} s): open "
+                            "{page}").format(
+                    workbook=result.workbook, period=result.period, folder=result.folder,
+                    seconds=number(result.seconds, grouped=False),
+                    page=result.folder / "report.html"), soft_wrap=True)
 
 
 @contextmanager

@@ -1,7 +1,9 @@
 """Problems found in the user's input, and the exceptions that carry them.
 
 Every message a user sees names where the problem is (file, sheet, row, column),
-what was expected, what was found, and how to fix it.
+what was expected, what was found, and how to fix it. Its words are looked up in the
+catalogue (:mod:`kamlib.words.catalogue`) when the message is written, and its counts
+written by the locale's formats, so a message reads in the run's language.
 """
 
 from __future__ import annotations
@@ -9,6 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
+
+from kamlib.words.catalogue import _, n_
+from kamlib.words.formats import number
 
 Severity = Literal["error", "warning"]
 ROW_EXAMPLES = 5
@@ -29,7 +34,7 @@ class MappingError(KamError):
 
 class SetupError(KamError):
     """The machine is not ready for a run: a reports folder that cannot be written or is
-    on a full disk, the workbooks' kernel not installed. Not a fault of kam."""
+    on a full disk. Not a fault of kam."""
 
 
 class ReadError(KamError):
@@ -46,9 +51,10 @@ class RunError(KamError):
 
     def __init__(self, workbook: str, cell: str, error: str, kept: Path):
         self.kept = kept
-        super().__init__(f"workbook '{workbook}' failed in cell {cell}: {error}\n"
-                         f"The executed notebook is kept at {kept}. Earlier reports are "
-                         "untouched.")
+        super().__init__(_("workbook '{workbook}' failed in cell {cell}: {error}\n"
+                           "The executed notebook is kept at {kept}. Earlier reports are "
+                           "untouched.").format(workbook=workbook, cell=cell, error=error,
+                                                kept=kept))
 
 
 class WorkbooksFailed(RunError):
@@ -57,11 +63,15 @@ class WorkbooksFailed(RunError):
     def __init__(self, failed: list[RunError], published: list[str]):
         self.failed, self.published = failed, published
         self.kept = failed[0].kept
-        done = (f"Published: {', '.join(published)}." if published
-                else "No workbook was published.")
-        others = "; each of the others was published on its own" if published else ""
-        KamError.__init__(self, f"{len(failed)} of {len(failed) + len(published)} workbooks "
-                          f"failed{others}.\n"
+        total = len(failed) + len(published)
+        if published:
+            headline = _("{failed} of {total} workbooks failed; each of the others was "
+                         "published on its own.")
+            done = _("Published: {workbooks}.").format(workbooks=", ".join(published))
+        else:
+            headline, done = _("{failed} of {total} workbooks failed."), _(
+                "No workbook was published.")
+        KamError.__init__(self, headline.format(failed=len(failed), total=total) + "\n"
                           + "\n".join(str(error) for error in failed) + "\n" + done)
 
 
@@ -71,8 +81,8 @@ class DataError(KamError):
     def __init__(self, problems: list[Problem]):
         self.problems = problems
         errors = [p for p in problems if p.severity == "error"]
-        super().__init__(f"{len(errors)} problem(s) make the data unusable:\n"
-                         + "\n".join(p.render() for p in errors))
+        super().__init__(_("{count} problem(s) make the data unusable:").format(
+            count=len(errors)) + "\n" + "\n".join(p.render() for p in errors))
 
 
 @dataclass(frozen=True)
@@ -93,13 +103,21 @@ class Problem:
     """How many rows are concerned in all (0 when the problem is not about rows)."""
 
     def render(self) -> str:
+        return _("{where}: {what}. Expected {expected}; found {found}. Fix: {fix}").format(
+            where=self._where(), what=self.what, expected=self.expected, found=self.found,
+            fix=self.fix)
+
+    def _where(self) -> str:
+        """The file, then the column and the first rows, as precisely as known."""
         where = self.file
         if self.column:
-            where += f", column '{self.column}'"
+            where += _(", column '{column}'").format(column=self.column)
         if self.rows:
             shown = sum(len(label.split(",")) for label in self.rows)
             more = self.count - shown
-            where += ", " + "; ".join(self.rows) + (f" and {more:,} more" if more > 0 else "")
-            where += f" ({self.count:,} row{'s' if self.count != 1 else ''})"
-        return (f"{where}: {self.what}. Expected {self.expected}; found {self.found}. "
-                f"Fix: {self.fix}")
+            where += ", " + "; ".join(self.rows)
+            if more > 0:
+                where += _(" and {more} more").format(more=number(more))
+            where += " " + n_("({count} row)", "({count} rows)", self.count).format(
+                count=number(self.count))
+        return where

@@ -2,6 +2,8 @@
 
 A module imports only from its own layer and the layers below it: cli, run (beside it the
 sample generator), workbooks, selection and programme, reports, economics, data, errors.
+Inside the data layer a second contract orders its modules, from the data made ready for a
+workbook down to the contract.
 """
 
 from __future__ import annotations
@@ -29,15 +31,34 @@ def test_the_layers_contract_holds():
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     assert "Layers: cli, run, workbooks" in output and "0 broken" in output, output
+    assert "Data layer: ready, check and engines, load" in output, output
 
 
-def test_a_lower_layer_importing_a_higher_one_is_caught(tmp_path):
+def copy_with_import(tmp_path: Path, module: str, line: str) -> Path:
+    """A copy of kamlib and its contracts in which ``module`` (a path under kamlib) gains
+    the import ``line``."""
     shutil.copytree(REPO / "kamlib", tmp_path / "kamlib",
                     ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(REPO / "pyproject.toml", tmp_path)
-    with (tmp_path / "kamlib" / "data" / "periods.py").open("a") as module:
-        module.write("\nimport kamlib.run.runner  # noqa: E402\n")
-    result = lint_imports(tmp_path)
+    with (tmp_path / "kamlib" / module).open("a") as source:
+        source.write(f"\n{line}  # noqa: E402\n")
+    return tmp_path
+
+
+def test_a_lower_layer_importing_a_higher_one_is_caught(tmp_path):
+    result = lint_imports(copy_with_import(tmp_path, "data/periods.py",
+                                           "import kamlib.run.runner"))
     output = result.stdout + result.stderr
     assert result.returncode != 0, output
     assert "kamlib.data.periods -> kamlib.run.runner" in output, output
+
+
+def test_the_data_layer_has_no_circle(tmp_path):
+    """The large tables' checks once reached up into the engine for DuckDB's settings,
+    while the engine read the loaded dataset: an import from a lower data module to a
+    higher one is now caught."""
+    result = lint_imports(copy_with_import(tmp_path, "data/large.py",
+                                           "import kamlib.data.engine"))
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert "kamlib.data.large -> kamlib.data.engine" in output, output

@@ -16,6 +16,7 @@ from support import ONLINE_RETAIL, REPO, needs_shared
 
 from kamlib.run import runner
 from kamlib.workbooks import benchmark as bm
+from kamlib.workbooks import benchmark_report as report
 
 SAMPLE = REPO / "data" / "sample"
 
@@ -37,7 +38,7 @@ def test_every_summary_figure_names_a_table_the_report_shows(q3):
     notebook = nbformat.read(runner.NOTEBOOKS / "kam_benchmark.ipynb", as_version=4)
     headings = [line for cell in notebook.cells if cell.cell_type == "markdown"
                 for line in cell.source.splitlines() if line.startswith("#")]
-    by_title = {title: name for name, title in bm.TITLES.items()}
+    by_title = {title: name for name, title in report.TITLES.items()}
     summary = q3.tables["summary"]
     assert len(summary) >= 10
     for title in summary["see table"]:
@@ -123,7 +124,7 @@ def test_without_plans_and_people_tables_the_report_says_what_is_missing(tmp_pat
     assert any("No plans file" in note for note in wb.notes)
     assert (wb.tables["plan_hygiene"]["problems"] == "no plan").all()
     for name in ("objectives", "goals", "review_cadence", "skills"):
-        assert bm.view(wb, name).iloc[0, 0].startswith("Not shown: ")
+        assert report.view(wb, name).iloc[0, 0].startswith("Not shown: ")
     assert (wb.tables["sponsorship"]["state"] == "no sponsor").all()
     assert wb.tables["external"].empty
     summary = wb.tables["summary"].set_index("figure")
@@ -164,6 +165,6 @@ def test_kam_run_benchmark_publishes_the_report_and_excel_for_the_quarter_before
     assert (folder / "kam_benchmark_2026Q2.xlsx").exists()
     html = (folder / "report.html").read_text(encoding="utf-8")
     assert html.count("Plotly.newPlot") == 4
-    for title in bm.TITLES.values():
+    for title in report.TITLES.values():
         assert title in html, title
     assert "bm.build(" not in html and "Benchmark for 2026Q2" in html

@@ -8,8 +8,9 @@ from datetime import date
 import pandas as pd
 
 from support import SAMPLE, TINY, write_company
-from kamlib.data.load import input_files, load_data, parse_text
+from kamlib.data.load import input_files, load_data
 from kamlib.data.validate import validate_folder
+from kamlib.data.values import parse_text
 
 TODAY = date(2026, 9, 30)
 

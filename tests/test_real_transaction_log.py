@@ -30,6 +30,7 @@ from kamlib.economics.value import IntervalWarning
 from kamlib.reports.report_exporter import ReportExporter
 from kamlib.selection.segments import SegmentationWarning
 from kamlib.workbooks import benchmark as bm
+from kamlib.workbooks import benchmark_report as report
 from kamlib.workbooks.notes import LIFETIME_INTERVAL, technical, warnings_as_notes
 
 CRITERIA = REPO / "data" / "examples" / "online_retail_II_criteria.yml"
@@ -194,7 +195,7 @@ def test_benchmark_with_criteria_no_account_meets_shows_what_it_can(tmp_path):
     assert {"summary", "portfolio", "candidates_add", "candidates_drop", "maturity"} <= set(
         wb.tables)
     for name in ("plan_hygiene", "scorecards", "sponsorship", "trend", "external"):
-        assert bm.view(wb, name).iloc[0, 0] == f"Not shown: {bm.NO_KEY_ACCOUNTS}"
+        assert report.view(wb, name).iloc[0, 0] == f"Not shown: {report.NO_KEY_ACCOUNTS}"
     summary = wb.tables["summary"].set_index("figure")["value"]
     assert summary["Key accounts on the roster"] == "0"
     assert summary["Net margin, key accounts"] == "n/a"

@@ -48,6 +48,18 @@ def test_success_publishes_report_notebook_log_and_manifest(sample_run):
     assert not list(out.glob(".running-*"))
 
 
+def test_the_manifest_names_the_commit_of_the_checkout_kamlib_runs_from(sample_run):
+    """Installed as a package, kamlib names none (tests/test_installed_package.py)."""
+    from kamlib.run.runner import NOTEBOOKS
+
+    head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                          cwd=NOTEBOOKS.parent)
+    if head.returncode:
+        pytest.skip("kamlib does not run from a git checkout here")
+    manifest = json.loads((sample_run.out / "2026Q3" / "value" / "manifest.json").read_text())
+    assert manifest["git_commit"] == head.stdout.strip()
+
+
 @pytest.mark.slow
 def test_quiet_prints_plain_log_lines_and_no_kernel_noise(sample_run):
     out, result = sample_run.out, sample_run.result
@@ -323,7 +335,7 @@ def test_workbooks_side_by_side_all_stop_and_clean_up(published, stop, code):
                                stderr=subprocess.PIPE, text=True, start_new_session=True)
     deadline = time.monotonic() + 120
     while len(list(out.glob(".running-*"))) < 4 and time.monotonic() < deadline:
-        time.sleep(0.2)  # the hand-over and one work folder per workbook
+        time.sleep(0.2)  # the run cache and one work folder per workbook
     time.sleep(3)  # the kernels are executing cells now
     kernels = _kernels(process.pid)
     assert len(kernels) == 3

@@ -104,3 +104,11 @@ def test_the_airflow_dag_runs_valid_kam_commands(airflow_stand_in):
     for command in tasks.values():
         check_kam_command(command)
     assert all("--quiet" in c for task, c in tasks.items() if task.startswith("report_"))
+
+
+def test_the_notebooks_the_scheduling_page_names_exist_in_the_checkout():
+    """The page's checkout is /opt/kam-workbooks: each notebook it names is there."""
+    named = re.findall(r"/opt/kam-workbooks/(\S+?\.ipynb)", DOC.read_text(encoding="utf-8"))
+    assert named  # the PapermillOperator example
+    for path in named:
+        assert (REPO / path).is_file(), f"docs/scheduling.md names {path}, which is not there"

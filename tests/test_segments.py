@@ -20,14 +20,14 @@ from sklearn.metrics import adjusted_rand_score
 from support import WHOLESALE, needs_shared
 
 from kamlib.errors import KamError
+from kamlib.selection.segment_names import segment_names
+from kamlib.selection.segment_stability import best_jaccard
 from kamlib.selection.segments import (
     DEFAULT_VOCABULARY,
     AccountSegmentation,
     NotFittedError,
     SegmentationError,
     SegmentationWarning,
-    _best_jaccard,
-    _segment_names,
 )
 
 SPEND = ["Fresh", "Milk", "Grocery", "Frozen", "Detergents_Paper", "Delicassen"]
@@ -209,13 +209,13 @@ def test_no_bootstrap_gives_no_stability():
 
 def test_best_jaccard_counts_resampled_points_with_multiplicity():
     reference = np.array([0, 0, 0, 1, 1, 1])
-    assert _best_jaccard(reference, np.array([1, 1, 1, 0, 0, 0]), 2).tolist() == [1.0, 1.0]
+    assert best_jaccard(reference, np.array([1, 1, 1, 0, 0, 0]), 2).tolist() == [1.0, 1.0]
     # Segment 0 = {a, a, b}; bootstrap segment 0 = {a, a}: Jaccard 2/3.
     # Segment 1 = {c, d, e}; best bootstrap segment 1 = {b, c, d, e}: Jaccard 3/4.
-    got = _best_jaccard(reference, np.array([0, 0, 1, 1, 1, 1]), 2)
+    got = best_jaccard(reference, np.array([0, 0, 1, 1, 1, 1]), 2)
     assert got == pytest.approx([2 / 3, 3 / 4])
     # A segment absent from the resample scores 0 (Hennig's zerobyzero = 0).
-    assert _best_jaccard(np.array([0, 0, 0]), np.array([0, 0, 0]), 2).tolist() == [1.0, 0.0]
+    assert best_jaccard(np.array([0, 0, 0]), np.array([0, 0, 0]), 2).tolist() == [1.0, 0.0]
 
 
 # ---------------------------------------------------------------------- profiles
@@ -266,7 +266,7 @@ def test_clashing_names_get_a_third_word_then_a_segment_number():
                                [-1.1, -0.6, 0.1]], columns=columns)
     medians = deviations.copy()  # medians on the same side of 0 as the means
     overall = pd.Series(0.0, index=columns)
-    names = _segment_names(deviations, medians, overall, DEFAULT_VOCABULARY,
+    names = segment_names(deviations, medians, overall, DEFAULT_VOCABULARY,
                            np.array([10, 10, 10, 10]))
     assert names[0] == "large, profitable, growing"
     assert names[1] == "large, profitable, declining"
@@ -278,7 +278,7 @@ def test_a_feature_whose_mean_and_median_disagree_is_not_used_in_names():
     columns = ["net_revenue", "net_margin"]
     deviations = pd.DataFrame([[1.0, 0.5], [-1.0, -0.5]], columns=columns)
     medians = pd.DataFrame([[-1.0, 0.5], [1.0, -0.5]], columns=columns)  # revenue: disagree
-    names = _segment_names(deviations, medians, pd.Series(0.0, index=columns),
+    names = segment_names(deviations, medians, pd.Series(0.0, index=columns),
                            DEFAULT_VOCABULARY, np.array([5, 5]))
     assert names == ["profitable", "thin-margin"]
 

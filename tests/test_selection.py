@@ -17,26 +17,21 @@ from support import REPO
 
 from kamlib.data.contract import ROSTER, Criterion, PortfolioSize, SelectionCriteria
 from kamlib.data import files
-from kamlib.selection import roster as selection
-from kamlib.selection.roster import (
-    Override,
+from kamlib.reports.spreadsheet_safety import neutralise_formulas
+from kamlib.selection.criteria_scoring import score_candidates
+from kamlib.selection.errors import (
     OverrideError,
     PortfolioSizeError,
     RosterFileError,
     SelectionError,
-    append_roster,
-    check_portfolio_size,
-    explain_selection,
-    long_tail_summary,
-    neutralise_formulas,
-    portfolio_matrix,
-    propose_roster,
-    read_overrides,
-    roster_rows,
-    score_candidates,
-    serve_long_tail,
-    standing_overrides,
 )
+from kamlib.selection.explanations import explain_selection
+from kamlib.selection.long_tail import LongTailRules, long_tail_summary, serve_long_tail
+from kamlib.selection.overrides import Override, read_overrides, standing_overrides
+from kamlib.selection.portfolio_matrix import portfolio_matrix
+from kamlib.selection.portfolio_size import check_portfolio_size
+from kamlib.selection.roster_file import append_roster, roster_rows
+from kamlib.selection.roster_proposal import Proposal, propose_roster
 
 SAMPLE = REPO / "data" / "sample"
 
@@ -556,7 +551,7 @@ def test_explanations_cover_accounts_in_or_near_the_list():
 # --- New roster rows and the append ---------------------------------------------------
 
 
-def sample_proposal() -> selection.Proposal:
+def sample_proposal() -> Proposal:
     history = pd.read_csv(SAMPLE / "roster.csv", dtype=str, keep_default_na=False)
     current = history.loc[history["period"] == "2026Q2", "account_id"]
     frame = features({a: {"name": f"Rossi, Bianchi & Co {a}"} for a in current})
@@ -721,7 +716,7 @@ def test_long_tail_saving_by_cost_pool_and_key_accounts_left_out():
     summary = long_tail_summary(plan)
     assert summary["accounts"].sum() == 4
     assert summary["saving"].sum() == pytest.approx(plan["saving"].sum())
-    custom = selection.LongTailRules(costly_ratio=0.5)
+    custom = LongTailRules(costly_ratio=0.5)
     assert serve_long_tail(tail(), rules=custom).loc["b", "service_model"] == "standard"
 
 
@@ -756,26 +751,3 @@ def test_a_roster_apostrophe_is_kept_unless_it_guards_a_formula(roster_file: Pat
     append_roster(roster_file, rows)
     reread = pd.read_csv(roster_file, dtype=str, keep_default_na=False)
     assert [o.approved_by for o in standing_overrides(reread)] == ["'t Hooft"]
-
-
-# --- Spreadsheet-safe export -------------------------------------------------------------
-
-
-def test_neutralise_formulas_prefixes_dangerous_text_only():
-    frame = pd.DataFrame({
-        "name": ['=HYPERLINK("http://evil","Click")', "-Acme", "+39 phone", "@SUM(A1)",
-                 "\tTab", "\rReturn", "Rossi S.p.A."],
-        "net_revenue": [-1.5, 2.0, 3.0, -4.0, 5.0, 6.0, 7.0],
-        "mixed": [-1, "-1", None, np.nan, "ok", "=1+1", 3.5],
-    }, index=pd.Index(["=A", "b", "c", "d", "e", "f", "g"], dtype="str"))
-    safe = neutralise_formulas(frame)
-    assert safe["name"].tolist() == ["'=HYPERLINK(\"http://evil\",\"Click\")", "'-Acme",
-                                     "'+39 phone", "'@SUM(A1)", "'\tTab", "'\rReturn",
-                                     "Rossi S.p.A."]
-    pd.testing.assert_series_equal(safe["net_revenue"], frame["net_revenue"].set_axis(
-        safe.index))
-    assert safe["mixed"].tolist()[:3] == [-1, "'-1", None] and safe["mixed"].iloc[5] == "'=1+1"
-    assert safe.index[0] == "'=A"
-    assert frame.loc["=A", "name"].startswith("=")  # the input is left as it was
-    assert neutralise_formulas(frame.assign(name=frame["name"].astype("category")))[
-        "name"].iloc[1] == "'-Acme"

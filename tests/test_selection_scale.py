@@ -1,9 +1,9 @@
 """The fast paths that let the selection scale to a million accounts give the same words.
 
-Criteria phrases are worded per column (``criterion_phrases``), the criteria table is laid
+Criteria phrases are worded per column (``phrases``), the criteria table is laid
 out candidate by candidate without sorting, missed criteria are joined per candidate in
 columns and candidates off the roster are decided in columns; each must say exactly what
-the one-value ``format_value``, sorting and the governance rules say.
+the one-value ``_value_text``, sorting and the governance rules say.
 """
 
 from __future__ import annotations
@@ -15,15 +15,29 @@ import pandas as pd
 from test_selection import FAILING, criteria, features, roster
 
 from kamlib.data.contract import Criterion, SelectionCriteria
-from kamlib.selection.roster import (
-    _weights_met,
-    criterion_phrase,
-    criterion_phrases,
+from kamlib.selection.criteria_phrases import (
+    _threshold_text,
+    _value_text,
     feature_label,
-    format_value,
-    propose_roster,
-    score_candidates,
+    phrases,
 )
+from kamlib.selection.criteria_scoring import _weights_met, score_candidates
+from kamlib.selection.long_tail import LongTailRules, serve_long_tail
+from kamlib.selection.roster_proposal import propose_roster
+
+
+def criterion_phrases(criterion: Criterion, values) -> list[str]:
+    return phrases(criterion, np.asarray(values, dtype="float64")).tolist()
+
+
+def criterion_phrase(criterion: Criterion, value: float) -> str:
+    return criterion_phrases(criterion, [value])[0]
+
+
+def format_value(feature: str, value: float, threshold: float) -> tuple[str, str]:
+    """The value and the threshold as the phrase shows them, worded one at a time."""
+    threshold_text = _threshold_text(feature, threshold)
+    return _value_text(feature, value, threshold, threshold_text), threshold_text
 
 
 def test_phrases_of_a_column_are_the_phrases_of_each_value():
@@ -172,18 +186,21 @@ def test_every_outcome_in_one_proposal_gets_its_own_decision_and_words():
 
 
 def test_long_tail_percentages_read_as_python_formats_them():
-    """The self-service reasons word a million cost-to-serve ratios in columns; each must
-    read as f"{ratio:.0%}" does: ties, shares that round to a negative zero, huge and
-    not finite ratios."""
-    from kamlib.selection.roster import _percents
-
-    hard = [0.125, 0.005, 0.015, 0.025, 2.675, 1.005, -0.003, -0.0, 0.0, 0.00499999, 9.99e12,
-            1e13, 1e300, math.inf, -math.inf, math.nan, 5e-324]
-    rng = np.random.default_rng(11)
-    values = np.concatenate([hard, rng.lognormal(-2, 2, 3000), -rng.lognormal(-2, 2, 300),
-                             np.round(rng.normal(0, 1, 3000), 3) + 0.005,
-                             np.arange(-1000, 1000) / 200])
-    assert _percents(values).to_pylist() == [f"{v:.0%}" for v in values.tolist()]
+    """The self-service reasons word the cost-to-serve ratios of a million accounts in
+    columns, each distinct ratio once; each must read as f"{ratio:.0%}" does, ties and
+    huge ratios included."""
+    ratios = np.array([0.125, 0.155, 0.165, 2.675, 1.005, 0.3, 9.99e12, 1e13, 1e300, 0.125])
+    gross = 100.0 + np.arange(len(ratios))
+    accounts = pd.DataFrame({"gross_sales": gross, "cost_to_serve": ratios * gross,
+                             "net_revenue": np.full(len(ratios), 10.0)},
+                            index=pd.Index([f"{i:03d}" for i in range(len(ratios))], dtype="str"))
+    plan = serve_long_tail(accounts, rules=LongTailRules(small_quantile=0.99, costly_ratio=0.1))
+    moved = plan[plan["service_model"] == "digital self-service"]
+    assert len(moved) == len(ratios) - 1  # the largest is not small
+    for ratio, reason in zip(moved["cost_to_serve_ratio"], moved["reason"]):
+        assert reason == (f"Small and costly to serve (cost to serve {ratio:.0%} of gross "
+                          "sales, above 10%): orders and service move to digital "
+                          "self-service.")
 
 
 def test_criteria_of_some_candidates_are_their_rows_of_the_whole_table():

@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 
 from kamlib.data.mapping import TableMapping
 from kamlib.errors import Problem, ReadError
+from kamlib.words.catalogue import N_, _
 
 _DECIMAL_COMMA = re.compile(r"^[-+]?\d{1,3}(\.\d{3})*,\d+$|^[-+]?\d+,\d+$")
 
@@ -33,11 +34,12 @@ def read_csv(path: Path, name: str, table: str,
             head = handle.read(64_000)
     except UnicodeDecodeError as exc:
         raise ReadError(Problem(
-            "error", table, name, "the file is not UTF-8 text",
-            "UTF-8 (with or without byte-order mark)",
-            f"byte 0x{exc.object[exc.start]:02x} at byte {exc.start}",
-            "save the export as UTF-8 (in Excel: CSV UTF-8), or set encoding in a mapping "
-            "file (for example cp1252)")) from None
+            "error", table, name, _("the file is not UTF-8 text"),
+            _("UTF-8 (with or without byte-order mark)"),
+            _("byte 0x{byte:02x} at byte {position}").format(byte=exc.object[exc.start],
+                                                              position=exc.start),
+            _("save the export as UTF-8 (in Excel: CSV UTF-8), or set encoding in a mapping "
+              "file (for example cp1252)"))) from None
     delimiter = (rules.delimiter if rules and rules.delimiter else _sniff_delimiter(head))
     try:
         frame = pd.read_csv(path, sep=delimiter, dtype=str, keep_default_na=False,
@@ -56,12 +58,14 @@ def read_csv(path: Path, name: str, table: str,
     return frame, decimal
 
 
-_DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+_DELIMITERS = {",": N_("comma"), ";": N_("semicolon"), "\t": N_("tab"), "|": N_("pipe")}
 
 
 def _named(delimiter: str) -> str:
     """A delimiter in words: a mapping may set one that is none of the usual four."""
-    return _DELIMITERS.get(delimiter, f"delimiter '{delimiter}'")
+    if delimiter in _DELIMITERS:
+        return _(_DELIMITERS[delimiter])
+    return _("delimiter '{delimiter}'").format(delimiter=delimiter)
 
 
 def _short_lines(frame: pd.DataFrame, delimiter: str) -> tuple[int, int] | None:
@@ -97,31 +101,38 @@ def _wrong_split(path: Path, name: str, table: str, encoding: str, delimiter: st
     header, line = _lines(path, encoding, number)
     fields = {d: (_count_fields(header, d), _count_fields(line, d))
               for d in {**_DELIMITERS, delimiter: ""}}
-    used = _named(delimiter)
-    found = (f"the header has {fields[delimiter][0]} field(s) split by the {used}"
-             if number == 1 else f"line {number} has {fields[delimiter][1]} field(s) split by "
-             f"the {used}, the header {fields[delimiter][0]}")
-    right = [d for d, (h, n) in fields.items() if d != delimiter and n > 1 and n == h]
-    mixed = [d for d, (_, n) in fields.items()
-             if d != delimiter and n == fields[delimiter][0] > 1]
-    if right:
-        seems = _DELIMITERS[right[0]]
-        found += f"; split by the {seems}, {'it has' if number == 1 else 'both have'} " \
-                 f"{fields[right[0]][0]}"
-        fix = (f"the file seems {seems}-separated: set delimiter: "
-               f"\"{right[0].replace(chr(9), chr(92) + 't')}\" for {table} in a mapping file "
-               "(--mapping), or export it again with one delimiter")
-    elif mixed:
-        seems = _DELIMITERS[mixed[0]]
-        found += f"; split by the {seems}, line {number} has the header's {fields[mixed[0]][1]}"
-        fix = (f"the header is {used}-separated and line {number} {seems}-separated: export "
-               "the file again with one delimiter throughout")
+    used, (in_header, in_line) = _named(delimiter), fields[delimiter]
+    if number == 1:
+        found = _("the header has {fields} field(s) split by the {used}").format(
+            fields=in_header, used=used)
     else:
-        fix = (f"quote the values that contain a {used} (\"Rossi, S.p.A.\"), or export the "
-               "file again with another delimiter and set it as delimiter in a mapping file")
-    return Problem("error", table, name, "rows split by the wrong delimiter",
-                   f"every line with as many fields as the header, split by the {used}",
-                   found, fix, rows=(f"line {number}",), count=count)
+        found = _("line {line} has {fields} field(s) split by the {used}, the header "
+                  "{header}").format(line=number, fields=in_line, used=used, header=in_header)
+    right = [d for d, (h, n) in fields.items() if d != delimiter and n > 1 and n == h]
+    mixed = [d for d, (_h, n) in fields.items() if d != delimiter and n == in_header > 1]
+    if right:
+        seems = _(_DELIMITERS[right[0]])
+        found += (_("; split by the {seems}, it has {fields}") if number == 1 else
+                  _("; split by the {seems}, both have {fields}")).format(
+            seems=seems, fields=fields[right[0]][0])
+        fix = _("the file seems {seems}-separated: set delimiter: \"{delimiter}\" for {table} "
+                "in a mapping file (--mapping), or export it again with one delimiter").format(
+            seems=seems, delimiter=right[0].replace("\t", "\\t"), table=table)
+    elif mixed:
+        seems = _(_DELIMITERS[mixed[0]])
+        found += _("; split by the {seems}, line {line} has the header's {fields}").format(
+            seems=seems, line=number, fields=fields[mixed[0]][1])
+        fix = _("the header is {used}-separated and line {line} {seems}-separated: export the "
+                "file again with one delimiter throughout").format(used=used, line=number,
+                                                                    seems=seems)
+    else:
+        fix = _("quote the values that contain a {used} (\"Rossi, S.p.A.\"), or export the "
+                "file again with another delimiter and set it as delimiter in a mapping "
+                "file").format(used=used)
+    return Problem("error", table, name, _("rows split by the wrong delimiter"),
+                   _("every line with as many fields as the header, split by the {used}").format(
+                       used=used),
+                   found, fix, rows=(_("line {line}").format(line=number),), count=count)
 
 
 def _lines(path: Path, encoding: str, number: int) -> tuple[str, str]:

@@ -20,18 +20,17 @@ Stated rules:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+from babel.dates import format_date
 
 from kamlib.data.contract import EARLIEST_DATE, TIMESTAMP_YEARS, YEARS_AHEAD, Column, Table
-from kamlib.data.large import Finding
+from kamlib.data.dataset import Dataset
+from kamlib.data.findings import Finding
 from kamlib.errors import ROW_EXAMPLES, Problem
-
-if TYPE_CHECKING:
-    from kamlib.data.load import Dataset
+from kamlib.words.catalogue import N_, _, current_language
 
 
 _YEAR = r"(?:^|\D)(?P<year>\d{4})(?:\D|$)"
@@ -63,13 +62,15 @@ def without_impossible_dates(data: Dataset, table: Table,
 def impossible_dates_problem(data: Dataset, table: Table, column: Column,
                              finding: Finding) -> Problem:
     files, rows = data.locate(table.name, finding.positions)
-    latest = ("the day of validation" if column.not_future
-              else f"{YEARS_AHEAD} years after the day of validation")
+    latest = (_("the day of validation") if column.not_future
+              else _("{years} years after the day of validation").format(years=YEARS_AHEAD))
     return Problem(
-        "error", table.name, files, "dates outside the plausible range",
-        f"dates from {EARLIEST_DATE} to {latest}", ", ".join(repr(str(v)) for v in finding.values),
-        f"correct the year in '{column.name}' (a typing error such as 2999 for 1999, or a "
-        "placeholder for a missing date: leave the cell empty instead)",
+        "error", table.name, files, _("dates outside the plausible range"),
+        _("dates from {earliest} to {latest}").format(earliest=EARLIEST_DATE, latest=latest),
+        ", ".join(repr(str(v)) for v in finding.values),
+        _("correct the year in '{column}' (a typing error such as 2999 for 1999, or a "
+          "placeholder for a missing date: leave the cell empty instead)").format(
+            column=column.name),
         column=column.name, rows=rows, count=finding.count)
 
 
@@ -173,8 +174,8 @@ class DateReadings:
 # --- The order of day and month --------------------------------------------------------
 
 
-_ORDER_WORDS = {"day": "day-first (31/03/2026 is 31 March)",
-                "month": "month-first (03/31/2026 is 31 March)"}
+_ORDER_WORDS = {"day": N_("day-first (31/03/2026 is 31 March)"),
+                "month": N_("month-first (03/31/2026 is 31 March)")}
 
 
 def date_orders(data: Dataset, table: Table, frame: pd.DataFrame) -> dict[str, str | None]:
@@ -198,9 +199,11 @@ def date_orders(data: Dataset, table: Table, frame: pd.DataFrame) -> dict[str, s
         return dict.fromkeys(readings)
     for order, found in proof.items():
         if found:
-            data.notes.append(f"{table.name}: dates in {', '.join(readings)} read "
-                              f"{_ORDER_WORDS[order]}: '{found[0][1]}' in {found[0][0]} reads "
-                              "only so. If that is wrong, set date_format in a mapping file.")
+            data.notes.append(_(
+                "{table}: dates in {columns} read {order}: '{value}' in {column} reads only "
+                "so. If that is wrong, set date_format in a mapping file.").format(
+                table=table.name, columns=", ".join(readings), order=_(_ORDER_WORDS[order]),
+                value=found[0][1], column=found[0][0]))
             return dict.fromkeys(readings, order)
     two_ways = [name for name, r in readings.items() if r.two_ways.any()]
     data.problems += [_two_ways(data, table, name, readings[name]) for name in two_ways]
@@ -208,14 +211,16 @@ def date_orders(data: Dataset, table: Table, frame: pd.DataFrame) -> dict[str, s
 
 
 def _day_name(day: pd.Timestamp) -> str:
-    return f"{day.day} {day:%B} {day.year}"
+    """'4 January 2026': the day, the month's name in the reader's language, the year."""
+    return format_date(day, "d MMMM y", locale=current_language().locale)
 
 
 def _date_fix(table: Table) -> str:
-    return ("write ISO dates (2026-01-04) in the export, or give a mapping file (--mapping) "
-            f"saying the order: tables: {{{table.name}: {{date_format: \"%m/%d/%Y\"}}}} for "
-            "month first (US), or \"%d/%m/%Y\" for day first; a table entry with only "
-            "date_format reads the folder's file as it is")
+    # The mapping to write is YAML in braces: each brace of it is doubled here.
+    return _("write ISO dates (2026-01-04) in the export, or give a mapping file (--mapping) "
+             "saying the order: tables: {{{table}: {{date_format: \"%m/%d/%Y\"}}}} for "
+             "month first (US), or \"%d/%m/%Y\" for day first; a table entry with only "
+             "date_format reads the folder's file as it is").format(table=table.name)
 
 
 def _two_ways(data: Dataset, table: Table, column: str, readings: DateReadings) -> Problem:
@@ -223,21 +228,24 @@ def _two_ways(data: Dataset, table: Table, column: str, readings: DateReadings) 
     files, rows = data.locate(table.name, mask[mask].index)
     examples = pd.DataFrame({"text": readings.text[mask], "day": readings.day[mask],
                              "month": readings.month[mask]}).drop_duplicates("text")
-    found = "; ".join(f"{e.text}: {_day_name(e.day)} or {_day_name(e.month)}"
-                      for e in examples.head(3).itertuples())
-    return Problem("error", table.name, files, "dates that read two ways",
-                   "dates whose order of day and month is certain: ISO dates, or a value "
-                   "somewhere that reads only one way (a day above 12)",
-                   f"no date that reads only one way, and these read as two different "
-                   f"days: {found}",
+    found = "; ".join(_("{text}: {day_first} or {month_first}").format(
+        text=e.text, day_first=_day_name(e.day), month_first=_day_name(e.month))
+        for e in examples.head(3).itertuples())
+    return Problem("error", table.name, files, _("dates that read two ways"),
+                   _("dates whose order of day and month is certain: ISO dates, or a value "
+                     "somewhere that reads only one way (a day above 12)"),
+                   _("no date that reads only one way, and these read as two different "
+                     "days: {examples}").format(examples=found),
                    _date_fix(table), column=column, rows=rows, count=int(mask.sum()))
 
 
 def _both_orders(data: Dataset, table: Table, column: str, proof: dict) -> Problem:
     files = data.sources[table.name].files
-    found = "; ".join(f"'{text}' in {name} only {order}-first" for order in ORDERS
+    only = {"day": _("'{text}' in {column} only day-first"),
+            "month": _("'{text}' in {column} only month-first")}
+    found = "; ".join(only[order].format(text=text, column=name) for order in ORDERS
                       for name, text in proof[order][:2])
-    return Problem("error", table.name, files, "dates written both day-first and month-first",
-                   "one order of day and month in the whole table", found,
-                   "export the dates again in one order, ISO (2026-01-04) at best",
+    return Problem("error", table.name, files, _("dates written both day-first and month-first"),
+                   _("one order of day and month in the whole table"), found,
+                   _("export the dates again in one order, ISO (2026-01-04) at best"),
                    column=column)

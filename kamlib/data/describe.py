@@ -11,7 +11,9 @@ from kamlib.data.contract import (
     YEARS_AHEAD,
     SelectionCriteria,
 )
-from kamlib.data.load import Dataset
+from kamlib.data.dataset import Dataset
+from kamlib.words.catalogue import _
+from kamlib.words.formats import number
 
 
 def summarize(data: Dataset) -> list[tuple[str, str]]:
@@ -20,17 +22,21 @@ def summarize(data: Dataset) -> list[tuple[str, str]]:
     for name in TABLES:
         if data.has(name):
             rows = data.large[name].total_rows if name in data.large else len(data.tables[name])
-            lines.append((TABLES[name].title, f"{rows:,} rows from {data.sources[name].files}"))
+            lines.append((TABLES[name].title, _("{rows} rows from {files}").format(
+                rows=number(rows), files=data.sources[name].files)))
     lines += _invoice_facts(data)
     lines += _account_facts(data)
     roster = data.tables.get("roster")
     if roster is not None and not roster.empty:
         latest = roster["period"].max()
         key = roster[(roster["period"] == latest) & (roster["status"] == "key")]
-        lines.append(("Current key-account roster", f"{len(key):,} key accounts ({latest})"))
+        lines.append((_("Current key-account roster"), _(
+            "{count} key accounts ({period})").format(count=number(len(key)), period=latest)))
     if data.criteria is not None:
-        lines.append(("Selection criteria", f"{len(data.criteria.criteria)} criteria agreed by "
-                      f"{data.criteria.agreed_by} on {data.criteria.agreed_on}"))
+        lines.append((_("Selection criteria"), _(
+            "{count} criteria agreed by {who} on {day}").format(
+            count=len(data.criteria.criteria), who=data.criteria.agreed_by,
+            day=data.criteria.agreed_on)))
     return lines
 
 
@@ -53,10 +59,13 @@ def _invoice_facts(data: Dataset) -> list[tuple[str, str]]:
                  lines.loc[credit, "gross_amount"].sum(), lines["product_line"].nunique())
     first, last, gross, invoices, credits, credit_amount, product_lines = facts
     return [
-        ("Invoice dates", f"{first:%Y-%m-%d} to {last:%Y-%m-%d}"),
-        ("Gross amount, credit notes included", f"{gross:,.2f} over {invoices:,} invoices"),
-        ("Credit-note lines", f"{credits:,} ({credit_amount or 0:,.2f})"),
-        ("Product lines", f"{product_lines:,}"),
+        (_("Invoice dates"), _("{first} to {last}").format(first=f"{first:%Y-%m-%d}",
+                                                           last=f"{last:%Y-%m-%d}")),
+        (_("Gross amount, credit notes included"), _("{gross} over {invoices} invoices").format(
+            gross=number(gross, 2), invoices=number(invoices))),
+        (_("Credit-note lines"), _("{count} ({amount})").format(
+            count=number(credits), amount=number(credit_amount or 0, 2))),
+        (_("Product lines"), number(product_lines)),
     ]
 
 
@@ -73,8 +82,10 @@ def _account_facts(data: Dataset) -> list[tuple[str, str]]:
     if accounts is None or accounts.empty:
         return []
     groups = accounts["parent_id"].dropna().nunique() if "parent_id" in accounts else 0
-    return [("Accounts by country", f"{len(accounts):,} in {accounts['country'].nunique():,} countries, "
-             f"{groups:,} groups with subsidiaries")]
+    return [(_("Accounts by country"), _(
+        "{accounts} in {countries} countries, {groups} groups with subsidiaries").format(
+        accounts=number(len(accounts)), countries=number(accounts["country"].nunique()),
+        groups=number(groups)))]
 
 
 def contract_markdown() -> str:

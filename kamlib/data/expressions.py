@@ -25,6 +25,8 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from kamlib.words.catalogue import _
+
 MAX_EXPRESSION = 500
 """Longest compute expression, in characters."""
 
@@ -38,9 +40,11 @@ FUNCTIONS: dict[str, tuple[Callable, int]] = {
 empty). Exports need little more than arithmetic: a price times a quantity, a list price
 less a net price, a share of the gross amount, a cap such as ``max(Net, 0)``."""
 
-ALLOWED = ("export headers (in backquotes if they hold spaces or symbols, like `Unit Price`), "
-           "contract columns mapped above, numbers, + - * /, parentheses, and the functions "
-           + ", ".join(f"{name}()" for name in FUNCTIONS))
+def allowed() -> str:
+    """What an expression may hold, in the reader's words (every refusal ends with it)."""
+    return _("export headers (in backquotes if they hold spaces or symbols, like `Unit "
+             "Price`), contract columns mapped above, numbers, + - * /, parentheses, and the "
+             "functions {functions}").format(functions=", ".join(f"{name}()" for name in FUNCTIONS))
 
 _OPERATORS: dict[type, Callable] = {ast.Add: operator.add, ast.Sub: operator.sub,
                                     ast.Mult: operator.mul, ast.Div: operator.truediv}
@@ -61,8 +65,8 @@ class Expression:
     def __init__(self, text: str):
         self.text = text
         if len(text) > MAX_EXPRESSION:
-            raise ValueError(f"the expression is longer than {MAX_EXPRESSION} characters. "
-                             f"Allowed: {ALLOWED}")
+            raise ValueError(_("the expression is longer than {most} characters. Allowed: "
+                               "{allowed}").format(most=MAX_EXPRESSION, allowed=allowed()))
         prefix = "_header"
         while prefix in text:  # a placeholder must not be a name the text already uses
             prefix += "_"
@@ -78,8 +82,9 @@ class Expression:
         try:
             tree = ast.parse(self.source, mode="eval")  # parses only: nothing runs
         except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
-            raise ValueError(f"'{text}' is not an expression: {self._syntax_token(exc)}. "
-                             f"Allowed: {ALLOWED}") from None
+            raise ValueError(_("'{text}' is not an expression: {problem}. Allowed: "
+                               "{allowed}").format(text=text, problem=self._syntax_token(exc),
+                                                   allowed=allowed())) from None
         self.tree = tree.body
         self._check(self.tree)
         self._finite_constants()
@@ -115,33 +120,35 @@ class Expression:
         """The most telling part of a refused node, and what it is in plain words."""
         match node:
             case ast.Attribute():
-                return node, "attribute access (a dot after a name)"
+                return node, _("attribute access (a dot after a name)")
             case ast.Subscript():
-                return node, "indexing with [ ]"
+                return node, _("indexing with [ ]")
             case ast.Call(func=ast.Name(id=name)) if name in FUNCTIONS:
-                return node, (f"{name}() needs at least {FUNCTIONS[name][1]} value(s), "
-                              "given by position")
+                return node, _("{function}() needs at least {count} value(s), given by "
+                               "position").format(function=name, count=FUNCTIONS[name][1])
             case ast.Call(func=ast.Name(id=name)):
-                return node.func, f"a call of '{self._name(node.func)}', which is not allowed"
+                return node.func, _("a call of '{name}', which is not allowed").format(
+                    name=self._name(node.func))
             case ast.Call(func=ast.Attribute() as func):
                 return self._offence(func)
             case ast.Call(func=ast.Lambda() as func):
-                return func, "a lambda"
+                return func, _("a lambda")
             case ast.Call():  # such as abs(Gross)(1)
-                return node, "a call of the result of an expression"
+                return node, _("a call of the result of an expression")
             case ast.Constant(value=str()):
-                return node, "text"
+                return node, _("text")
             case ast.Constant():
-                return node, "a constant that is not a number"
+                return node, _("a constant that is not a number")
             case ast.BinOp(op=op) | ast.UnaryOp(op=op):
-                return node, f"the operator {_REFUSED_OPERATORS.get(type(op), '?')}"
+                return node, _("the operator {operator}").format(
+                    operator=_REFUSED_OPERATORS.get(type(op), "?"))
             case ast.Compare() | ast.BoolOp() | ast.IfExp():
-                return node, "a comparison or condition"
+                return node, _("a comparison or condition")
             case ast.Lambda():
-                return node, "a lambda"
+                return node, _("a lambda")
             case ast.ListComp() | ast.SetComp() | ast.DictComp() | ast.GeneratorExp():
-                return node, "a comprehension"
-        return node, f"a {type(node).__name__.lower()} expression"
+                return node, _("a comprehension")
+        return node, _("a {kind} expression").format(kind=type(node).__name__.lower())
 
     def _finite_constants(self) -> None:
         """Refuse the first part made of constants only (outermost first) that is no finite
@@ -156,8 +163,8 @@ class Expression:
             except OverflowError:  # an integer too large for a float64
                 finite = False
             if not finite:
-                self._refuse(node, "not a finite number (too large, or a division by zero)",
-                             whole=True)
+                self._refuse(node, _("not a finite number (too large, or a division by "
+                                     "zero)"), whole=True)
 
     def _refuse(self, node: ast.AST, what: str, whole: bool = False) -> None:
         token = ast.get_source_segment(self.source, node) or self.source
@@ -166,16 +173,18 @@ class Expression:
             token = self.source[node.left.end_col_offset:node.right.col_offset].strip()
         token = self._original(token)
         shown = token if len(token) <= 60 else token[:57] + "..."
-        raise ValueError(f"'{shown}' in '{self.text}' is {what}. Allowed: {ALLOWED}")
+        raise ValueError(_("'{part}' in '{text}' is {what}. Allowed: {allowed}").format(
+            part=shown, text=self.text, what=what, allowed=allowed()))
 
     def _syntax_token(self, exc: Exception) -> str:
         if not isinstance(exc, SyntaxError) or not exc.offset:
-            return "it cannot be parsed"
+            return _("it cannot be parsed")
         rest = self.source[exc.offset - 1:]
         found = re.match(r"\w+|\S", rest)
         if found is None:
-            return "it ends too early (an operator or a parenthesis without its other half?)"
-        return f"unexpected '{self._original(found[0])}'"
+            return _("it ends too early (an operator or a parenthesis without its other "
+                     "half?)")
+        return _("unexpected '{token}'").format(token=self._original(found[0]))
 
     def _original(self, source: str) -> str:
         for name, header in self.headers.items():
@@ -199,7 +208,7 @@ class Expression:
                 return _OPERATORS[type(op)](self._value(left, column),
                                             self._value(right, column))
             case ast.Call(func=ast.Name(id=name), args=args):
-                function, _ = FUNCTIONS[name]
+                function, _least = FUNCTIONS[name]
                 values = [self._value(arg, column) for arg in args]
                 return function(values[0]) if name == "abs" else function(
                     np.broadcast_arrays(*values))

@@ -20,8 +20,6 @@ from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from kamlib.data.contract import (
     EARLIEST_DATE,
@@ -31,23 +29,15 @@ from kamlib.data.contract import (
     Table,
     latest_date,
 )
+from kamlib.data.duckdb_settings import duckdb_config
+from kamlib.data.findings import Finding
+from kamlib.data.parquet_files import parquet_rows
 from kamlib.errors import ROW_EXAMPLES
 
 LARGE_TABLES = ("invoice_lines", "activities")
 """Tables that grow with the business; the others stay small (one row per account or less)."""
 LARGE_ROWS = 2_000_000
 """Parquet inputs of a large table with more rows than this are checked in DuckDB."""
-
-
-@dataclass(frozen=True)
-class Finding:
-    """Rows of a table that break one rule: how many, the first few, and their values."""
-
-    count: int
-    positions: tuple[int, ...]
-    """Row positions (0-based, across the part files in order) of the first rows."""
-    values: tuple = ()
-    """The first distinct values found, in row order."""
 
 
 @dataclass
@@ -77,8 +67,6 @@ class LargeTable:
 
     def connection(self) -> duckdb.DuckDBPyConnection:
         if self._con is None:
-            from kamlib.data.engine import duckdb_config  # engine imports load, which imports us
-
             self._con = duckdb.connect(config=duckdb_config())
             offsets = [sum(self.rows[:i]) for i in range(len(self.files))]
             self._con.execute("CREATE TEMP TABLE kam_offsets (filename VARCHAR, offset_ BIGINT)")
@@ -100,14 +88,6 @@ class LargeTable:
         return self.sql(f"SELECT max({_name(column)}) FROM t")[0][0]
 
 
-def parquet_rows(files: list[Path]) -> list[int] | None:
-    """Rows per Parquet file from the metadata alone; None if one cannot be read."""
-    try:
-        return [pq.ParquetFile(f).metadata.num_rows for f in files]
-    except Exception:  # a damaged file is reported by the ordinary loader
-        return None
-
-
 def is_large(name: str, files: list[Path]) -> list[int] | None:
     """The rows per file when ``files`` are a large table to check in place, else None."""
     if name not in LARGE_TABLES or not files:
@@ -116,28 +96,6 @@ def is_large(name: str, files: list[Path]) -> list[int] | None:
         return None
     rows = parquet_rows(files)
     return rows if rows is not None and sum(rows) > LARGE_ROWS else None
-
-
-def columns_of(files: list[Path]) -> dict[str, pa.DataType]:
-    """Column names and types, from the first part's schema (parts share one schema)."""
-    schema = pq.read_schema(files[0])
-    return {name: schema.field(name).type for name in schema.names}
-
-
-def type_fits(kind: str, dtype: pa.DataType) -> bool:
-    """Whether a Parquet column type holds a contract kind without conversion."""
-    if pa.types.is_dictionary(dtype):
-        dtype = dtype.value_type
-    if kind == "text":
-        return pa.types.is_string(dtype) or pa.types.is_large_string(dtype)
-    if kind == "number":
-        return pa.types.is_integer(dtype) or pa.types.is_floating(dtype) or pa.types.is_decimal(
-            dtype)
-    if kind == "integer":
-        return pa.types.is_integer(dtype)
-    if kind == "date":
-        return pa.types.is_date(dtype) or pa.types.is_timestamp(dtype)
-    return pa.types.is_boolean(dtype)
 
 
 # --- Rules, as SQL --------------------------------------------------------------------------

@@ -40,13 +40,9 @@ hang a run. The rules that make it so:
 from __future__ import annotations
 
 import string
-import unicodedata
-from dataclasses import dataclass, replace as replaced
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Annotated, Any, Literal
 
-import numpy as np
-import pandas as pd
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -61,9 +57,10 @@ from pydantic import (
 
 from kamlib.data.contract import TABLES, outside_folder
 from kamlib.data.expressions import Expression
-from kamlib.data.patterns import check_template, fullmatch, replace, safe_pattern
+from kamlib.data.patterns import check_template, safe_pattern
 from kamlib.data.yaml_files import YamlSyntaxError, read_yaml, yaml_line
-from kamlib.errors import ROW_EXAMPLES, MappingError, Problem
+from kamlib.errors import MappingError
+from kamlib.words.catalogue import _
 
 
 class _Strict(BaseModel):
@@ -76,7 +73,8 @@ def _expression(text: Any) -> Expression:
     if isinstance(text, Expression):
         return text
     if not isinstance(text, str):
-        raise ValueError(f"an expression must be text, like \"Quantity * Price\". Got {text!r}")
+        raise ValueError(_("an expression must be text, like \"Quantity * Price\". Got "
+                           "{text}").format(text=repr(text)))
     return Expression(text)  # raises ValueError with the offending token
 
 
@@ -85,19 +83,21 @@ def _plain_fields(text: str) -> str:
     if not isinstance(text, str):
         return text
     try:
-        fields = [(name, spec, conversion) for _, name, spec, conversion
+        fields = [(name, spec, conversion) for _text, name, spec, conversion
                   in string.Formatter().parse(text) if name is not None]
     except ValueError as exc:
-        raise ValueError(f"'{text}' has unbalanced braces ({exc}). Write a column in "
-                         "braces, like 'Customer {account_id}', and a brace itself as {{ or }}"
+        raise ValueError(_("'{text}' has unbalanced braces ({error}). Write a column in "
+                           "braces, like {example}, and a brace itself as {escaped}").format(
+            text=text, error=exc, example="'Customer {account_id}'", escaped="{{ or }}")
                          ) from None
     for name, spec, conversion in fields:
         if not name.isidentifier() or spec or conversion:
             field = "{" + name + (f"!{conversion}" if conversion else "") + (
                 f":{spec}" if spec else "") + "}"
-            raise ValueError(f"'{text}' has the field '{field}', which is not a plain "
-                             "column field. Allowed: a contract column's name in braces, "
-                             "like {account_id}, with no dot, brackets, ! or :")
+            raise ValueError(_("'{text}' has the field '{field}', which is not a plain "
+                               "column field. Allowed: a contract column's name in braces, "
+                               "like {example}, with no dot, brackets, ! or :").format(
+                text=text, field=field, example="{account_id}"))
     return text
 
 
@@ -108,21 +108,21 @@ def _inside_folder(pattern: str | None) -> str | None:
     parts = PurePosixPath(pattern.replace("\\", "/")).parts
     if PurePosixPath(pattern).is_absolute() or PureWindowsPath(pattern).anchor or (
             pattern.startswith("~")):
-        raise ValueError(f"file must be a name or pattern inside the data folder. Got the "
-                         f"absolute path '{pattern}': copy the file into the data folder and "
-                         "give its name")
+        raise ValueError(_("file must be a name or pattern inside the data folder. Got the "
+                           "absolute path '{pattern}': copy the file into the data folder and "
+                           "give its name").format(pattern=pattern))
     if ".." in parts:
-        raise ValueError(f"file must stay inside the data folder. Got '{pattern}', which "
-                         "climbs out with '..': copy the file into the data folder and give "
-                         "its name")
+        raise ValueError(_("file must stay inside the data folder. Got '{pattern}', which "
+                           "climbs out with '..': copy the file into the data folder and give "
+                           "its name").format(pattern=pattern))
     return pattern
 
 
 def _one_character(delimiter: str | None) -> str | None:
     # pandas reads a longer separator as a regular expression: a pattern in disguise.
     if delimiter is not None and (len(delimiter) != 1 or delimiter in '\r\n"'):
-        raise ValueError(f"delimiter must be one character, like ';' or '\\t'. Got "
-                         f"{delimiter!r}")
+        raise ValueError(_("delimiter must be one character, like ';' or '\\t'. Got "
+                           "{delimiter}").format(delimiter=repr(delimiter)))
     return delimiter
 
 
@@ -130,8 +130,8 @@ def _text_encoding(encoding: str) -> str:
     try:
         "".encode(encoding)  # LookupError for unknown codecs and bytes-to-bytes ones (base64)
     except LookupError:
-        raise ValueError(f"encoding must name a text encoding, like utf-8 or cp1252. Got "
-                         f"'{encoding}'") from None
+        raise ValueError(_("encoding must name a text encoding, like utf-8 or cp1252. Got "
+                           "'{encoding}'").format(encoding=encoding)) from None
     return encoding
 
 
@@ -226,253 +226,63 @@ class Mapping(_Strict):
     def _known_tables(cls, tables: dict[str, TableMapping]) -> dict[str, TableMapping]:
         for name, table in tables.items():
             if name not in TABLES:
-                raise ValueError(f"table must be one of {', '.join(TABLES)}. Got '{name}'.")
+                raise ValueError(_("table must be one of {tables}. Got '{name}'.").format(
+                    tables=", ".join(TABLES), name=name))
             if table.derive_from is not None and table.derive_from not in tables:
-                raise ValueError(
-                    f"{name}.derive_from must name another table of this mapping. "
-                    f"Got '{table.derive_from}'."
-                )
+                raise ValueError(_("{name}.derive_from must name another table of this "
+                                   "mapping. Got '{source}'.").format(
+                    name=name, source=table.derive_from))
             if table.duplicate_lines is not None and not TABLES[name].repeated_rows:
                 tables_with_rule = ", ".join(n for n, t in TABLES.items() if t.repeated_rows)
-                raise ValueError(f"{name}.duplicate_lines applies only to {tables_with_rule}, "
-                                 "whose rows repeated whole are refused. Remove it.")
+                raise ValueError(_("{name}.duplicate_lines applies only to {tables}, whose "
+                                   "rows repeated whole are refused. Remove it.").format(
+                    name=name, tables=tables_with_rule))
             contract_columns = set(TABLES[name].column_names)
             targets = [*table.columns, *table.compute, *table.classify, *table.defaults]
             for target in targets:
                 if target not in contract_columns:
-                    raise ValueError(
-                        f"{name}: '{target}' is not a column of the contract table. "
-                        f"Use one of {', '.join(sorted(contract_columns))}."
-                    )
+                    raise ValueError(_("{name}: '{target}' is not a column of the contract "
+                                       "table. Use one of {columns}.").format(
+                        name=name, target=target, columns=", ".join(sorted(contract_columns))))
         return tables
 
 
 def read_mapping(path: Path) -> Mapping:
     """Read and check a mapping file; errors name the file, the line and the faulty entry."""
     if not path.is_file():
-        raise MappingError(f"Mapping file {path} does not exist. Fix: check the path of the "
-                           "mapping file (--mapping or --param mapping=).")
+        raise MappingError(_("Mapping file {file} does not exist. Fix: check the path of the "
+                             "mapping file (--mapping or --param mapping=).").format(file=path))
     try:
         raw, document = read_yaml(path)
     except YamlSyntaxError as exc:
-        raise MappingError(f"{path}, {exc.where}: not valid YAML: {exc.what}. Fix: {exc.fix}."
-                           ) from None
+        raise MappingError(_("{file}, {where}: not valid YAML: {what}. Fix: {fix}.").format(
+            file=path, where=exc.where, what=exc.what, fix=exc.fix)) from None
     if not isinstance(raw, dict | None):
-        raise MappingError(f"{path}, line 1: a mapping file must be a YAML mapping that starts "
-                           f"with 'tables:'. Got {_kind(raw)}. Fix: start from "
-                           "data/examples/online_retail_II.yml.")
+        raise MappingError(_("{file}, line 1: a mapping file must be a YAML mapping that "
+                             "starts with 'tables:'. Got {kind}. Fix: start from "
+                             "data/examples/online_retail_II.yml.").format(file=path,
+                                                                          kind=_kind(raw)))
     try:
         mapping = Mapping.model_validate(raw or {})
     except ValidationError as exc:
-        details = "; ".join(
-            f"line {yaml_line(document, err['loc'])}, "
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg'].removeprefix('Value error, ')}"
-            for err in exc.errors()
-        )
-        raise MappingError(f"{path}: {details}. Fix: correct the mapping file.") from None
+        details = "; ".join(_("line {line}, {entry}: {message}").format(
+            line=yaml_line(document, err["loc"]), entry=".".join(str(p) for p in err["loc"]),
+            message=err["msg"].removeprefix("Value error, ")) for err in exc.errors())
+        raise MappingError(_("{file}: {details}. Fix: correct the mapping file.").format(
+            file=path, details=details)) from None
     for name, table in mapping.tables.items():
         for target in table.compute:
             line = yaml_line(document, ("tables", name, "compute", target))
-            table._where[target] = f"{path}, line {line}"
+            table._where[target] = _("{file}, line {line}").format(file=path, line=line)
     return mapping
 
 
 def _kind(content: Any) -> str:
-    return {list: "a list", str: "a single text"}.get(type(content), f"a {type(content).__name__}")
-
-
-@dataclass(frozen=True)
-class Unusable:
-    """Rows of the export where a compute expression could make no number: an error of
-    the data, located by the loader (which knows the files and rows) via :meth:`problem`."""
-
-    table: str
-    column: str
-    what: str
-    expected: str
-    found: str
-    fix: str
-    positions: pd.Index
-    """Row positions in the table (the export's frame index)."""
-
-    def problem(self, files: str, rows: tuple[str, ...]) -> Problem:
-        return Problem("error", self.table, files, self.what, self.expected, self.found,
-                       self.fix, column=self.column, rows=rows, count=len(self.positions))
-
-
-def apply_mapping(raw: pd.DataFrame, table: str, rules: TableMapping,
-                  to_number) -> tuple[pd.DataFrame, list[str], list[Unusable]]:
-    """Turn an export's frame into contract columns; return it with notes on rows set aside
-    and the rows where a computed value could not be made (of those not set aside).
-
-    ``to_number`` parses a source column into numbers with the file's decimal mark.
-    The index of ``raw`` is kept, so row labels still point at the export's rows.
-    """
-    _check_sources(raw, table, rules)
-    out = pd.DataFrame(index=raw.index)
-    for target, source in rules.columns.items():
-        out[target] = raw[source]
-    for target, spec in rules.classify.items():
-        out[target] = _classify(raw[spec.source], spec)
-    # Units and signs first, so computed columns see values in the contract's conventions.
-    for target, factor in rules.scale.items():
-        out[target] = to_number(out[target]) * factor
-    for target in rules.negate:
-        out[target] = -to_number(out[target])
-    unusable: list[Unusable] = []
-    for target, expression in rules.compute.items():
-        where = rules._where.get(target, "the mapping file")
-        out[target] = _compute(raw, out, expression, to_number, (table, target, where),
-                               unusable)
-    out, notes = _drop_rows(out, raw, rules.drop, table)
-    if rules.credit_notes is not None:
-        out = _sign_credit_notes(out, raw.loc[out.index], rules.credit_notes, to_number)
-    for target, value in rules.defaults.items():
-        out[target] = _default(out, table, target, value)
-    kept = [replaced(u, positions=u.positions.intersection(out.index)) for u in unusable]
-    return out, notes, [u for u in kept if len(u.positions)]
-
-
-def _check_sources(raw: pd.DataFrame, table: str, rules: TableMapping) -> None:
-    sources = [*rules.columns.values(), *(c.source for c in rules.classify.values())]
-    if rules.credit_notes:
-        sources.append(rules.credit_notes.column)
-    missing = [s for s in sources if s not in raw.columns]
-    if missing:
-        raise MappingError(
-            f"Mapping for {table} names export column(s) {', '.join(map(repr, missing))}, "
-            f"but the export has {', '.join(map(repr, raw.columns))}. "
-            "Fix: correct the header names in the mapping file."
-        )
-
-
-def _classify(values: pd.Series, spec: Classify) -> pd.Series:
-    text = values.astype("string").str.strip()
-    result = pd.Series(pd.NA if spec.default is None else spec.default, index=values.index,
-                       dtype="string")
-    if spec.default is None:
-        result = text.copy()
-    # Later rules must not override earlier ones: apply in reverse so the first match wins.
-    for rule in reversed(spec.rules):
-        matched = fullmatch(text, rule.pattern)
-        # The value may use the pattern's groups, e.g. pattern "(\d\d).*" with value "Range \1".
-        result = result.mask(matched, replace(text, rule.pattern, rule.value))
-    return result
-
-
-def _compute(raw: pd.DataFrame, out: pd.DataFrame, expression: Expression, to_number,
-             place: tuple[str, str, str], unusable: list[Unusable]) -> pd.Series:
-    """Evaluate a checked expression over export headers and the columns mapped so far.
-
-    Rows where it reads a value that is not a number, or gives no finite number from
-    values all given (a division by zero), are added to ``unusable``: left as empty
-    cells, an optional column such as a rebate would silently count as nothing."""
-    table, target, where = place
-    headers = {unicodedata.normalize("NFKC", str(c)): c for c in raw.columns}
-    read: dict[str, pd.Series] = {}
-
-    def column(name: str) -> pd.Series:
-        # A mapped column wins over an export header of the same name, as it did before;
-        # Python reads a bare name in NFKC form, so headers are matched that way too.
-        if name in out.columns:
-            values = out[name]
-        elif name in raw.columns or name in headers:
-            values = raw[name if name in raw.columns else headers[name]]
-        else:
-            raise MappingError(
-                f"{where}: {table}.{target} = '{expression.text}' reads '{name}', which is "
-                f"neither an export header nor a column mapped above. The export has "
-                f"{', '.join(repr(str(c)) for c in raw.columns)}. Fix: correct the name (in "
-                "backquotes if it holds spaces or symbols).")
-        numbers = _numbers(values, to_number, where, name)
-        if name not in read:
-            read[name] = numbers
-            _not_numbers(values, numbers, name, place, expression, unusable)
-        return numbers
-
-    result = pd.Series(expression.evaluate(column), index=raw.index, dtype="float64")
-    given = pd.Series(True, index=raw.index)
-    for numbers in read.values():
-        given &= numbers.notna()
-    infinite = given & ~np.isfinite(result)
-    if infinite.any():
-        unusable.append(Unusable(
-            table, target, f"{target} computed by the mapping ({where}) as "
-            f"'{expression.text}' is no number", "a finite number where every value it reads "
-            "is given", "a division by zero (or a result that is not a number) from the "
-            "values of these rows", "correct these rows' values (a divisor of 0 is the usual "
-            "cause), or leave a value empty where it is unknown", result.index[infinite]))
-    return result
-
-
-def _numbers(values: pd.Series, to_number, where: str, name: str) -> pd.Series:
-    numbers = to_number(values)
-    # Arithmetic needs numbers: a column that is mostly text was named by mistake (the
-    # mapping's fault); a few unreadable values are the export's, reported with their rows.
-    if numbers.notna().sum() < values.notna().sum() * 0.5:
-        raise MappingError(f"{where}: '{name}' holds text, not numbers (for example "
-                           f"'{values.dropna().iloc[0]}'), so it cannot be computed with. "
-                           "Fix: name a column of numbers.")
-    return numbers
-
-
-def _not_numbers(values: pd.Series, numbers: pd.Series, name: str, place: tuple[str, str, str],
-                 expression: Expression, unusable: list[Unusable]) -> None:
-    table, target, where = place
-    text = values.astype("string").str.strip()
-    bad = (numbers.isna() & text.notna() & (text != "")).fillna(False).astype(bool)
-    if bad.any():
-        found = ", ".join(f"'{v}'" for v in text[bad].iloc[:ROW_EXAMPLES])
-        unusable.append(Unusable(
-            table, str(name), f"a value that is not a number, read by the mapping ({where}) "
-            f"to compute {target} = '{expression.text}'", "a number, or an empty cell",
-            found, f"correct these cells of '{name}' in the export, or leave them empty",
-            values.index[bad]))
-
-
-def _drop_rows(out: pd.DataFrame, raw: pd.DataFrame, rules: tuple[DropRule, ...],
-               table: str) -> tuple[pd.DataFrame, list[str]]:
-    notes = []
-    for rule in rules:
-        values = out[rule.column] if rule.column in out else raw.loc[out.index, rule.column]
-        text = values.astype("string").str.strip()
-        gone = pd.Series(False, index=out.index)
-        if rule.missing:
-            gone |= text.isna() | (text == "")
-        if rule.pattern:
-            gone |= fullmatch(text, rule.pattern)
-        if gone.any():
-            notes.append(f"{table}: {int(gone.sum()):,} row(s) set aside by the mapping "
-                         f"({rule.column}: {rule.reason}).")
-        out = out.loc[~gone]
-    return out, notes
-
-
-def _sign_credit_notes(out: pd.DataFrame, raw: pd.DataFrame, rule: CreditNotes,
-                       to_number) -> pd.DataFrame:
-    is_credit = raw[rule.column].astype("string").str.startswith(rule.prefix).fillna(False)
-    for target in rule.negative:
-        amount = to_number(out[target])
-        out[target] = amount.abs().where(~is_credit.astype(bool), -amount.abs())
-    return out
-
-
-def _default(out: pd.DataFrame, table: str, target: str,
-             value: str | float | bool) -> pd.Series:
-    if isinstance(value, str) and "{" in value:
-        # Only plain {column} fields get here (see _plain_fields): format reads nothing else.
-        fields = [f for _, f, _, _ in string.Formatter().parse(value) if f is not None]
-        unknown = [f for f in fields if f not in out.columns]
-        if unknown:
-            raise MappingError(
-                f"Mapping for {table}: the default of {target}, '{value}', names "
-                f"{', '.join(map(repr, unknown))}, which is not a column mapped in this table. "
-                f"Fix: use one of {', '.join(map(str, out.columns))}.")
-        filled = pd.Series([value.format_map(row) for row in out[fields].to_dict("records")],
-                           index=out.index, dtype="string")
-    else:
-        filled = pd.Series(value, index=out.index)
-    return out[target].where(out[target].notna(), filled) if target in out else filled
+    if isinstance(content, list):
+        return _("a list")
+    if isinstance(content, str):
+        return _("a single text")
+    return _("a {kind}").format(kind=type(content).__name__)
 
 
 def mapped_files(root: Path, pattern: str) -> list[Path]:
@@ -484,8 +294,9 @@ def mapped_files(root: Path, pattern: str) -> list[Path]:
     files = sorted(root.glob(pattern))
     outside = outside_folder(root, files)
     if outside:
-        raise MappingError(
-            f"The mapping's file '{pattern}' matches {outside[0]}, a link to "
-            f"{outside[0].resolve()}, outside the data folder {root.resolve()}. Fix: copy the "
-            "file into the data folder instead of linking to it.")
+        raise MappingError(_(
+            "The mapping's file '{pattern}' matches {file}, a link to {target}, outside the "
+            "data folder {folder}. Fix: copy the file into the data folder instead of linking "
+            "to it.").format(pattern=pattern, file=outside[0], target=outside[0].resolve(),
+                             folder=root.resolve()))
     return files

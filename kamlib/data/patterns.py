@@ -16,6 +16,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from kamlib.words.catalogue import _
+
 MAX_PATTERN = 200
 """Longest regular expression a mapping may give, in characters."""
 
@@ -33,15 +35,16 @@ def safe_pattern(pattern: str | None) -> str | None:
     if pattern is None:
         return pattern
     if len(pattern) > MAX_PATTERN:
-        raise ValueError(f"pattern must be at most {MAX_PATTERN} characters. Got "
-                         f"{len(pattern)}: split it into several rules")
+        raise ValueError(_("pattern must be at most {most} characters. Got {length}: split "
+                           "it into several rules").format(most=MAX_PATTERN, length=len(pattern)))
     try:
         pc.match_substring_regex(pa.array([""]), _whole(pattern))
     except pa.ArrowInvalid as exc:
         reason = str(exc).split(": ", 1)[-1]
-        raise ValueError(f"pattern must be a regular expression RE2 can match in linear time "
-                         f"(no lookarounds, no backreferences such as \\1). Got '{pattern}': "
-                         f"{reason}") from None
+        raise ValueError(_("pattern must be a regular expression RE2 can match in linear "
+                           "time (no lookarounds, no backreferences such as \\1). Got "
+                           "'{pattern}': {reason}").format(pattern=pattern, reason=reason)
+                         ) from None
     return pattern
 
 
@@ -51,9 +54,10 @@ def check_template(value: str, pattern: str) -> None:
     try:
         pc.replace_substring_regex(pa.array([""]), _whole(pattern), value)
     except pa.ArrowInvalid as exc:
-        raise ValueError(f"value '{value}' must refer only to groups of the pattern "
-                         f"'{pattern}', as \\1 to \\9 (a backslash itself as \\\\): "
-                         f"{str(exc).split(': ', 1)[-1]}") from None
+        raise ValueError(_("value '{value}' must refer only to groups of the pattern "
+                           "'{pattern}', as \\1 to \\9 (a backslash itself as \\\\): "
+                           "{reason}").format(value=value, pattern=pattern,
+                                              reason=str(exc).split(": ", 1)[-1])) from None
 
 
 def fullmatch(text: pd.Series, pattern: str) -> pd.Series:
@@ -112,8 +116,9 @@ def _for_re2(pattern: str) -> str:
 
 def _unsupported(pattern: str, escape: str, in_class: bool) -> str:
     if escape in ("\\b", "\\B"):
-        return (f"pattern '{pattern}' uses {escape}, a word boundary that the linear-time "
-                "engine knows for English letters only. A pattern matches the whole value: "
-                "match the spaces or punctuation around the word instead")
-    return (f"pattern '{pattern}' uses {escape} inside [...]. Write the characters to "
-            f"exclude in a [^...] class instead")
+        return _("pattern '{pattern}' uses {escape}, a word boundary that the linear-time "
+                 "engine knows for English letters only. A pattern matches the whole value: "
+                 "match the spaces or punctuation around the word instead").format(
+            pattern=pattern, escape=escape)
+    return _("pattern '{pattern}' uses {escape} inside [...]. Write the characters to exclude "
+             "in a [^...] class instead").format(pattern=pattern, escape=escape)

@@ -1,5 +1,10 @@
 """Quarters as the programme uses them: "2026Q3", its first and last day, and the latest
-complete quarter in the data."""
+complete quarter in the data.
+
+A quarter is written one way everywhere (:data:`QUARTER_PATTERN`): the data's ``period``
+columns are checked against it, and :meth:`Quarter.parse` reads it, so a period the data
+accepts is a period every workbook can read.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +13,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from kamlib.errors import ParameterError
+from kamlib.words.catalogue import _
 
-_QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
+QUARTER_PATTERN = r"^(\d{4})Q([1-4])$"
+"""A quarter as written: four digits of the year, Q, the quarter's number (2026Q3)."""
+_QUARTER = re.compile(QUARTER_PATTERN)
 
 
 @dataclass(frozen=True, order=True)
@@ -19,9 +27,12 @@ class Quarter:
 
     @classmethod
     def parse(cls, text: str) -> Quarter:
+        """The quarter written in ``text`` ("2026Q3"; a parameter may be in lower case or
+        padded with spaces); :class:`ParameterError` otherwise."""
         match = _QUARTER.match(str(text).strip().upper())
         if not match:
-            raise ParameterError(f"period must look like 2026Q3. Got '{text}'.")
+            raise ParameterError(_("period must look like 2026Q3. Got '{text}'.").format(
+                text=text))
         return cls(int(match[1]), int(match[2]))
 
     @classmethod

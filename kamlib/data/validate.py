@@ -31,8 +31,8 @@ from kamlib.data.contract import (
     latest_date,
 )
 from kamlib.data.dates import impossible_dates_problem
+from kamlib.data.findings import Finding
 from kamlib.data.large import (
-    Finding,
     LargeTable,
     Rule,
     distinct_values,
@@ -41,15 +41,20 @@ from kamlib.data.large import (
     rules,
     unknown_references,
 )
-from kamlib.data.load import _EXPECTED as EXPECTED_VALUES
-from kamlib.data.load import Dataset, load_data, repeated_rows_problem, unparseable_fix
+from kamlib.data.dataset import Dataset
+from kamlib.data.load import load_data
 from kamlib.data.mapping import Mapping
+from kamlib.data.periods import QUARTER_PATTERN
+from kamlib.data.repeated_rows import repeated_rows_problem
+from kamlib.data.values import EXPECTED, unparseable_fix
 from kamlib.errors import ROW_EXAMPLES, Problem
+from kamlib.words.catalogue import N_, _
+from kamlib.words.formats import number
 
 IDENTIFIER_PATTERNS = {
-    "country": (r"^[A-Z]{2}$", "a two-letter ISO 3166 country code like IT"),
-    "currency": (r"^[A-Z]{3}$", "a three-letter ISO 4217 currency code like EUR"),
-    "period": (r"^\d{4}Q[1-4]$", "a quarter like 2026Q2"),
+    "country": (r"^[A-Z]{2}$", N_("a two-letter ISO 3166 country code like IT")),
+    "currency": (r"^[A-Z]{3}$", N_("a three-letter ISO 4217 currency code like EUR")),
+    "period": (QUARTER_PATTERN, N_("a quarter like 2026Q2")),
 }
 
 
@@ -156,41 +161,49 @@ def _column_problem(data: Dataset, table: Table, col: Column, check: str, positi
     """``count`` is the number of bad rows when ``positions`` holds only the first few."""
     files, rows = data.locate(table.name, positions)
     found = ", ".join(repr(str(v)) for v in found_values.dropna().unique()[:ROW_EXAMPLES])
+    what, expected, fix = _column_words(col, check, found_values)
     if check == "not_nullable":
-        what, expected, found, fix = ("empty cells", f"a value in every row ({col.description})",
-                                      "empty cells", f"fill in '{col.name}' on these rows")
-    elif check.startswith(("greater_than", "less_than")) and _infinite(found_values):
-        what, expected, fix = ("numbers that are not finite",
-                               f"finite numbers between {col.min_value:g} and {col.max_value:g}",
-                               f"correct '{col.name}' on these rows: inf, -inf or Infinity "
-                               "come from a division by zero or an overflow in the export")
-    elif check.startswith("greater_than") and col.min_value == 0:
-        what, expected, fix = ("negative values", "zero or more",
-                               f"correct the signs in '{col.name}'")
-    elif check.startswith(("greater_than", "less_than")):
-        what, expected, fix = ("values out of range",
-                               f"values between {col.min_value:g} and {col.max_value:g}",
-                               f"correct '{col.name}' to the allowed range")
-    elif check == "formula_start":
-        starts = " ".join(repr(c)[1:-1] for c in FORMULA_STARTS)
-        what, expected, fix = (
-            "identifiers that start like a spreadsheet formula",
-            f"an identifier that does not start with any of {starts} (a spreadsheet runs "
-            "such a cell as a formula when roster.csv or an export is opened)",
-            f"correct '{col.name}' on these rows to the id your ERP gives (a leading "
-            "= + - @ is a formula or a sign typed into the id)")
-    elif check == "not_a_number":  # a Parquet NaN, worded as the loader words a text NaN
-        what, expected, fix = (f"values that are not {col.kind}s", EXPECTED_VALUES[col.kind],
-                               unparseable_fix(col, "'NaN'"))
-    elif check.startswith("isin"):
-        what, expected, fix = ("values not allowed", f"one of {', '.join(col.allowed)}",
-                               f"use only the allowed values in '{col.name}'")
-    else:
-        what, expected, fix = ("badly formatted values", IDENTIFIER_PATTERNS[col.name][1],
-                               f"write '{col.name}' in the expected format")
-    return Problem("error", table.name, files, what, expected, found or "empty", fix,
-                   column=col.name, rows=rows,
+        found = _("empty cells")
+    return Problem("error", table.name, files, what, expected, found or _("empty"),
+                   fix.format(column=col.name), column=col.name, rows=rows,
                    count=len(positions) if count is None else count)
+
+
+def _column_words(col: Column, check: str, found_values: pd.Series) -> tuple[str, str, str]:
+    """What is wrong, what was expected, and the fix (a template of ``{column}``) for rows
+    that break a column's rule; pandera's name of the rule says which."""
+    bounds = {"low": col.min_value, "high": col.max_value}
+    if check == "not_nullable":
+        return (_("empty cells"), _("a value in every row ({description})").format(
+            description=col.description), _("fill in '{column}' on these rows"))
+    if check.startswith(("greater_than", "less_than")) and _infinite(found_values):
+        return (_("numbers that are not finite"),
+                _("finite numbers between {low:g} and {high:g}").format(**bounds),
+                _("correct '{column}' on these rows: inf, -inf or Infinity come from a "
+                  "division by zero or an overflow in the export"))
+    if check.startswith("greater_than") and col.min_value == 0:
+        return _("negative values"), _("zero or more"), _("correct the signs in '{column}'")
+    if check.startswith(("greater_than", "less_than")):
+        return (_("values out of range"), _("values between {low:g} and {high:g}").format(
+            **bounds), _("correct '{column}' to the allowed range"))
+    if check == "formula_start":
+        starts = " ".join(repr(c)[1:-1] for c in FORMULA_STARTS)
+        return (_("identifiers that start like a spreadsheet formula"),
+                _("an identifier that does not start with any of {starts} (a spreadsheet runs "
+                  "such a cell as a formula when roster.csv or an export is opened)").format(
+                    starts=starts),
+                _("correct '{column}' on these rows to the id your ERP gives (a leading "
+                  "= + - @ is a formula or a sign typed into the id)"))
+    if check == "not_a_number":  # a Parquet NaN, worded as the loader words a text NaN
+        # unparseable_fix is worded already: its braces, if any, must survive the format.
+        fix = unparseable_fix(col, "'NaN'").replace("{", "{{").replace("}", "}}")
+        return (_("values that are not {kind}s").format(kind=col.kind), _(EXPECTED[col.kind]),
+                fix)
+    if check.startswith("isin"):
+        return (_("values not allowed"), _("one of {values}").format(
+            values=", ".join(col.allowed)), _("use only the allowed values in '{column}'"))
+    return (_("badly formatted values"), _(IDENTIFIER_PATTERNS[col.name][1]),
+            _("write '{column}' in the expected format"))
 
 
 def _infinite(values: pd.Series) -> bool:
@@ -221,18 +234,22 @@ def _date_problem(data: Dataset, table: Table, col: Column, today: date, check: 
     files, rows = data.locate(table.name, finding.positions)
     latest = latest_date(today, col.not_future)
     if check == "not_before":
-        what, fix = (f"dates before {EARLIEST_DATE}", f"correct '{col.name}'; such dates are "
-                     "usually a missing date written as a zero date (1900-01-01, 1970-01-01) "
-                     "or a typing error")
+        what, fix = (_("dates before {earliest}"), _(
+            "correct '{column}'; such dates are usually a missing date written as a zero "
+            "date (1900-01-01, 1970-01-01) or a typing error"))
     elif col.not_future:
-        what, fix = ("dates in the future", f"correct '{col.name}'; future dates usually mean "
-                     "a day/month swap or a typing error")
+        what, fix = (_("dates in the future"), _(
+            "correct '{column}'; future dates usually mean a day/month swap or a typing "
+            "error"))
     else:
-        what, fix = (f"dates more than {YEARS_AHEAD} years ahead", f"correct '{col.name}'; "
-                     "such dates are usually a typing error in the year")
-    return Problem("error", table.name, files, what, f"dates from {EARLIEST_DATE} to {latest}",
-                   ", ".join(map(str, finding.values)), fix, column=col.name, rows=rows,
-                   count=finding.count)
+        what, fix = (_("dates more than {years} years ahead"), _(
+            "correct '{column}'; such dates are usually a typing error in the year"))
+    return Problem("error", table.name, files,
+                   what.format(earliest=EARLIEST_DATE, years=YEARS_AHEAD),
+                   _("dates from {earliest} to {latest}").format(earliest=EARLIEST_DATE,
+                                                                 latest=latest),
+                   ", ".join(map(str, finding.values)), fix.format(column=col.name),
+                   column=col.name, rows=rows, count=finding.count)
 
 
 def _date_order(data: Dataset, table: Table, frame: pd.DataFrame) -> list[Problem]:
@@ -244,14 +261,16 @@ def _date_order(data: Dataset, table: Table, frame: pd.DataFrame) -> list[Proble
         early = (frame[end] < frame[start]).fillna(False).astype(bool)
         if early.any():
             files, rows = data.locate(table.name, early[early].index)
-            found = ", ".join(f"{s.date()} to {e.date()}" for s, e in
-                              frame.loc[early, [start, end]].head(ROW_EXAMPLES).itertuples(False))
+            found = ", ".join(_("{start} to {end}").format(start=s.date(), end=e.date())
+                              for s, e in frame.loc[early, [start, end]].head(
+                                  ROW_EXAMPLES).itertuples(False))
             problems.append(Problem(
-                "error", table.name, files, f"{end} before {start}",
-                f"{end} on or after {start}", found,
-                f"correct '{start}' or '{end}' on these rows (a day/month swap or the wrong "
-                "year is the usual cause)", column=f"{start}, {end}", rows=rows,
-                count=int(early.sum())))
+                "error", table.name, files, _("{end} before {start}").format(end=end,
+                                                                             start=start),
+                _("{end} on or after {start}").format(end=end, start=start), found,
+                _("correct '{start}' or '{end}' on these rows (a day/month swap or the wrong "
+                  "year is the usual cause)").format(start=start, end=end),
+                column=f"{start}, {end}", rows=rows, count=int(early.sum())))
     return problems
 
 
@@ -295,17 +314,18 @@ def _duplicates(data: Dataset, table: Table, frame: pd.DataFrame, key: list[str]
     files, rows = data.locate(table.name, dup[dup].index)
     found = ", ".join(repr(" / ".join(map(str, v)))
                       for v in frame.loc[dup, key].drop_duplicates().head(5).itertuples(False))
-    return [Problem("error", table.name, files, "duplicate keys",
-                    f"each {' + '.join(key)} once", f"repeated {found}",
-                    "remove or merge the duplicate rows", column=", ".join(key), rows=rows,
+    return [Problem("error", table.name, files, _("duplicate keys"),
+                    _("each {key} once").format(key=" + ".join(key)),
+                    _("repeated {values}").format(values=found),
+                    _("remove or merge the duplicate rows"), column=", ".join(key), rows=rows,
                     count=int(dup.sum()))]
 
 
 def _empty(table: Table, files: str) -> Problem:
-    fix = ("export the table again with its rows" if table.required
-           else "fill the table or remove the file (the table is optional)")
-    return Problem("error", table.name, files, "the table is empty", "at least one row",
-                   "a header without rows", fix)
+    fix = (_("export the table again with its rows") if table.required
+           else _("fill the table or remove the file (the table is optional)"))
+    return Problem("error", table.name, files, _("the table is empty"), _("at least one row"),
+                   _("a header without rows"), fix)
 
 
 # --- Rules across tables -----------------------------------------------------------------
@@ -357,21 +377,24 @@ def _unknown_reference(data: Dataset, name: str, col: Column, finding: Finding) 
     files, rows = data.locate(name, finding.positions)
     found = ", ".join(repr(v) for v in finding.values)
     if name == "activities" and col.name == "activity":
-        what, fix = ("activities without a unit cost",
-                     "add a row per activity to activity_costs, or correct the activity names")
+        what, fix = (_("activities without a unit cost"), _(
+            "add a row per activity to activity_costs, or correct the activity names"))
     else:
-        what, fix = (f"references to unknown {target_table.replace('_', ' ')}",
-                     f"add them to {target_table} or correct '{col.name}'")
-    return Problem("error", name, files, what, f"values of {target_table}.{target_col}", found,
-                   fix, column=col.name, rows=rows, count=finding.count)
+        what = _("references to unknown {things}").format(things=target_table.replace("_", " "))
+        fix = _("add them to {table} or correct '{column}'").format(table=target_table,
+                                                                    column=col.name)
+    return Problem("error", name, files, what,
+                   _("values of {table}.{column}").format(table=target_table, column=target_col),
+                   found, fix, column=col.name, rows=rows, count=finding.count)
 
 
 def _no_unit_costs(data: Dataset, rows: int) -> Problem:
     return Problem("error", "activities", data.sources["activities"].files,
-                   "activities without a unit cost", "an activity_costs table with each "
-                   "activity's unit cost", "no activity_costs table",
-                   "add activity_costs.csv (activity, cost_pool, unit_cost), or remove the "
-                   "activities file to use the cost-to-serve fallback", column="activity",
+                   _("activities without a unit cost"), _("an activity_costs table with each "
+                                                           "activity's unit cost"),
+                   _("no activity_costs table"),
+                   _("add activity_costs.csv (activity, cost_pool, unit_cost), or remove the "
+                     "activities file to use the cost-to-serve fallback"), column="activity",
                    count=rows)
 
 
@@ -386,10 +409,10 @@ def _parent_cycles(data: Dataset) -> list[Problem]:
     mask = accounts["account_id"].isin(in_cycle)
     files, rows = data.locate("accounts", mask[mask].index)
     found = ", ".join(f"{a} -> {parent[a]}" for a in sorted(in_cycle)[:ROW_EXAMPLES])
-    return [Problem("error", "accounts", files, "a cycle in the group hierarchy",
-                    "each group to end at a top account with an empty parent_id", found,
-                    "correct parent_id so that no account is, through its parents, its own "
-                    "parent", column="parent_id", rows=rows, count=int(mask.sum()))]
+    return [Problem("error", "accounts", files, _("a cycle in the group hierarchy"),
+                    _("each group to end at a top account with an empty parent_id"), found,
+                    _("correct parent_id so that no account is, through its parents, its own "
+                      "parent"), column="parent_id", rows=rows, count=int(mask.sum()))]
 
 
 def _reaches_itself(account, parent: dict) -> bool:
@@ -405,12 +428,12 @@ def _reaches_itself(account, parent: dict) -> bool:
 # --- Warnings: usable but suspicious -----------------------------------------------------
 
 
-_SUSPICIOUS = [
-    ("gross_amount", "lines with a zero gross amount", "a non-zero amount",
-     "check whether these are free goods or missing prices"),
-    ("discount_amount", "discounts larger than the gross amount",
-     "a discount below the gross amount",
-     "check the sign convention of discounts (use negate in a mapping)"),
+_SUSPICIOUS = [  # in English; looked up when a problem is worded
+    ("gross_amount", N_("lines with a zero gross amount"), N_("a non-zero amount"),
+     N_("check whether these are free goods or missing prices")),
+    ("discount_amount", N_("discounts larger than the gross amount"),
+     N_("a discount below the gross amount"),
+     N_("check the sign convention of discounts (use negate in a mapping)")),
 ]
 
 
@@ -420,8 +443,9 @@ def _suspicious_lines(data: Dataset) -> list[Problem]:
     for (column, what, expected, fix), finding in zip(_SUSPICIOUS, found):
         if finding is not None:
             files, rows = data.locate("invoice_lines", finding.positions)
-            problems.append(Problem("warning", "invoice_lines", files, what, expected,
-                                    f"{finding.count:,} such lines", fix, column=column,
+            problems.append(Problem("warning", "invoice_lines", files, _(what), _(expected),
+                                    _("{count} such lines").format(
+                                        count=number(finding.count)), _(fix), column=column,
                                     rows=rows, count=finding.count))
     return problems
 
@@ -464,7 +488,8 @@ def _accounts_without_lines(data: Dataset) -> list[Problem]:
     if not idle.any():
         return []
     files, rows = data.locate("accounts", idle[idle].index)
-    return [Problem("warning", "accounts", files, "accounts without any invoice line",
-                    "invoice lines for each account", f"{int(idle.sum()):,} accounts",
-                    "fine for prospects or dormant accounts; otherwise check the account ids "
-                    "in invoice_lines", column="account_id", rows=rows, count=int(idle.sum()))]
+    return [Problem("warning", "accounts", files, _("accounts without any invoice line"),
+                    _("invoice lines for each account"),
+                    _("{count} accounts").format(count=number(int(idle.sum()))),
+                    _("fine for prospects or dormant accounts; otherwise check the account ids "
+                      "in invoice_lines"), column="account_id", rows=rows, count=int(idle.sum()))]

@@ -18,32 +18,38 @@ from typing import Any
 
 import yaml
 
+from kamlib.errors import KamError
+from kamlib.words.catalogue import N_, _
+
 MAX_NESTING = 50
 """Most levels of lists and mappings inside one another in a YAML file."""
 
 
-class YamlSyntaxError(Exception):
-    """A YAML file that cannot be read, with where and what in plain words."""
+class YamlSyntaxError(KamError):
+    """A YAML file that cannot be read, with where and what in plain words, and the fix.
+    Callers usually word it with the file's name and role (a mapping file, the criteria)."""
 
     def __init__(self, where: str, what: str, fix: str):
         self.where, self.what, self.fix = where, what, fix
-        super().__init__(f"{where}: {what}")
+        super().__init__(_("{where}: not valid YAML: {what}. Fix: {fix}.").format(
+            where=where, what=what, fix=fix))
 
 
-_YAML_PROBLEMS = (  # yaml's own words -> plain words and a fix
-    ("'\\t'", "a tab character", "indent with spaces only, never tabs"),
-    ("mapping values are not allowed", "a colon where a value was expected",
-     "put text that holds ': ' in quotes, and check the indentation of this line"),
-    ("expected <block end>", "a line indented differently from the lines above it",
-     "line up each key with the other keys of its block"),
-    ("could not find expected ':'", "a line that is not 'key: value'",
-     "add the colon after the key, or indent the line under its key"),
-    ("end of stream", "the file ends inside quotes", "close the quotes"),
-    ("<stream end>", "the file ends before a bracket or brace is closed",
-     "close the [ or { opened above"),
-    ("expected ',' or", "a list or mapping in brackets that is not closed",
-     "close the [ or { before this point, or separate items with commas"),
-    ("undefined alias", "a *name that refers to no &name", "remove the * or quote the text"),
+_YAML_PROBLEMS = (  # yaml's own words -> plain words and a fix (looked up when raised)
+    ("'\\t'", N_("a tab character"), N_("indent with spaces only, never tabs")),
+    ("mapping values are not allowed", N_("a colon where a value was expected"),
+     N_("put text that holds ': ' in quotes, and check the indentation of this line")),
+    ("expected <block end>", N_("a line indented differently from the lines above it"),
+     N_("line up each key with the other keys of its block")),
+    ("could not find expected ':'", N_("a line that is not 'key: value'"),
+     N_("add the colon after the key, or indent the line under its key")),
+    ("end of stream", N_("the file ends inside quotes"), N_("close the quotes")),
+    ("<stream end>", N_("the file ends before a bracket or brace is closed"),
+     N_("close the [ or { opened above")),
+    ("expected ',' or", N_("a list or mapping in brackets that is not closed"),
+     N_("close the [ or { before this point, or separate items with commas")),
+    ("undefined alias", N_("a *name that refers to no &name"),
+     N_("remove the * or quote the text")),
 )
 
 
@@ -59,19 +65,21 @@ def read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
         finally:
             loader.dispose()
     except UnicodeDecodeError as exc:
-        raise YamlSyntaxError(f"byte {exc.start + 1}", "the file is not UTF-8 text",
-                              "save it as UTF-8") from None
+        raise YamlSyntaxError(_("byte {position}").format(position=exc.start + 1),
+                              _("the file is not UTF-8 text"), _("save it as UTF-8")) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "line 1"
+        where = _at(mark.line, mark.column) if mark else _("line {line}").format(line=1)
         problem = exc.problem or exc.context or str(exc)
-        what, fix = next(((what, fix) for words, what, fix in _YAML_PROBLEMS if words in problem),
-                         (problem, "correct the YAML at that point"))
+        what, fix = next(((_(what), _(fix)) for words, what, fix in _YAML_PROBLEMS
+                          if words in problem), (problem, _("correct the YAML at that point")))
         if exc.context_mark and exc.context_mark is not mark:
-            what += f" (the part that starts at line {exc.context_mark.line + 1})"
+            what += _(" (the part that starts at line {line})").format(
+                line=exc.context_mark.line + 1)
         raise YamlSyntaxError(where, what, fix) from None
     except yaml.YAMLError as exc:
-        raise YamlSyntaxError("line 1", str(exc), "correct the YAML") from None
+        raise YamlSyntaxError(_("line {line}").format(line=1), str(exc),
+                              _("correct the YAML")) from None
     return content, document
 
 
@@ -83,14 +91,16 @@ class _CheckingLoader(yaml.SafeLoader):
 
     def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
         event = self.peek_event()
-        where = f"line {event.start_mark.line + 1}, column {event.start_mark.column + 1}"
+        where = _at(event.start_mark.line, event.start_mark.column)
         if isinstance(event, yaml.AliasEvent):
-            raise YamlSyntaxError(where, f"an alias (*{event.anchor}), which this file may not "
-                                  "use", "write the value out in full where it is needed")
+            raise YamlSyntaxError(
+                where, _("an alias (*{anchor}), which this file may not use").format(
+                    anchor=event.anchor), _("write the value out in full where it is needed"))
         if isinstance(event, yaml.CollectionStartEvent) and self._depth >= MAX_NESTING:
-            raise YamlSyntaxError(where, f"lists or mappings nested more than {MAX_NESTING} "
-                                  "levels deep", "write the entries this file expects, "
-                                  "nested as in its example")
+            raise YamlSyntaxError(
+                where, _("lists or mappings nested more than {levels} levels deep").format(
+                    levels=MAX_NESTING),
+                _("write the entries this file expects, nested as in its example"))
         self._depth += 1
         try:
             return super().compose_node(parent, index)
@@ -105,14 +115,19 @@ def _no_key_twice(node: yaml.Node | None) -> None:
         for key, value in node.value:
             if isinstance(key, yaml.ScalarNode) and key.value in seen:
                 raise YamlSyntaxError(
-                    f"line {key.start_mark.line + 1}, column {key.start_mark.column + 1}",
-                    f"the key '{key.value}' is given twice (first at line {seen[key.value]})",
-                    "keep one of them")
+                    _at(key.start_mark.line, key.start_mark.column),
+                    _("the key '{key}' is given twice (first at line {line})").format(
+                        key=key.value, line=seen[key.value]), _("keep one of them"))
             seen[getattr(key, "value", None)] = key.start_mark.line + 1
             _no_key_twice(value)
     elif isinstance(node, yaml.SequenceNode):
         for item in node.value:
             _no_key_twice(item)
+
+
+def _at(line: int, column: int) -> str:
+    """'line 3, column 5' for yaml's 0-based mark."""
+    return _("line {line}, column {column}").format(line=line + 1, column=column + 1)
 
 
 def yaml_line(node: yaml.Node | None, loc: tuple) -> int:

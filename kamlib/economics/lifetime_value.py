@@ -30,6 +30,8 @@ from kamlib.data.run_cache import RunCache
 from kamlib.errors import KamError
 from kamlib.economics.net_revenue import ValueSettings, net_revenue
 from kamlib.economics.value import BGNBD, GammaGamma, gamma_gamma_eligible, lifetime_value
+from kamlib.words.catalogue import _
+from kamlib.words.formats import number
 
 WEEKS_PER_YEAR = 52.0
 
@@ -38,14 +40,16 @@ class NotEnoughHistory(KamError):
     """No account has bought on two different days with a positive net revenue."""
 
     def __init__(self, summary: pd.DataFrame):
-        found = (f"none of the {len(summary):,} accounts that bought up to the period's end "
-                 "bought on two different days with a positive net revenue" if len(summary)
-                 else "no account bought anything up to the period's end (choose a later "
-                 "--period)")
-        super().__init__(
+        found = (_("none of the {accounts} accounts that bought up to the period's end "
+                   "bought on two different days with a positive net revenue").format(
+                       accounts=number(len(summary))) if len(summary)
+                 else _("no account bought anything up to the period's end (choose a later "
+                        "--period)"))
+        super().__init__(_(
             "lifetime value needs accounts that bought again, as the models learn how often "
-            f"and how much an account buys from its repeat purchases; {found}. Fix: give the "
-            "invoice lines of a longer period (a year or more), as exported from the ERP.")
+            "and how much an account buys from its repeat purchases; {found}. Fix: give the "
+            "invoice lines of a longer period (a year or more), as exported from the ERP."
+        ).format(found=found))
 
 
 @dataclass
@@ -142,8 +146,8 @@ class Holdout:
     def totals(self) -> pd.DataFrame:
         sums = self.frame[["predicted_purchases", "actual_purchases", "predicted_net_revenue",
                            "actual_net_revenue"]].sum()
-        rows = [("Purchases", sums["predicted_purchases"], sums["actual_purchases"]),
-                ("Net revenue", sums["predicted_net_revenue"], sums["actual_net_revenue"])]
+        rows = [(_("Purchases"), sums["predicted_purchases"], sums["actual_purchases"]),
+                (_("Net revenue"), sums["predicted_net_revenue"], sums["actual_net_revenue"])]
         out = pd.DataFrame(rows, columns=["measure", "predicted", "actual"])
         return out.assign(error=(out["predicted"] - out["actual"]) / out["actual"].abs())
 

@@ -39,7 +39,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from kamlib.data.engine import fetch_frame
 from kamlib.data.periods import Quarter
+from kamlib.words.catalogue import _
 from kamlib.words.columns import arrow_text
+from kamlib.words.formats import percent
 
 Grain = Literal["month", "quarter", "year"]
 KEYS = ["account_id", "period_start"]
@@ -118,9 +120,9 @@ def account_value(tables: dict[str, ibis.Table], *, grain: Grain | Sequence[date
     notes = []
     if not pools:
         notes.append(
-            f"No cost-to-serve activities were given: activity costs are estimated as "
-            f"{settings.cost_to_serve_fallback_share:.0%} of gross sales (setting "
-            "cost_to_serve_fallback_share), so net revenue is an estimate.")
+            _("No cost-to-serve activities were given: activity costs are estimated as "
+              "{share} of gross sales (setting cost_to_serve_fallback_share), so net revenue "
+              "is an estimate.").format(share=percent(settings.cost_to_serve_fallback_share)))
     pool_columns = [*(list(pools) or [FALLBACK_POOL]), CARRYING_POOL]
     return AccountValue(frame, pool_columns, notes)
 

@@ -23,6 +23,8 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtri  # the normal quantile, as norm.ppf; scipy.stats costs 1 s
 
+from kamlib.words.catalogue import _
+
 LEVEL = 0.9
 MIN_ACCOUNTS = 3
 
@@ -102,12 +104,12 @@ def against_external(ours: pd.Series, benchmarks: pd.DataFrame | None) -> pd.Dat
 
 def _position(ours: float, lower: float, median: float, upper: float) -> str:
     if pd.isna(ours):
-        return "not measured here"
+        return _("not measured here")
     if pd.notna(lower) and ours < lower:
-        return "below the lower quartile"
+        return _("below the lower quartile")
     if pd.notna(upper) and ours > upper:
-        return "above the upper quartile"
+        return _("above the upper quartile")
     if pd.isna(lower) and pd.isna(upper):
-        return "above the median" if ours >= median else "below the median"
-    return "between the median and the upper quartile" if ours >= median else \
-        "between the lower quartile and the median"
+        return _("above the median") if ours >= median else _("below the median")
+    return (_("between the median and the upper quartile") if ours >= median
+            else _("between the lower quartile and the median"))

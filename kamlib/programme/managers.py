@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from kamlib.words.catalogue import _
+
 SKILLS = ("financial", "consulting", "planning", "communication", "influence")
 ROLE_SKILL_LEVEL = 3
 """The level the role needs in each skill: 3 is competent on the 1-5 scale."""
@@ -67,7 +69,8 @@ def skills_gaps(managers: pd.DataFrame, active: pd.Index,
 
 
 def _next_step(trained: bool, gaps: str) -> str:
-    steps = [] if trained else ["KAM role training"]
+    if trained:
+        return _("coaching in {skills}").format(skills=gaps) if gaps else _("none needed")
     if gaps:
-        steps.append(f"coaching in {gaps}")
-    return "; ".join(steps) or "none needed"
+        return _("KAM role training; coaching in {skills}").format(skills=gaps)
+    return _("KAM role training")

@@ -32,6 +32,9 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from kamlib.words.catalogue import _, n_
+from kamlib.words.formats import number, percent
+
 CHECKPOINT_DAYS = 30
 EARLY_DAYS = 10
 LATE_DAYS = 19
@@ -41,17 +44,25 @@ ON_TRACK = 0.9
 AT_RISK = 0.6
 STALE_DAYS = 30
 
-TRAJECTORY_RULE = (
-    f"At each 30-day review, progress so far is projected to the due date at the same pace: "
-    f"**on track** when the projection reaches {ON_TRACK:.0%} of the target, **at risk** from "
-    f"{AT_RISK:.0%}, **off track** below. A goal past its due date is **reached** at 100% or "
-    f"more at its final review, else **not reached**. A goal not reviewed yet is **not "
-    f"reviewed**.")
-CADENCE_RULE = (
-    f"A review is due every {CHECKPOINT_DAYS} days from a goal's start. It is **on time** when "
-    f"held no later than {GRACE_DAYS} days after it fell due (earlier is fine, up to "
-    f"{EARLY_DAYS} days), **late** when held up to {LATE_DAYS} days after; without a review it is "
-    f"**overdue** until then and **missed** after.")
+
+def trajectory_rule() -> str:
+    """The 90-30 rule as the benchmark report states it, in the reader's words."""
+    return _("At each 30-day review, progress so far is projected to the due date at the same "
+             "pace: **on track** when the projection reaches {on_track} of the target, **at "
+             "risk** from {at_risk}, **off track** below. A goal past its due date is "
+             "**reached** at {full} or more at its final review, else **not reached**. A goal "
+             "not reviewed yet is **not reviewed**.").format(
+        on_track=percent(ON_TRACK), at_risk=percent(AT_RISK), full=percent(1))
+
+
+def cadence_rule() -> str:
+    """The review cadence as the benchmark report states it, in the reader's words."""
+    return _("A review is due every {checkpoint} days from a goal's start. It is **on time** "
+             "when held no later than {grace} days after it fell due (earlier is fine, up to "
+             "{early} days), **late** when held up to {late} days after; without a review it "
+             "is **overdue** until then and **missed** after.").format(
+        checkpoint=number(CHECKPOINT_DAYS), grace=number(GRACE_DAYS), early=number(EARLY_DAYS),
+        late=number(LATE_DAYS))
 
 
 def _ts(day: date | pd.Timestamp) -> pd.Timestamp:
@@ -232,9 +243,15 @@ def plan_hygiene(key_accounts: pd.Series, plans: pd.DataFrame | None,
     return frame
 
 
+PROBLEMS = ("no_plan", "unsigned", "not_reviewed", "never_updated")
+"""The hygiene problems a plan can have: one boolean column each in :func:`plan_hygiene`."""
+
+
 def _problems(row: pd.Series, stale_days: int) -> str:
-    found = [text for flag, text in (
-        ("no_plan", "no plan"), ("unsigned", "not signed"),
-        ("not_reviewed", f"not reviewed for more than {stale_days} days"),
-        ("never_updated", "never updated since signing")) if row[flag]]
-    return "; ".join(found) or "in order"
+    """The plan's problems in words, one after the other; the flags stay the facts."""
+    words = {"no_plan": _("no plan"), "unsigned": _("not signed"),
+             "not_reviewed": n_("not reviewed for more than {days} day",
+                                "not reviewed for more than {days} days",
+                                stale_days).format(days=number(stale_days)),
+             "never_updated": _("never updated since signing")}
+    return "; ".join(words[flag] for flag in PROBLEMS if row[flag]) or _("in order")

@@ -22,7 +22,8 @@ import plotly.io as pio
 from plotly.io.base_renderers import MimetypeRenderer, PlotlyRenderer
 from plotly.offline import get_plotlyjs
 
-from kamlib.words.labels import label
+from kamlib.words.catalogue import _
+from kamlib.words.labels import label, word
 
 POSITIVE, NEGATIVE, TOTAL, NEUTRAL = "#2a7f62", "#c0392b", "#34495e", "#7f8c8d"
 
@@ -77,7 +78,7 @@ def waterfall(totals: pd.Series, pools: list[str], title: str) -> go.Figure:
         increasing={"marker": {"color": POSITIVE}}, decreasing={"marker": {"color": NEGATIVE}},
         totals={"marker": {"color": TOTAL}},
     ))
-    return fig.update_layout(title=plain(title), showlegend=False, yaxis_title="Amount",
+    return fig.update_layout(title=plain(title), showlegend=False, yaxis_title=_("Amount"),
                              margin={"b": 140})
 
 
@@ -85,7 +86,7 @@ def cost_pools(frame: pd.DataFrame, pools: list[str], title: str) -> go.Figure:
     """Cost to serve by pool, as stacked bars per period."""
     fig = go.Figure([go.Bar(name=plain(label(p)), x=frame["period_start"], y=frame[p])
                      for p in pools])
-    return fig.update_layout(barmode="stack", title=plain(title), yaxis_title="Cost to serve",
+    return fig.update_layout(barmode="stack", title=plain(title), yaxis_title=_("Cost to serve"),
                              legend={"orientation": "h", "y": -0.2})
 
 
@@ -94,13 +95,14 @@ def whale_curve(curve: pd.DataFrame, title: str) -> go.Figure:
         x=curve["share_of_accounts"] * 100, y=curve["cumulative_share"] * 100, mode="lines",
         line={"color": TOTAL, "width": 3},
         customdata=_plain_all(curve["account_id"]).to_frame(),
-        hovertemplate="%{x:.1f}% of accounts<br>%{y:.0f}% of net revenue<br>up to "
-                      "%{customdata[0]}<extra></extra>"))
+        # plotly fills the %{...} fields (its own number formats); a translation keeps them
+        hovertemplate=_("%{x:.1f}% of accounts<br>%{y:.0f}% of net revenue<br>up to "
+                        "%{customdata[0]}") + "<extra></extra>"))
     fig.add_hline(y=100, line_dash="dash", line_color=NEUTRAL,
-                  annotation_text="total net revenue")
+                  annotation_text=_("total net revenue"))
     return fig.update_layout(title=plain(title),
-                             xaxis_title="Accounts, most to least profitable (%)",
-                             yaxis_title="Cumulative net revenue (% of total)")
+                             xaxis_title=_("Accounts, most to least profitable (%)"),
+                             yaxis_title=_("Cumulative net revenue (% of total)"))
 
 
 def gross_versus_net(ranks: pd.DataFrame, names: pd.Series, title: str) -> go.Figure:
@@ -109,29 +111,30 @@ def gross_versus_net(ranks: pd.DataFrame, names: pd.Series, title: str) -> go.Fi
         x=ranks["gross_sales"], y=ranks["net_revenue"], mode="markers",
         marker={"color": colour, "size": 8, "opacity": 0.7},
         text=_plain_all(ranks["account_id"].map(names).fillna(ranks["account_id"])),
-        hovertemplate="%{text}<br>gross sales %{x:,.0f}<br>net revenue %{y:,.0f}<extra></extra>"))
+        hovertemplate=_("%{text}<br>gross sales %{x:,.0f}<br>net revenue %{y:,.0f}")
+        + "<extra></extra>"))
     fig.add_hline(y=0, line_color=NEUTRAL)
-    return fig.update_layout(title=plain(title), xaxis_title="Gross sales",
-                             yaxis_title="Net revenue", xaxis_type="log")
+    return fig.update_layout(title=plain(title), xaxis_title=label("gross_sales"),
+                             yaxis_title=label("net_revenue"), xaxis_type="log")
 
 
 def distribution(values: pd.Series, title: str, axis_title: str) -> go.Figure:
     fig = go.Figure(go.Histogram(x=values, nbinsx=50, marker_color=TOTAL))
     return fig.update_layout(title=plain(title), xaxis_title=plain(axis_title),
-                             yaxis_title="Accounts")
+                             yaxis_title=_("Accounts"))
 
 
 def holdout_by_frequency(frame: pd.DataFrame, title: str) -> go.Figure:
     """Mean predicted and actual holdout purchases by past repeat purchases (7 = 7 or more)."""
     fig = go.Figure([
-        go.Scatter(x=frame["repeat_purchases"], y=frame["actual_purchases"], name="Actual",
+        go.Scatter(x=frame["repeat_purchases"], y=frame["actual_purchases"], name=_("Actual"),
                    mode="lines+markers", line={"color": TOTAL}),
-        go.Scatter(x=frame["repeat_purchases"], y=frame["predicted_purchases"], name="Predicted",
+        go.Scatter(x=frame["repeat_purchases"], y=frame["predicted_purchases"], name=_("Predicted"),
                    mode="lines+markers", line={"color": POSITIVE, "dash": "dash"}),
     ])
     return fig.update_layout(title=plain(title),
-                             xaxis_title="Repeat purchases before the holdout",
-                             yaxis_title="Mean purchases in the holdout year")
+                             xaxis_title=_("Repeat purchases before the holdout"),
+                             yaxis_title=_("Mean purchases in the holdout year"))
 
 
 def table(frame: pd.DataFrame):
@@ -147,7 +150,8 @@ def portfolio_matrix(matrix: pd.DataFrame, key: pd.Series, title: str) -> go.Fig
     placed = matrix.dropna(subset=["attractiveness", "strength"])
     is_key = key.reindex(placed.index).fillna(False).astype(bool)
     fig = go.Figure()
-    for flag, colour, name in ((False, NEUTRAL, "Other accounts"), (True, TOTAL, "Key accounts")):
+    for flag, colour, name in ((False, NEUTRAL, _("Other accounts")),
+                               (True, TOTAL, _("Key accounts"))):
         part = placed[is_key == flag]
         fig.add_trace(go.Scatter(
             x=part["strength"], y=part["attractiveness"], mode="markers", name=name,
@@ -160,13 +164,13 @@ def portfolio_matrix(matrix: pd.DataFrame, key: pd.Series, title: str) -> go.Fig
     x_split, y_split = placed["strength"].median(), placed["attractiveness"].median()
     fig.add_vline(x=x_split, line_dash="dot", line_color=NEUTRAL)
     fig.add_hline(y=y_split, line_dash="dot", line_color=NEUTRAL)
-    for text, x, y in (("Strategic", "right", "top"), ("Star", "left", "top"),
-                       ("Status", "right", "bottom"), ("Streamline", "left", "bottom")):
+    for text, x, y in ((_("Strategic"), "right", "top"), (_("Star"), "left", "top"),
+                       (_("Status"), "right", "bottom"), (_("Streamline"), "left", "bottom")):
         fig.add_annotation(text=f"<b>{text}</b>", xref="paper", yref="paper", showarrow=False,
                            x=0.98 if x == "right" else 0.02, y=0.98 if y == "top" else 0.02,
                            xanchor=x, yanchor=y)
-    return fig.update_layout(title=plain(title), xaxis_title="Our relative strength",
-                             yaxis_title="Customer attractiveness")
+    return fig.update_layout(title=plain(title), xaxis_title=_("Our relative strength"),
+                             yaxis_title=_("Customer attractiveness"))
 
 
 def trend(frame: pd.DataFrame, measures: list[str], title: str) -> go.Figure:
@@ -187,9 +191,10 @@ def intervals(frame: pd.DataFrame, mean: float, title: str, axis_title: str) -> 
         error_x={"type": "data", "symmetric": False,
                  "array": (frame["upper"] - frame["shrunk"]) * 100,
                  "arrayminus": (frame["shrunk"] - frame["lower"]) * 100},
-        text=frame["accounts"], hovertemplate="%{y}: %{x:.1f}% (%{text} accounts)<extra></extra>"))
+        text=frame["accounts"],
+        hovertemplate=_("%{y}: %{x:.1f}% (%{text} accounts)") + "<extra></extra>"))
     fig.add_vline(x=mean * 100, line_dash="dash", line_color=NEUTRAL,
-                  annotation_text="programme mean")
+                  annotation_text=_("programme mean"))
     return fig.update_layout(title=title, xaxis_title=axis_title, yaxis_type="category")
 
 
@@ -200,9 +205,9 @@ STATUS_COLOURS = {"on track": POSITIVE, "reached": POSITIVE, "at risk": "#e6a23c
 
 def status_counts(counts: pd.DataFrame, title: str) -> go.Figure:
     """Stacked bars: how many goals stand where at each checkpoint (columns: statuses)."""
-    fig = go.Figure([go.Bar(name=s, x=counts.index, y=counts[s],
+    fig = go.Figure([go.Bar(name=word(s), x=counts.index, y=counts[s],
                             marker_color=STATUS_COLOURS.get(s, TOTAL)) for s in counts.columns])
-    return fig.update_layout(barmode="stack", title=title, yaxis_title="90-day targets")
+    return fig.update_layout(barmode="stack", title=title, yaxis_title=_("90-day targets"))
 
 
 def scores(frame: pd.DataFrame, title: str) -> go.Figure:

@@ -32,6 +32,8 @@ from typing import IO
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 
+from kamlib.run.workbook_kernel import WorkbookKernelManager
+
 REPLY_IN = 120
 """Seconds a kernel may take to import its modules as it starts, or to clear its namespace
 between two workbooks."""
@@ -53,7 +55,7 @@ class StartedKernel:
         scikit-learn's and plotly's objects each time (clearing a kernel between two
         workbooks took 0.3 s, 0.1 s so)."""
         output = tempfile.TemporaryFile("w+", encoding="utf-8")
-        manager = AsyncKernelManager(kernel_name=kernel_name)
+        manager = WorkbookKernelManager(kernel_name=kernel_name)
         run_sync(manager.start_kernel)(
             cwd=str(cwd), stdout=output, stderr=output,
             extra_arguments=["--IPKernelApp.exec_lines="

@@ -71,9 +71,15 @@ def _version(package: str) -> str | None:
 
 
 def _git_commit() -> str | None:
+    """The commit of the checkout kamlib runs from; None for an installed package, even
+    one installed in a folder some other repository holds (its commit says nothing)."""
+    package = Path(__file__).resolve().parents[1]
     try:
-        result = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
-                                cwd=Path(__file__).resolve().parents[1], timeout=10)
+        result = subprocess.run(["git", "rev-parse", "--show-toplevel", "HEAD"],
+                                capture_output=True, text=True, cwd=package, timeout=10)
     except (OSError, subprocess.SubprocessError):
         return None
-    return result.stdout.strip() or None
+    top, _, commit = result.stdout.strip().partition("\n")
+    if result.returncode or not top or Path(top).resolve() != package.parent:
+        return None
+    return commit or None

@@ -6,7 +6,8 @@ run cache (:func:`kamlib.run.cache.run_cache`) whose folder each notebook gets a
 ``run_cache`` parameter; each notebook runs with papermill in a work folder next to the
 reports (``.running-<workbook>-<pid>@<host>-<random>``); the HTML report (no code, charts
 offline; :func:`kamlib.reports.report_exporter.render_html`), the executed notebook,
-``run.log`` and, last, ``manifest.json`` (:mod:`kamlib.run.manifest`) are written there; only then the folder is moved to ``<out>/<period>/<workbook>/`` in one rename,
+``run.log`` and, last, ``manifest.json`` (:mod:`kamlib.run.manifest`) are written there;
+only then the folder is moved to ``<out>/<period>/<workbook>/`` in one rename,
 under a lock of that report (see :func:`kamlib.run.publishing.publish`). Several
 workbooks run one after the other or, with ``jobs`` above 1, side by side in threads
 (:mod:`kamlib.run.side_by_side`; each waits on its own kernel process). An
@@ -24,7 +25,6 @@ import errno
 import logging
 import os
 import shutil
-import sys
 import tempfile
 import threading
 import time
@@ -52,6 +52,7 @@ from kamlib.run.publishing import (
     work_prefix,
 )
 from kamlib.run.side_by_side import SideBySide
+from kamlib.run.workbook_kernel import KERNEL, WorkbookKernelManager, kernel_folder
 from kamlib.workbooks.parameters import (
     AccountValueParameters,
     BenchmarkParameters,
@@ -59,7 +60,6 @@ from kamlib.workbooks.parameters import (
 )
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"  # package data
-KERNEL = "kam-workbooks"
 CELL_TIMEOUT = 1800
 """Seconds a single cell may run before the run fails (papermill has no limit by default)."""
 
@@ -106,9 +106,9 @@ def workbook_parameters(workbook: Workbook, given: dict[str, str]) -> BaseModel:
 
 def _input_files(given: dict[str, str]) -> dict[str, str]:
     """Input files (``*_file`` parameters and the mapping) made absolute, as the kernel runs
-    in notebooks/, and checked to exist before any kernel starts; the mapping is read and
-    checked too, as ``--mapping`` is: what it may run or read is refused here; and so is
-    the overrides file (a list of complete overrides, one per account)."""
+    in a folder of its own, and checked to exist before any kernel starts; the mapping is
+    read and checked too, as ``--mapping`` is: what it may run or read is refused here; and
+    so is the overrides file (a list of complete overrides, one per account)."""
     resolved = dict(given)
     for name, value in given.items():
         if (name.endswith("_file") or name == "mapping") and value not in (None, ""):
@@ -119,8 +119,8 @@ def _input_files(given: dict[str, str]) -> dict[str, str]:
             if name == "mapping":
                 read_mapping(path)  # raises MappingError naming the file and line
             if name == "overrides_file":
-                # Imported here: kamlib.selection.roster brings ibis, which only this check needs.
-                from kamlib.selection.roster import read_overrides_file
+                # Imported here: kamlib.selection.overrides brings ibis, which only this check needs.
+                from kamlib.selection.overrides import read_overrides_file
 
                 read_overrides_file(path)  # raises OverrideError naming the file and line
             resolved[name] = str(path)
@@ -173,8 +173,8 @@ def run_workbooks(names: list[str], *, data: Path, out: Path, mapping: Path | No
     if jobs < 1:
         raise ParameterError(f"jobs must be 1 or more. Got {jobs}.")
     workbooks = [_workbook(name) for name in names]
-    # Every path made absolute once, here, before any kernel starts: the kernels run in
-    # notebooks/, and the data in the run cache names its files by these paths.
+    # Every path made absolute once, here, before any kernel starts: the kernels run in a
+    # folder of their own, and the data in the run cache names its files by these paths.
     data, out = data.expanduser().resolve(), out.expanduser().resolve()
     mapping = mapping.expanduser().resolve() if mapping else None
     given = {**(params or {}), "data_dir": str(data)}
@@ -218,17 +218,10 @@ FULL = {errno.ENOSPC: "no space left on the disk", errno.EDQUOT: "the disk quota
 
 @contextmanager
 def _machine_problems(out: Path) -> Iterator[None]:
-    """A reports folder that cannot be written or is full, or no kernel for the workbooks:
-    said as SetupError, with the path and the fix, not as an internal error."""
-    from jupyter_client.kernelspec import NoSuchKernel
-
+    """A reports folder that cannot be written or is full: said as SetupError, with the
+    path and the fix, not as an internal error."""
     try:
         yield
-    except NoSuchKernel:
-        raise SetupError(
-            f"the Jupyter kernel '{KERNEL}' the workbooks run on is not installed for "
-            f"{sys.executable}. Fix: run `make env` in the project, or `{sys.executable} -m "
-            f"ipykernel install --sys-prefix --name {KERNEL}`.") from None
     except OSError as exc:
         where = Path(exc.filename) if exc.filename else out
         concerns_out = where == out or out in where.parents or where in out.parents
@@ -274,7 +267,7 @@ def _side_by_side(runs: list[tuple[Workbook, BaseModel]], jobs: int, data: Path,
     # A thread for each workbook, a kernel for at most `jobs`: a workbook writes its
     # report while its kernel runs the next notebook.
     tasks = SideBySide(len(runs))
-    kernels = KernelPool(KERNEL, NOTEBOOKS, jobs)
+    kernels = KernelPool(KERNEL, kernel_folder(), jobs)
 
     def start_kernels() -> None:
         for workbook, parameters in runs:
@@ -427,10 +420,11 @@ def _papermill(workbook: Workbook, parameters: dict, executed: Path, log: Path,
     # Append mode on both sides: the kernel process writes to run.log through its own
     # file descriptor while papermill's logger writes cell output through another.
     kernel_log = log.open("a", encoding="utf-8")
-    given = {"km": kernel.manager} if kernel else {"kernel_log": kernel_log}
+    given = ({"km": kernel.manager} if kernel else
+             {"kernel_log": kernel_log, "kernel_manager_class": WorkbookKernelManager})
     try:
         pm.execute_notebook(NOTEBOOKS / workbook.notebook, executed, parameters=parameters,
-                            engine_name=ENGINE, kernel_name=KERNEL, cwd=str(NOTEBOOKS),
+                            engine_name=ENGINE, kernel_name=KERNEL, cwd=str(kernel_folder()),
                             log_output=True, execution_timeout=CELL_TIMEOUT,
                             progress_bar=False, progress=progress, workbook=workbook.name,
                             **given)

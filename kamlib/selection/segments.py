@@ -3,7 +3,9 @@
 :class:`AccountSegmentation` groups accounts by their features (net revenue, growth,
 lifetime value, cost to serve, ...) so that the key-account selection workbook can show
 senior management which kinds of accounts the company has, in words rather than numbers
-("large, costly to serve, declining"), and how far each group can be trusted.
+("large, costly to serve, declining"), and how far each group can be trusted. The
+estimator is here; what it takes is in :mod:`.segment_inputs`, how segments are named in
+:mod:`.segment_names`, how their stability is measured in :mod:`.segment_stability`.
 
 What it does, in order (``fit``):
 
@@ -98,8 +100,16 @@ from sklearn.mixture import GaussianMixture
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-from kamlib.errors import KamError
-from kamlib.words.labels import label
+from kamlib.selection.errors import SegmentationError, SegmentationWarning
+from kamlib.selection.segment_inputs import check_frame, check_variation
+from kamlib.selection.segment_names import (
+    DEFAULT_VOCABULARY,
+    deviations,
+    segment_names,
+)
+from kamlib.selection.segment_stability import UNSTABLE_BELOW, best_jaccard
+from kamlib.words.catalogue import _
+from kamlib.words.formats import number
 
 __all__ = [
     "DEFAULT_VOCABULARY",
@@ -109,39 +119,12 @@ __all__ = [
     "SegmentationWarning",
 ]
 
-#: Words for a segment whose median lies (below, above) the overall median, per feature.
-DEFAULT_VOCABULARY: dict[str, tuple[str, str]] = {
-    "net_revenue": ("small", "large"),
-    "net_revenue_growth": ("declining", "growing"),
-    "lifetime_value": ("low lifetime value", "high lifetime value"),
-    "net_margin": ("thin-margin", "profitable"),
-    "cost_to_serve_ratio": ("cheap to serve", "costly to serve"),
-    "share_of_wallet": ("low share of wallet", "high share of wallet"),
-    "strategic_fit": ("low strategic fit", "high strategic fit"),
-    "growth_potential": ("low growth potential", "high growth potential"),
-    "relationship_years": ("new", "long-standing"),
-    "product_lines": ("narrow", "broad"),
-}
-
 #: Columns whose absolute sample skewness exceeds this are log-transformed by "auto".
 SKEW_THRESHOLD = 1.0
 #: Most rows the silhouette is computed on (its cost grows with the square of the rows).
 SILHOUETTE_ROWS = 5_000
-#: Hennig's (2007) threshold: segments with a lower mean Jaccard similarity are unstable.
-UNSTABLE_BELOW = 0.6
-#: Words per segment name; one more is used when two names would otherwise coincide.
-NAME_WORDS = 2
-MIN_ACCOUNTS = 3
 
 Method = Literal["kmeans", "gmm"]
-
-
-class SegmentationError(KamError, ValueError):
-    """The accounts or the options do not allow a segmentation; the message says why."""
-
-
-class SegmentationWarning(UserWarning):
-    """The segmentation ran, but with a stated adjustment (for example a clipped k_range)."""
 
 
 class AccountSegmentation(ClusterMixin, BaseEstimator):
@@ -233,16 +216,17 @@ class AccountSegmentation(ClusterMixin, BaseEstimator):
 
     def _fit(self, X: pd.DataFrame) -> None:
         self.notes_: list[str] = []
-        values = _check_frame(X)
-        _check_variation(values)
+        values = check_frame(X)
+        check_variation(values)
         Z = self._fit_transform(X, values)
         sample_seed, model_seed, boot_seed = np.random.SeedSequence(self.random_state).spawn(3)
         self._seed = int(model_seed.generate_state(1)[0])
         sample = _sample_rows(len(Z), self.sample_size, np.random.default_rng(sample_seed))
         if sample is not None:
-            self.notes_.append(f"The number of segments and their stability were computed on "
-                               f"a random sample of {len(sample):,} of the {len(Z):,} "
-                               f"accounts.")
+            self.notes_.append(_("The number of segments and their stability were computed "
+                                 "on a random sample of {sample} of the {accounts} "
+                                 "accounts.").format(sample=number(len(sample)),
+                                                     accounts=number(len(Z))))
         Zs = Z if sample is None else Z[sample]
         chosen = self._choose_k(Zs, len(Z))
         self.model_ = self._final_model(chosen, Z, sample)
@@ -252,7 +236,7 @@ class AccountSegmentation(ClusterMixin, BaseEstimator):
         self.stability_ = self._stability(Zs, reference, np.random.default_rng(boot_seed))
         self.unstable_ = [int(c) for c in self.stability_.index[
             self.stability_.to_numpy() < UNSTABLE_BELOW]]
-        self.deviations_ = _deviations(Z, labels, self.n_clusters_, X.columns)
+        self.deviations_ = deviations(Z, labels, self.n_clusters_, X.columns)
         self.profiles_ = self._profiles(X, values, labels)
 
     def _fit_transform(self, X: pd.DataFrame, values: np.ndarray) -> np.ndarray:
@@ -291,8 +275,9 @@ class AccountSegmentation(ClusterMixin, BaseEstimator):
         self._relabel = np.empty_like(order)
         self._relabel[order] = np.arange(self.n_clusters_)
         if (sizes == 0).any():
-            self.notes_.append(f"{int((sizes == 0).sum())} of the {self.n_clusters_} segments "
-                               f"received no accounts; they are listed with size 0.")
+            self.notes_.append(_("{empty} of the {segments} segments received no accounts; "
+                                 "they are listed with size 0.").format(
+                                     empty=int((sizes == 0).sum()), segments=self.n_clusters_))
         return self._relabel[raw]
 
     def predict(self, X: pd.DataFrame) -> pd.Series:
@@ -310,7 +295,7 @@ class AccountSegmentation(ClusterMixin, BaseEstimator):
                 f"column {', '.join(repr(c) for c in missing)}. Compute the same features "
                 f"for the new accounts.")
         features = X[list(self.feature_names_in_)]
-        values = _check_frame(features, minimum=1)
+        values = check_frame(features, minimum=1)
         with threadpool_limits(limits=1):
             raw = self.model_.predict(self.scaler_.transform(self._logged(values)))
         return pd.Series(self._relabel[raw], index=X.index, name="segment")
@@ -397,10 +382,12 @@ class AccountSegmentation(ClusterMixin, BaseEstimator):
                 f"distinct) for k_range={tuple(self.k_range)}, which starts at {low} "
                 f"segments. Lower k_range or segment more accounts.")
         if high > allowed:
-            self.notes_.append(
-                f"k_range {tuple(self.k_range)} was clipped to ({low}, {allowed}): with {n} "
-                f"accounts ({distinct} distinct) there can be at most {allowed} segments "
-                f"(fewer than the accounts, no more than the distinct accounts).")
+            self.notes_.append(_(
+                "k_range {asked} was clipped to ({low}, {allowed}): with {accounts} accounts "
+                "({distinct} distinct) there can be at most {allowed} segments (fewer than "
+                "the accounts, no more than the distinct accounts).").format(
+                    asked=tuple(self.k_range), low=low, allowed=allowed, accounts=n,
+                    distinct=distinct))
             high = allowed
         self.k_range_ = (low, high)
         return list(range(low, high + 1))
@@ -456,12 +443,12 @@ class AccountSegmentation(ClusterMixin, BaseEstimator):
             return pd.Series(np.nan, index=index, name="stability")
         n = len(Zs)
         total = np.zeros(k)
-        for _ in range(self.n_bootstrap):
+        for _draw in range(self.n_bootstrap):
             rows = rng.integers(0, n, n)
             seed = int(rng.integers(0, 2**31 - 1))
             model = self._try_fit(k, seed, Zs[rows])
             if model is not None:
-                total += _best_jaccard(reference[rows], model.predict(Zs[rows]), k)
+                total += best_jaccard(reference[rows], model.predict(Zs[rows]), k)
         return pd.Series(total / self.n_bootstrap, index=index, name="stability")
 
     # ------------------------------------------------------------------ profiles
@@ -473,7 +460,7 @@ class AccountSegmentation(ClusterMixin, BaseEstimator):
         medians = grouped.median().reindex(range(k))
         sizes = np.bincount(labels, minlength=k)
         overall = pd.Series(np.median(values, axis=0), index=X.columns)
-        names = _segment_names(self.deviations_, medians, overall,
+        names = segment_names(self.deviations_, medians, overall,
                                {**DEFAULT_VOCABULARY, **(self.vocabulary or {})}, sizes)
         stats = pd.concat([means.add_suffix(" mean"), medians.add_suffix(" median")], axis=1)
         order = [f"{c} {s}" for c in X.columns for s in ("mean", "median")]
@@ -484,73 +471,8 @@ class AccountSegmentation(ClusterMixin, BaseEstimator):
                 .join(stats[order]))
 
 
-# ---------------------------------------------------------------------- helpers
-
 def _is_int(value: object) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-
-
-def _check_frame(X: pd.DataFrame, minimum: int = MIN_ACCOUNTS) -> np.ndarray:
-    """The feature values as a float array, after checking X is usable."""
-    if not isinstance(X, pd.DataFrame):
-        raise SegmentationError(f"X must be a pandas DataFrame (one row per account, one "
-                                f"numeric column per feature). Got {type(X).__name__}.")
-    n = len(X)
-    if n < minimum:
-        got = ("an empty frame (no accounts)" if n == 0 else
-               "a single account" if n == 1 else f"only {n} accounts")
-        need = (f"at least {minimum} accounts to be segmented (two segments, and more "
-                f"accounts than segments)" if minimum > 1 else "at least one account")
-        raise SegmentationError(f"X must hold {need}. Got {got}. Add accounts, for example "
-                                f"by widening the period or the selection of accounts.")
-    if X.shape[1] == 0:
-        raise SegmentationError("X must have at least one feature column. Got none. Pass "
-                                "the account features to segment on.")
-    if X.columns.duplicated().any():
-        dup = X.columns[X.columns.duplicated()].unique().tolist()
-        raise SegmentationError(f"X must have unique column names. Got {dup} more than once. "
-                                f"Rename or drop the duplicates.")
-    for j, column in enumerate(X.columns):
-        dtype = X.dtypes.iloc[j]
-        if not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)):
-            col = X.iloc[:, j]
-            bad = np.flatnonzero((pd.to_numeric(col, errors="coerce").isna()
-                                  & col.notna()).to_numpy())
-            where = (f", e.g. {col.iloc[bad[0]]!r} at row {_row(X, bad[0])}" if len(bad)
-                     else "")
-            raise SegmentationError(
-                f"X must have numeric columns only. Got column {column!r} of type {dtype}"
-                f"{where}. Convert it to numbers or leave it out of the features.")
-    values = X.to_numpy(dtype=float, na_value=np.nan)
-    finite = np.isfinite(values)
-    if not finite.all():
-        bad_columns = np.flatnonzero(~finite.all(axis=0))
-        j = int(bad_columns[0])
-        rows = np.flatnonzero(~finite[:, j])
-        first = values[rows[0], j]
-        kind = "a missing value (NaN)" if np.isnan(first) else f"an infinite value ({first})"
-        more = f" and {len(rows) - 1:,} more row(s)" if len(rows) > 1 else ""
-        others = ", ".join(repr(X.columns[i]) for i in bad_columns[1:])
-        also = f" Column(s) {others} have some too." if others else ""
-        raise SegmentationError(
-            f"X must contain finite numbers only. Got {kind} in column {X.columns[j]!r} at "
-            f"row {_row(X, rows[0])}{more}.{also} Fill in or drop those accounts before "
-            f"segmenting.")
-    return values
-
-
-def _row(X: pd.DataFrame, position: int) -> str:
-    """The label of a row as the user knows it (index label, not a numpy scalar repr)."""
-    label_ = X.index[position]
-    return repr(label_.item() if isinstance(label_, np.generic) else label_)
-
-
-def _check_variation(values: np.ndarray) -> None:
-    if (np.ptp(values, axis=0) == 0).all():
-        raise SegmentationError(
-            f"X must vary between accounts. Got {len(values)} accounts with identical "
-            f"values in every column (zero variance), so no segmentation is possible. Check "
-            f"that the features were computed per account.")
 
 
 def _sample_rows(n: int, size: int, rng: np.random.Generator) -> np.ndarray | None:
@@ -559,61 +481,3 @@ def _sample_rows(n: int, size: int, rng: np.random.Generator) -> np.ndarray | No
     return np.sort(rng.choice(n, size=size, replace=False))
 
 
-def _best_jaccard(reference: np.ndarray, boot: np.ndarray, k: int) -> np.ndarray:
-    """Per reference cluster, the largest Jaccard similarity with any bootstrap cluster.
-
-    Points count with their multiplicity in the resample; a cluster absent from the
-    resample scores 0 (Hennig's ``zerobyzero = 0``).
-    """
-    kb = int(boot.max()) + 1
-    inter = np.bincount(reference * kb + boot, minlength=k * kb).reshape(k, kb)
-    union = inter.sum(axis=1)[:, None] + inter.sum(axis=0)[None, :] - inter
-    with np.errstate(invalid="ignore", divide="ignore"):
-        jaccard = np.where(union > 0, inter / union, 0.0)
-    return jaccard.max(axis=1)
-
-
-def _deviations(Z: np.ndarray, labels: np.ndarray, k: int, columns: pd.Index) -> pd.DataFrame:
-    """Segment means of the standardised features: deviations from the overall mean in SDs."""
-    counts = np.bincount(labels, minlength=k)
-    sums = np.column_stack([np.bincount(labels, weights=Z[:, j], minlength=k)
-                            for j in range(Z.shape[1])])
-    with np.errstate(invalid="ignore", divide="ignore"):
-        means = sums / counts[:, None]
-    return pd.DataFrame(means, index=pd.RangeIndex(k, name="segment"), columns=columns)
-
-
-def _words(feature: str, vocabulary: Mapping[str, tuple[str, str]]) -> tuple[str, str]:
-    if feature in vocabulary:
-        return tuple(vocabulary[feature])
-    name = label(str(feature)).lower()
-    return f"low {name}", f"high {name}"
-
-
-def _ranked_words(deviation: pd.Series, median: pd.Series, overall: pd.Series,
-                  vocabulary: Mapping[str, tuple[str, str]]) -> list[str]:
-    """Words for one segment, most distinctive feature first."""
-    direction = np.sign(median - overall)
-    direction = direction.where(direction != 0, np.sign(deviation))
-    usable = (direction == np.sign(deviation)) & (deviation != 0) & deviation.notna()
-    ranked = deviation[usable].abs().sort_values(ascending=False, kind="stable").index
-    return [_words(f, vocabulary)[int(direction[f] > 0)] for f in ranked]
-
-
-def _segment_names(deviations: pd.DataFrame, medians: pd.DataFrame, overall: pd.Series,
-                   vocabulary: Mapping[str, tuple[str, str]], sizes: np.ndarray) -> list[str]:
-    """Short, distinct names: 2 words, 3 where two would clash, then a segment number."""
-    ranked = [_ranked_words(deviations.loc[c], medians.loc[c], overall, vocabulary)
-              if sizes[c] else [] for c in deviations.index]
-    length = [NAME_WORDS] * len(ranked)
-
-    def clashes() -> list[int]:
-        keys = [frozenset(words[:n]) for words, n in zip(ranked, length, strict=False)]
-        return [c for c, key in enumerate(keys) if keys.count(key) > 1]
-
-    for c in clashes():
-        length[c] = NAME_WORDS + 1
-    names = [", ".join(words[:n]) or ("no accounts" if not sizes[c] else "typical")
-             for c, (words, n) in enumerate(zip(ranked, length, strict=False))]
-    still = set(clashes())
-    return [f"{name} (segment {c})" if c in still else name for c, name in enumerate(names)]

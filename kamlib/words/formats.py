@@ -20,6 +20,7 @@ from functools import cache
 
 from babel import Locale
 from babel.dates import format_date
+from babel.lists import format_list
 from babel.numbers import NumberPattern, parse_pattern
 
 from kamlib.words.catalogue import Language, _, current_language, n_
@@ -51,12 +52,14 @@ def pattern(kind: str, tag: str, digits: int, trim: bool = False) -> NumberPatte
 
 
 def number(value: float | int | None, digits: int = 0, *, trim: bool = False,
-           language: Language | None = None) -> str:
-    """1234.5 -> '1,235' (digits 0), '1,234.50' (digits 2), '1,234.5' (digits 2, trim)."""
+           grouped: bool = True, language: Language | None = None) -> str:
+    """1234.5 -> '1,235' (digits 0), '1,234.50' (digits 2), '1,234.5' (digits 2, trim),
+    '1235' (not grouped: a count inside a sentence that has always read so)."""
     if _missing(value):
         return not_available()
     lang = language or current_language()
-    return pattern("decimal", lang.tag, digits, trim).apply(_exact(value), lang.locale)
+    return pattern("decimal", lang.tag, digits, trim).apply(_exact(value), lang.locale,
+                                                            group_separator=grouped)
 
 
 def score(value: float | None, digits: int = 2, *, language: Language | None = None) -> str:
@@ -112,3 +115,10 @@ def day(when: date | None, *, language: Language | None = None) -> str:
     lang = language or current_language()
     # The pattern is a word of the catalogue, so a language may choose its own.
     return format_date(when, _("yyyy-MM-dd"), locale=lang.locale)
+
+
+def listing(items: list[str], *, language: Language | None = None) -> str:
+    """Items in a row as the reader's locale lists them: '3 on track, 1 at risk' in English,
+    '3 in linea e 1 a rischio' in Italian (CLDR's short unit lists)."""
+    lang = language or current_language()
+    return format_list(list(items), style="unit-short", locale=lang.locale)

@@ -33,9 +33,10 @@ from kamlib.economics.net_revenue import (
 )
 from kamlib.economics.whale_curve import WhaleSummary, gross_versus_net, whale_curve, whale_summary
 from kamlib.errors import ParameterError
-from kamlib.words.formats import money, percent
+from kamlib.words.catalogue import N_, _
+from kamlib.words.formats import day, money, number, percent, score
 from kamlib.words.labels import label
-from kamlib.workbooks.notes import warnings_as_notes
+from kamlib.workbooks.notes import not_given, warnings_as_notes
 from kamlib.workbooks.parameters import AccountValueParameters
 
 
@@ -100,8 +101,8 @@ def _build(params: AccountValueParameters) -> AccountValueWorkbook:
         curve=whale_curve(accounts.set_index("account_id")["net_revenue"]),
         ranks=gross_versus_net(accounts[["account_id", "gross_sales", "net_revenue"]]),
         lifetime=lifetime, holdout=holdout,
-        notes=data.notes + quarterly.notes + [f"Not given: {t}. {w}"
-                                              for t, w in missing_tables(data)],
+        notes=data.notes + quarterly.notes + [not_given(table, why)
+                                              for table, why in missing_tables(data)],
     )
 
 
@@ -140,20 +141,23 @@ def window_total(wb: AccountValueWorkbook) -> pd.Series:
 def key_figures(wb: AccountValueWorkbook) -> pd.DataFrame:
     total = window_total(wb)
     rows = [
-        ("Accounts invoiced in the window", f"{len(wb.accounts):,}"),
+        (_("Accounts invoiced in the window"), number(len(wb.accounts))),
         (label("gross_sales"), money(total["gross_sales"])),
         (label("net_sales"), money(total["net_sales"])),
         (label("cost_to_serve"), money(total["cost_to_serve"])),
         (label("net_revenue"), money(total["net_revenue"])),
-        ("Net revenue / net sales", percent(total["net_revenue"] / total["net_sales"], 1)),
-        ("Accounts destroying value", f"{wb.whale.value_destroyers:,} "
-                                      f"({percent(wb.whale.destroyer_share, 1)})"),
-        ("Peak of the whale curve", percent(wb.whale.peak_share, 1)),
-        ("Value destruction index", percent(wb.whale.destruction_index, 1)),
-        (f"Lifetime value, {wb.params.horizon_years:g} years at "
-         f"{percent(wb.params.discount_rate)}", money(wb.accounts["lifetime_value"].sum())),
+        (_("Net revenue / net sales"), percent(total["net_revenue"] / total["net_sales"], 1)),
+        (_("Accounts destroying value"), _("{accounts} ({share})").format(
+            accounts=number(wb.whale.value_destroyers),
+            share=percent(wb.whale.destroyer_share, 1))),
+        (_("Peak of the whale curve"), percent(wb.whale.peak_share, 1)),
+        (_("Value destruction index"), percent(wb.whale.destruction_index, 1)),
+        (_("Lifetime value, {years} years at {rate}").format(
+            years=number(wb.params.horizon_years, 6, trim=True),
+            rate=percent(wb.params.discount_rate)), money(wb.accounts["lifetime_value"].sum())),
     ]
-    return pd.DataFrame(rows, columns=["Figure", f"12 months to {wb.window_end}"])
+    return pd.DataFrame(rows, columns=[_("Figure"), _("12 months to {end}").format(
+        end=day(wb.window_end))])
 
 
 def focus_id(wb: AccountValueWorkbook) -> str:
@@ -161,8 +165,8 @@ def focus_id(wb: AccountValueWorkbook) -> str:
     if wb.params.focus:
         known = set(wb.accounts["account_id"]) | set(wb.accounts["group_id"])
         if wb.params.focus not in known:
-            raise ParameterError(f"focus must be an account or group id invoiced in the "
-                                 f"window. Got '{wb.params.focus}'.")
+            raise ParameterError(_("focus must be an account or group id invoiced in the "
+                                   "window. Got '{focus}'.").format(focus=wb.params.focus))
         return wb.params.focus
     return wb.groups.sort_values("gross_sales", ascending=False)["group_id"].iloc[0]
 
@@ -185,6 +189,8 @@ def value_table(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
             shown[column] = shown[column].map(lambda v: percent(v, 1))
         elif pd.api.types.is_float_dtype(shown[column]):
             shown[column] = shown[column].map(money)
+        elif pd.api.types.is_integer_dtype(shown[column]):  # ranks: 1340 of 1347, ungrouped
+            shown[column] = shown[column].map(lambda v: number(v, grouped=False))
     return shown.rename(columns=label)
 
 
@@ -196,26 +202,68 @@ def misleading_giants(wb: AccountValueWorkbook) -> pd.DataFrame:
 
 
 def model_parameters(wb: AccountValueWorkbook) -> pd.DataFrame:
-    rows = [("BG/NBD (purchases, weeks)", name, value)
-            for name, value in wb.lifetime.bgnbd.params_.items()]
-    rows += [("Gamma-Gamma (net revenue per purchase)", name, value)
-             for name, value in wb.lifetime.gamma_gamma.params_.items()]
-    return pd.DataFrame(rows, columns=["Model", "Parameter", "Estimate"]).round(4)
+    models = ((_("BG/NBD (purchases, weeks)"), wb.lifetime.bgnbd.params_),
+              (_("Gamma-Gamma (net revenue per purchase)"), wb.lifetime.gamma_gamma.params_))
+    # Rounded to four decimals, written with six as the report has always shown them.
+    rows = [(model, name, score(round(value, 4), 6)) for model, params in models
+            for name, value in params.items()]
+    return pd.DataFrame(rows, columns=[_("Model"), _("Parameter"), _("Estimate")])
 
 
 def no_holdout(wb: AccountValueWorkbook) -> str:
     """What the backtest section says when there was nothing to calibrate on."""
     start = wb.quarter.shift(-3).start
-    return (f"Not shown: the backtest calibrates the model on the data before {start} and "
-            "predicts the year since, but before that day no account had bought on two "
-            "different days. It is shown once the data holds more than a year of history.")
+    return _("Not shown: the backtest calibrates the model on the data before {start} and "
+             "predicts the year since, but before that day no account had bought on two "
+             "different days. It is shown once the data holds more than a year of history."
+             ).format(start=day(start))
 
 
 def holdout_table(wb: AccountValueWorkbook) -> pd.DataFrame:
     totals = wb.holdout.totals()
     return pd.DataFrame({
-        f"Holdout {wb.holdout.holdout_start} to {wb.holdout.holdout_end}": totals["measure"],
-        "Predicted": totals["predicted"].map(money),
-        "Actual": totals["actual"].map(money),
-        "Error": totals["error"].map(lambda v: percent(v, 1)),
+        _("Holdout {start} to {end}").format(start=day(wb.holdout.holdout_start),
+                                             end=day(wb.holdout.holdout_end)):
+            totals["measure"],
+        _("Predicted"): totals["predicted"].map(money),
+        _("Actual"): totals["actual"].map(money),
+        _("Error"): totals["error"].map(lambda v: percent(v, 1)),
     })
+
+
+# --- The sentences around the tables and charts ------------------------------------------
+
+
+def heading(wb: AccountValueWorkbook) -> str:
+    """The report's first line: the window, its last quarter, the data and the engine."""
+    return _("**Twelve months from {start} to {end}** ({quarter} is the last quarter), data "
+             "from `{folder}`, engine {engine}.").format(
+        start=day(wb.window_start), end=day(wb.window_end), quarter=wb.quarter,
+        folder=wb.data.root, engine=wb.params.engine)
+
+
+def notes_markdown(wb: AccountValueWorkbook) -> str:
+    """The notes as a Markdown list, or one line saying every table was given."""
+    return "\n".join(f"- {note}" for note in wb.notes) or "- " + _("Every table was given.")
+
+
+CHART_TITLES = {
+    "company": N_("The company, 12 months"),
+    "focus": N_("{name} ({focus}), with its subsidiaries"),
+    "cost_pools": N_("Cost to serve by pool"),
+    "whale_curve": N_("Whale curve: {destroyers} of {accounts} accounts destroy value, "
+                      "peak {peak}"),
+    "gross_versus_net": N_("Gross sales against net revenue"),
+    "lifetime_value": N_("Lifetime value per account"),
+    "lifetime_value_axis": N_("Lifetime value"),
+    "holdout": N_("Purchases in the holdout year by past repeat purchases"),
+}
+"""The charts' titles in English, looked up in the catalogue when drawn."""
+
+
+def chart_title(wb: AccountValueWorkbook, name: str, focus: str | None = None) -> str:
+    """The title of the chart ``name`` (``focus``: the account or group of its waterfall)."""
+    return _(CHART_TITLES[name]).format(
+        name=wb.names.get(focus, focus), focus=focus,
+        destroyers=number(wb.whale.value_destroyers, grouped=False),
+        accounts=number(wb.whale.accounts, grouped=False), peak=percent(wb.whale.peak_share))

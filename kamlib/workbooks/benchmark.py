@@ -10,6 +10,9 @@ no roster, the accounts the agreed criteria select, with a note. When no account
 yet (no roster, and none meets the criteria), the benchmark still publishes what does not
 need key accounts: the company's figures, the criteria's candidates and the maturity
 scorecard; every other table is one line saying no account is key yet.
+
+This module computes the tables, with their column names and code values;
+:mod:`kamlib.workbooks.benchmark_report` writes them as the report shows them.
 """
 
 from __future__ import annotations
@@ -30,12 +33,13 @@ from kamlib.economics.net_revenue import ValueSettings, account_value, group_of
 from kamlib.errors import ParameterError
 from kamlib.programme import comparison, maturity, plans, sponsorship
 from kamlib.programme.managers import manager_of, scorecards, skills_gaps
-from kamlib.reports.excel import write_tables
-from kamlib.words.formats import money, percent
-from kamlib.words.labels import label
+from kamlib.words.catalogue import _
+from kamlib.words.formats import day, money, number, percent
 from kamlib.selection.features import selection_features
-from kamlib.selection.roster import ON_ROSTER, Proposal, neutralise_formulas, propose_roster
-from kamlib.workbooks.notes import warnings_as_notes
+from kamlib.selection.roster_history import ON_ROSTER
+from kamlib.selection.roster_proposal import Proposal, propose_roster
+from kamlib.workbooks.benchmark_report import executive_summary, write_excel
+from kamlib.workbooks.notes import not_given, warnings_as_notes
 from kamlib.workbooks.parameters import BenchmarkParameters
 
 
@@ -60,28 +64,6 @@ class BenchmarkWorkbook:
     @property
     def as_of(self) -> date:
         return self.quarter.end
-
-
-TITLES = {
-    "summary": "Executive summary",
-    "portfolio": "The programme at a glance",
-    "plan_hygiene": "Plan hygiene per key account",
-    "objectives": "Objective attainment",
-    "goals": "Stage goals and 90-day targets: where each stands",
-    "ninety_day_path": "90-day targets at day 30, 60 and 90",
-    "review_cadence": "30-day review cadence per plan",
-    "scorecards": "Key account manager scorecards",
-    "manager_comparison": "Managers compared fairly: net margin with shrinkage",
-    "skills": "Skills and training gaps",
-    "sponsorship": "Executive sponsorship per key account",
-    "trend": "Quarter by quarter",
-    "account_quartiles": "Key accounts: quartiles",
-    "top_quartile": "What the top quartile does differently",
-    "external": "Against outside benchmarks",
-    "candidates_add": "Candidates to add",
-    "candidates_drop": "Key accounts failing the criteria",
-    "maturity": "KAM maturity scorecard",
-}
 
 
 def build(params: BenchmarkParameters) -> BenchmarkWorkbook:
@@ -109,13 +91,14 @@ def _build(params: BenchmarkParameters) -> BenchmarkWorkbook:
                 if data.criteria is not None else None)
     wb = BenchmarkWorkbook(params, data, quarter, _key_accounts(data, roster, proposal, features),
                            proposal, None)
-    wb.notes += data.notes + [f"Not given: {t}. {w}" for t, w in missing_tables(data)]
+    wb.notes += data.notes + [not_given(table, why) for table, why in missing_tables(data)]
     if wb.key_accounts.empty:
         wb.notes.insert(0, no_key_accounts_note(wb))
     else:
         if current_roster(roster).empty:
-            wb.notes.append(f"No roster approved for {quarter} or before: the key accounts "
-                            "here are those the agreed criteria select now.")
+            wb.notes.append(_("No roster approved for {quarter} or before: the key accounts "
+                              "here are those the agreed criteria select now.").format(
+                quarter=quarter))
         _plan_tables(wb)
         _people_tables(wb)
         _benchmark_tables(wb, tables, by_account, select_groups)
@@ -155,8 +138,9 @@ def _key_accounts(data: Dataset, roster: pd.DataFrame | None, proposal: Proposal
         chosen = proposal.accounts[proposal.accounts["status"] == "key"]
         listed = pd.DataFrame({"account_id": chosen.index, "status": "key"})
     if listed.empty and proposal is None:
-        raise ParameterError("the benchmark needs key accounts: add roster.csv (the approved "
-                             "key-account roster) or selection_criteria.yml to the data folder.")
+        raise ParameterError(_("the benchmark needs key accounts: add roster.csv (the "
+                               "approved key-account roster) or selection_criteria.yml to the "
+                               "data folder."))
     accounts = data.tables["accounts"]
     names = accounts.set_index("account_id")["account_name"]
     frame = listed.set_index("account_id").assign(name=lambda f: f.index.map(names))
@@ -171,10 +155,11 @@ def _key_accounts(data: Dataset, roster: pd.DataFrame | None, proposal: Proposal
 def no_key_accounts_note(wb: BenchmarkWorkbook) -> str:
     """Said first when no roster was approved and no account meets the agreed criteria."""
     crit = wb.data.criteria
-    return (f"No account is key yet: no roster was approved for {wb.quarter} or before, and "
-            f"no account meets the criteria {crit.agreed_by} agreed on {crit.agreed_on}. "
-            "Plans, managers, sponsors and the benchmarks are about key accounts and are not "
-            "shown; the company's figures, the candidates and the maturity scorecard are.")
+    return _("No account is key yet: no roster was approved for {quarter} or before, and "
+             "no account meets the criteria {agreed_by} agreed on {agreed_on}. "
+             "Plans, managers, sponsors and the benchmarks are about key accounts and are not "
+             "shown; the company's figures, the candidates and the maturity scorecard are.").format(
+        quarter=wb.quarter, agreed_by=crit.agreed_by, agreed_on=day(crit.agreed_on))
 
 
 def _members_of(data: Dataset, key: pd.Index, select_groups: bool) -> pd.Index:
@@ -201,8 +186,8 @@ def _plan_tables(wb: BenchmarkWorkbook) -> None:
     wb.tables["plan_hygiene"] = plans.plan_hygiene(names, t.get("plans"), last_review, year,
                                                    wb.as_of)
     if year_plans is None:
-        wb.notes.append("No plans file: plan hygiene shows every key account without a plan, "
-                        "and attainment, trajectory and review cadence are not shown.")
+        wb.notes.append(_("No plans file: plan hygiene shows every key account without a "
+                          "plan, and attainment, trajectory and review cadence are not shown."))
         return
     owner = year_plans.set_index("plan_id")["account_id"]
     account = owner.map(t["accounts"].set_index("account_id")["account_name"])
@@ -215,8 +200,8 @@ def _plan_tables(wb: BenchmarkWorkbook) -> None:
         mine = t["objectives"][t["objectives"]["plan_id"].isin(owner.index)]
         wb.tables["objectives"] = named(plans.objective_attainment(mine))
     if points is None:
-        wb.notes.append("No stage goals or reviews file: the 90-30 trajectory and the review "
-                        "cadence are not shown.")
+        wb.notes.append(_("No stage goals or reviews file: the 90-30 trajectory and the "
+                          "review cadence are not shown."))
         return
     this_year = goals[goals["plan_id"].isin(owner.index)]
     wb.tables["goals"] = named(plans.trajectory(this_year, points, wb.as_of))
@@ -395,26 +380,29 @@ def _programme_tables(wb: BenchmarkWorkbook, by_account: pd.DataFrame,
     key = wb.key_accounts
     members = _members_of(wb.data, key.index, select_groups)
     is_key = by_account.index.isin(members)
-    rows = [("Key accounts on the roster", f"{len(key)}"),
-            ("of which on watch", f"{int((key['status'] == 'watch').sum())}")]
+    rows = [(_("Key accounts on the roster"), number(len(key))),
+            (_("of which on watch"), number(int((key["status"] == "watch").sum())))]
     if wb.data.criteria is not None:
         size = wb.data.criteria.portfolio_size
-        rows.append(("Agreed portfolio size", f"{size.minimum} to {size.maximum}"))
+        rows.append((_("Agreed portfolio size"), _("{minimum} to {maximum}").format(
+            minimum=number(size.minimum), maximum=number(size.maximum))))
     company = by_account["net_revenue"].sum()
-    rows += [("Company net revenue, 12 months", money(company)),
-             ("Key accounts' net revenue, 12 months", money(by_account.loc[is_key,
-                                                                           "net_revenue"].sum())),
-             ("Share of company net revenue in key accounts",
-              percent(by_account.loc[is_key, "net_revenue"].sum() / company, 1))]
-    for name, part in (("key accounts", by_account[is_key]), ("long tail", by_account[~is_key])):
+    key_revenue = by_account.loc[is_key, "net_revenue"].sum()
+    rows += [(_("Company net revenue, 12 months"), money(company)),
+             (_("Key accounts' net revenue, 12 months"), money(key_revenue)),
+             (_("Share of company net revenue in key accounts"), percent(key_revenue / company,
+                                                                         1))]
+    for margin, cost, part in (
+            (_("Net margin, key accounts"), _("Cost to serve / net sales, key accounts"),
+             by_account[is_key]),
+            (_("Net margin, long tail"), _("Cost to serve / net sales, long tail"),
+             by_account[~is_key])):
         sales = part["net_sales"].sum()  # none when no account is key yet: "n/a"
-        rows += [(f"Net margin, {name}",
-                  percent(part["net_revenue"].sum() / sales if sales else np.nan, 1)),
-                 (f"Cost to serve / net sales, {name}",
-                  percent(part["cost_to_serve"].sum() / sales if sales else np.nan, 1))]
+        rows += [(margin, percent(part["net_revenue"].sum() / sales if sales else np.nan, 1)),
+                 (cost, percent(part["cost_to_serve"].sum() / sales if sales else np.nan, 1))]
     wb.tables["portfolio"] = pd.DataFrame(rows, columns=["figure", "value"])
     if wb.proposal is None:
-        wb.notes.append("No selection criteria: candidates to add and drop are not shown.")
+        wb.notes.append(_("No selection criteria: candidates to add and drop are not shown."))
         return
     decided = wb.proposal.accounts
     columns = ["name", "current_status", "status", "change", "score", "net_revenue", "reason"]
@@ -481,165 +469,3 @@ def _roster_changes(roster: pd.DataFrame | None, quarter: Quarter) -> int | None
         if i:
             changes += len(sets[p] ^ sets[ordered[i - 1]])
     return changes
-
-
-# --- Executive summary and outputs -------------------------------------------------------
-
-
-def executive_summary(wb: BenchmarkWorkbook) -> pd.DataFrame:
-    """The figures the board reads first, each computed from a table of the report."""
-    tb = wb.tables
-    portfolio = tb["portfolio"].set_index("figure")["value"]
-    rows = [(f, portfolio[f], "portfolio") for f in (
-        "Key accounts on the roster", "Share of company net revenue in key accounts",
-        "Net margin, key accounts", "Net margin, long tail")]
-    if "plan_hygiene" in tb:
-        hygiene = tb["plan_hygiene"]
-        rows.append(("Key accounts with plan problems",
-                     f"{int((hygiene['problems'] != 'in order').sum())} of {len(hygiene)}",
-                     "plan_hygiene"))
-    if "goals" in tb:
-        goals = tb["goals"]
-        open_targets = goals[(goals["goal_type"] == "90_day_target")
-                             & (goals["due_date"] >= pd.Timestamp(wb.quarter.start))
-                             & (goals["start_date"] <= pd.Timestamp(wb.as_of))]
-        counts = open_targets["status"].value_counts()
-        rows.append(("90-day targets of the quarter", ", ".join(
-            f"{n} {s}" for s, n in counts.items()) or "none", "goals"))
-    if "review_cadence" in tb:
-        c = tb["review_cadence"]
-        rows.append(("30-day reviews on time this year",
-                     f"{percent(c['on time'].sum() / max(c['due'].sum(), 1))} of "
-                     f"{int(c['due'].sum())} due", "review_cadence"))
-    if "sponsorship" in tb:
-        states = tb["sponsorship"]["state"]
-        unsponsored = states.isin(["no sponsor", "lapsed", "sponsor not on the executive team"])
-        rows.append(("Key accounts without a sponsor or with lapsed contact",
-                     f"{int(unsponsored.sum())} of {len(states)}", "sponsorship"))
-    if "manager_comparison" in tb:
-        verdicts = tb["manager_comparison"]["verdict"].value_counts()
-        rows.append(("Managers distinguishable from the programme on net margin",
-                     f"{int(verdicts.filter(like='the programme').sum())} of "
-                     f"{int(verdicts.sum())}", "manager_comparison"))
-    if "candidates_add" in tb:
-        rows.append(("Candidates to add", f"{len(tb['candidates_add'])}", "candidates_add"))
-        rows.append(("Key accounts failing the criteria", f"{len(tb['candidates_drop'])}",
-                     "candidates_drop"))
-    scores = tb["maturity"]["score"].dropna()
-    rows.append(("KAM maturity, mean of the seven factors (0-4)",
-                 f"{scores.mean():.1f}" if len(scores) else "not measurable", "maturity"))
-    return pd.DataFrame([(f, v, TITLES[s]) for f, v, s in rows],
-                        columns=["figure", "value", "see table"])
-
-
-RATIOS = {"net_margin", "cost_to_serve_ratio", "net_revenue_growth", "on_time_rate",
-          "targets_reached", "attainment", "progress", "projected", "weight", "raw_mean",
-          "shrunk", "lower", "upper", "key_account_share_of_net_revenue",
-          "net_margin_key_accounts", "cost_to_serve_ratio_key_accounts", "review_on_time_rate",
-          "reviews_on_time", "plan_signed", "manager_trained"}
-"""Columns (and, in the quartile tables, rows) holding shares, shown as percent."""
-
-
-def shown(wb: BenchmarkWorkbook, name: str) -> pd.DataFrame:
-    """A table as the report shows it: money rounded, shares as percent, plain labels."""
-    frame = wb.tables[name]
-    if name in ("account_quartiles", "top_quartile"):  # one measure per row: turn it round
-        key = frame.columns[0]
-        frame = frame.set_index(key).T.rename_axis(None).reset_index(names="")
-    elif name == "external":
-        return _external_shown(frame)
-    frame = frame.copy()
-    for column in frame.columns:
-        frame[column] = _shown_values(frame[column], str(column))
-    return frame.rename(columns=lambda c: str(wb.quarter) if c == "value" else label(str(c)))
-
-
-def _shown_values(values: pd.Series, column: str) -> pd.Series:
-    if pd.api.types.is_datetime64_any_dtype(values):
-        return values.dt.strftime("%Y-%m-%d").fillna("")
-    if pd.api.types.is_bool_dtype(values):
-        return values.map({True: "yes", False: "no"})
-    if not pd.api.types.is_numeric_dtype(values):
-        return values.fillna("")
-    if column in RATIOS:
-        return values.map(lambda v: "" if pd.isna(v) else percent(v, 1))
-    whole = values.dropna().mod(1).eq(0).all()
-    return values.map(lambda v: "" if pd.isna(v) else (
-        f"{v:,.0f}" if whole or abs(v) >= 100 else f"{v:,.2f}"))
-
-
-def _external_shown(frame: pd.DataFrame) -> pd.DataFrame:
-    out = frame.copy()
-    for column in ("ours", "lower_quartile", "median", "upper_quartile"):
-        out[column] = [("" if pd.isna(v) else percent(v, 1) if unit == "ratio" else f"{v:,.1f}")
-                       for v, unit in zip(frame[column], frame["unit"], strict=True)]
-    return out.rename(columns=label)
-
-
-def write_excel(wb: BenchmarkWorkbook, folder: Path) -> Path:
-    """Every table of the report, one sheet each, in the report's order."""
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"kam_benchmark_{wb.quarter}.xlsx"
-    sheets = {}
-    for name, frame in wb.tables.items():
-        safe = neutralise_formulas(frame.reset_index(drop=True))
-        for column in safe.columns:
-            if isinstance(safe[column].dtype, pd.DatetimeTZDtype):
-                safe[column] = safe[column].dt.tz_localize(None)
-        sheets[name[:31]] = safe
-    write_tables(path, sheets)
-    return path
-
-
-WHY_MISSING = {
-    "objectives": "no objectives for this year's plans (objectives.csv).",
-    "goals": "no stage goals and reviews for this year's plans (stage_goals.csv, reviews.csv).",
-    "ninety_day_path": "no 90-day targets and reviews (stage_goals.csv, reviews.csv).",
-    "review_cadence": "no stage goals and reviews (stage_goals.csv, reviews.csv).",
-    "manager_comparison": "fewer than two key accounts with figures.",
-    "skills": "no managers file (managers.csv).",
-    "top_quartile": "fewer than four key accounts with figures.",
-    "candidates_add": "no agreed selection criteria (selection_criteria.yml).",
-    "candidates_drop": "no agreed selection criteria (selection_criteria.yml).",
-}
-
-
-SHOWN_COLUMNS = {
-    "objectives": ["account", "kind", "description", "target_value", "actual_value",
-                   "direction", "attainment", "met"],
-    "goals": ["account", "goal_type", "description", "due_date", "review_date", "progress",
-              "projected", "status"],
-    "ninety_day_path": ["account", "description", "start_date", "due_date", "day 30", "day 60",
-                        "day 90"],
-    "review_cadence": ["account", "due", "on time", "late", "overdue", "missed",
-                       "on_time_rate"],
-}
-"""The long plan tables show names and results; the Excel workbook keeps every id."""
-
-
-NO_KEY_ACCOUNTS = "no account is key yet (see the notes)."
-
-
-def view(wb: BenchmarkWorkbook, name: str) -> pd.DataFrame:
-    """The table as shown, or a one-line table saying why it is not there."""
-    if name in wb.tables:
-        frame = shown(wb, name)
-        if name in SHOWN_COLUMNS:
-            frame = frame[[label(c) for c in SHOWN_COLUMNS[name] if c in wb.tables[name]]]
-        return frame if len(frame) else pd.DataFrame({TITLES[name]: ["None."]})
-    why = NO_KEY_ACCOUNTS if wb.key_accounts.empty else WHY_MISSING[name]
-    return pd.DataFrame({TITLES[name]: [f"Not shown: {why}"]})
-
-
-def path_counts(wb: BenchmarkWorkbook) -> pd.DataFrame:
-    """How many 90-day targets stood where at day 30, 60 and 90 (rows), by status."""
-    path = wb.tables["ninety_day_path"]
-    days = [c for c in path.columns if c.startswith("day ")]
-    counts = path[days].apply(lambda c: c.value_counts()).T.fillna(0).astype(int)
-    order = [s for s in ("reached", "on track", "at risk", "off track", "not reached",
-                         "not reviewed", "upcoming") if s in counts.columns]
-    return counts[order]
-
-
-def rules() -> str:
-    return "\n".join(f"- {rule}" for rule in (plans.TRAJECTORY_RULE, plans.CADENCE_RULE))

@@ -19,18 +19,29 @@ from contextlib import contextmanager
 
 from kamlib.economics.value import ConvergenceWarning, IntervalWarning
 from kamlib.selection.segments import SegmentationWarning
+from kamlib.words.catalogue import N_, _, n_
+from kamlib.words.formats import number
 
-LIFETIME_INTERVAL = ("Lifetime value: on this data the model's fit is uncertain in some "
-                     "direction, so the 90% intervals were measured on the likelihood itself "
-                     "and are wide; read lifetime values as rough estimates (details in "
-                     "run.log).")
-LIFETIME_FIT = ("Lifetime value: the model's fit stopped before it was precise on this data; "
-                "read lifetime values as rough estimates (details in run.log).")
+LIFETIME_INTERVAL = N_("Lifetime value: on this data the model's fit is uncertain in some "
+                       "direction, so the 90% intervals were measured on the likelihood "
+                       "itself and are wide; read lifetime values as rough estimates (details "
+                       "in run.log).")
+LIFETIME_FIT = N_("Lifetime value: the model's fit stopped before it was precise on this data; "
+                  "read lifetime values as rough estimates (details in run.log).")
 
 
 def technical(count: int) -> str:
-    return (f"{count} technical warning{'s' if count > 1 else ''} from the software libraries "
-            f"{'were' if count > 1 else 'was'} written to run.log, for the analyst.")
+    """One sentence counting the libraries' warnings, which only the analyst can act on."""
+    return n_("{count} technical warning from the software libraries was written to run.log, "
+              "for the analyst.",
+              "{count} technical warnings from the software libraries were written to "
+              "run.log, for the analyst.", count).format(count=number(count))
+
+
+def not_given(table: str, consequence: str) -> str:
+    """'Not given: Activities. Cost to serve is estimated...': an optional table left out
+    and what the workbook cannot show without it (both as the data contract words them)."""
+    return _("Not given: {table}. {consequence}").format(table=table, consequence=consequence)
 
 
 @contextmanager
@@ -58,9 +69,9 @@ def notes_for(caught: list[warnings.WarningMessage]) -> list[str]:
         if issubclass(w.category, SegmentationWarning):
             notes.append(str(w.message))  # written for readers (AccountSegmentation.notes_)
         elif issubclass(w.category, IntervalWarning):
-            notes.append(LIFETIME_INTERVAL)
+            notes.append(_(LIFETIME_INTERVAL))
         elif issubclass(w.category, ConvergenceWarning):
-            notes.append(LIFETIME_FIT)
+            notes.append(_(LIFETIME_FIT))
         else:
             others += 1
     return notes + ([technical(others)] if others else [])

@@ -1,7 +1,7 @@
 """The key-account selection workbook: a decision paper for senior management.
 
 Features come from the account value figures (:mod:`kamlib.selection.features`), segments from
-:mod:`kamlib.selection.segments`, the decision from :mod:`kamlib.selection.roster`: clustering
+:mod:`kamlib.selection.segments`, the decision from :mod:`kamlib.selection.roster_proposal`: clustering
 informs, the agreed criteria decide, and the report shows where the two disagree.
 """
 
@@ -22,26 +22,23 @@ from kamlib.data.run_cache import RunCache
 from kamlib.economics.net_revenue import AccountValue, group_of
 from kamlib.errors import ParameterError
 from kamlib.reports.excel import write_tables
+from kamlib.reports.spreadsheet_safety import neutralise_formulas
 from kamlib.selection.features import (
     aligned,
     current_window,
     selection_features,
     twelve_month_windows,
 )
-from kamlib.selection.roster import (
-    Explanation,
-    Proposal,
-    append_roster,
-    explain_selection,
-    long_tail_summary,
-    neutralise_formulas,
-    portfolio_matrix,
-    propose_roster,
-    read_overrides_file,
-    roster_rows,
-    serve_long_tail,
-)
+from kamlib.selection.explanations import Explanation, explain_selection
+from kamlib.selection.long_tail import long_tail_summary, serve_long_tail
+from kamlib.selection.overrides import read_overrides_file
+from kamlib.selection.portfolio_matrix import portfolio_matrix
+from kamlib.selection.roster_file import append_roster, roster_rows
+from kamlib.selection.roster_proposal import Proposal, propose_roster
 from kamlib.selection.segments import AccountSegmentation
+from kamlib.words.catalogue import _, n_
+from kamlib.words.formats import day, number, score
+from kamlib.words.labels import label, word
 from kamlib.workbooks.notes import warnings_as_notes
 from kamlib.workbooks.parameters import SelectionParameters
 
@@ -82,9 +79,9 @@ def _build(params: SelectionParameters) -> SelectionWorkbook:
     if params.criteria_file:  # a copy: the data may be shared with other workbooks
         data = replace(data, criteria=read_criteria(Path(params.criteria_file)))
     if data.criteria is None:
-        raise ParameterError("the selection needs the criteria management agreed: add "
-                             "selection_criteria.yml to the data folder (see "
-                             "docs/data-contract.md).")
+        raise ParameterError(_("the selection needs the criteria management agreed: add "
+                               "selection_criteria.yml to the data folder (see "
+                               "docs/data-contract.md)."))
     quarter = reporting_quarter(data, params.period)
     tables = on_engine(data, params.engine, run_cache=cache)
     value = twelve_month_windows(tables, quarter)  # shared by the features and the long tail
@@ -141,7 +138,7 @@ def company_roster(wb: SelectionWorkbook) -> pd.DataFrame:
     decision = wb.proposal.accounts
     unit = group if wb.data.criteria.select_groups else pd.Series(group.index, group.index)
     status = unit.map(decision["status"]).fillna("none")
-    reason = unit.map(decision["reason"]).fillna("Not invoiced in the last two years.")
+    reason = unit.map(decision["reason"]).fillna(_("Not invoiced in the last two years."))
     return pd.DataFrame({
         "account_id": accounts.index,
         "account_name": accounts["account_name"].to_numpy(),
@@ -176,14 +173,15 @@ def approve(wb: SelectionWorkbook, approver: str) -> int:
 def decision_summary(wb: SelectionWorkbook) -> pd.DataFrame:
     changes = wb.proposal.accounts["change"].value_counts()
     rows = [
-        ("Key accounts proposed", len(wb.proposal.key_accounts)),
-        ("Entering", int(changes.get("enter", 0))),
-        ("Staying", int(changes.get("stay", 0))),
-        ("Leaving", int(changes.get("leave", 0))),
-        ("On the watch list", len(wb.proposal.watch_list)),
-        ("Overrides", int(wb.proposal.accounts["override"].sum())),
+        (_("Key accounts proposed"), len(wb.proposal.key_accounts)),
+        (_("Entering"), int(changes.get("enter", 0))),
+        (_("Staying"), int(changes.get("stay", 0))),
+        (_("Leaving"), int(changes.get("leave", 0))),
+        (_("On the watch list"), len(wb.proposal.watch_list)),
+        (_("Overrides"), int(wb.proposal.accounts["override"].sum())),
     ]
-    return pd.DataFrame(rows, columns=["Decision", str(wb.quarter)])
+    return pd.DataFrame([(decision, number(count)) for decision, count in rows],
+                        columns=[_("Decision"), str(wb.quarter)])
 
 
 def segment_profiles(wb: SelectionWorkbook) -> pd.DataFrame:
@@ -198,19 +196,24 @@ def one_pager_html(wb: SelectionWorkbook) -> str:
     key = wb.proposal.accounts[wb.proposal.accounts["status"] == "key"]
     items = "".join(f"<li><b>{escape(row['name'])}</b> ({escape(account)}): "
                     f"{escape(row['reason'])}</li>" for account, row in key.iterrows())
-    title = f"Our key accounts for {wb.quarter}"
+    title = escape(_("Our key accounts for {quarter}").format(quarter=wb.quarter))
+    chosen = escape(_("Chosen by the criteria {agreed_by} agreed on {agreed_on}, on net revenue "
+                      "after cost to serve.").format(agreed_by=wb.data.criteria.agreed_by,
+                                                     agreed_on=day(wb.data.criteria.agreed_on)))
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title></head>"
             f"<body style='font-family:sans-serif;max-width:60em;margin:2em auto'>"
-            f"<h1>{title}</h1><p>Chosen by the criteria {escape(wb.data.criteria.agreed_by)} "
-            f"agreed on {wb.data.criteria.agreed_on}, on net revenue after cost to serve."
-            f"</p><ol>{items}</ol></body></html>")
+            f"<h1>{title}</h1><p>{chosen}</p><ol>{items}</ol></body></html>")
 
 
 def one_pager(wb: SelectionWorkbook) -> str:
     """'Our key accounts and why', in plain words for everyone in the company."""
     key = wb.proposal.accounts[wb.proposal.accounts["status"] == "key"]
-    lines = [f"**Our {len(key)} key accounts for {wb.quarter}**, chosen by the criteria "
-             f"{wb.data.criteria.agreed_by} agreed on {wb.data.criteria.agreed_on}:", ""]
+    lines = [n_("**Our {count} key account for {quarter}**, chosen by the criteria "
+                "{agreed_by} agreed on {agreed_on}:",
+                "**Our {count} key accounts for {quarter}**, chosen by the criteria "
+                "{agreed_by} agreed on {agreed_on}:", len(key)).format(
+        count=number(len(key)), quarter=wb.quarter, agreed_by=wb.data.criteria.agreed_by,
+        agreed_on=day(wb.data.criteria.agreed_on)), ""]
     lines += [f"- **{row['name']}** ({account}): {row['reason']}"
               for account, row in key.iterrows()]
     return "\n".join(lines)
@@ -244,14 +247,18 @@ def changes_table(wb: SelectionWorkbook) -> pd.DataFrame:
 def overrides_table(wb: SelectionWorkbook) -> pd.DataFrame:
     log = wb.proposal.overrides
     if log.empty:
-        return pd.DataFrame({"Overrides": ["None: every decision follows the criteria."]})
-    return log.rename(columns=lambda c: c.replace("_", " ").capitalize())
+        return pd.DataFrame({_("Overrides"): [_("None: every decision follows the "
+                                                "criteria.")]})
+    return log.rename(columns=label)
 
 
 def approval_markdown(wb: SelectionWorkbook) -> str:
     """Who approved the roster and what was written, the name exactly as typed."""
-    return (f"**Approved by {literal_markdown(wb.params.approve_as or '')}:** "
-            f"{wb.approved_rows} rows appended to the roster for {wb.quarter}.")
+    return n_("**Approved by {approver}:** {rows} row appended to the roster for {quarter}.",
+              "**Approved by {approver}:** {rows} rows appended to the roster for {quarter}.",
+              wb.approved_rows).format(approver=literal_markdown(wb.params.approve_as or ""),
+                                       rows=number(wb.approved_rows, grouped=False),
+                                       quarter=wb.quarter)
 
 
 def literal_markdown(text: str) -> str:
@@ -269,11 +276,14 @@ def explanations_markdown(wb: SelectionWorkbook) -> str:
 
 def _shown(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     shown = frame[columns].reset_index()
+    for coded in ("status", "current_status", "change"):
+        if coded in shown:
+            shown[coded] = shown[coded].map(word, na_action="ignore")
     if "net_revenue" in shown:
-        shown["net_revenue"] = shown["net_revenue"].map(lambda v: f"{v:,.0f}")
+        shown["net_revenue"] = shown["net_revenue"].map(number)
     if "score" in shown:
-        shown["score"] = shown["score"].map(lambda v: f"{v:.2f}")
-    return shown.rename(columns=lambda c: c.replace("_", " ").capitalize())
+        shown["score"] = shown["score"].map(score)
+    return shown.rename(columns=label)
 
 
 def notes(wb: SelectionWorkbook) -> list[str]:
@@ -283,3 +293,32 @@ def notes(wb: SelectionWorkbook) -> list[str]:
     said = [*wb.proposal.warnings, *wb.proposal.notes, *wb.segmentation.notes_, *wb.notes,
             *wb.data.notes]
     return list(dict.fromkeys(said))  # a segmentation note is also its warning: said once
+
+
+# --- The sentences around the tables and charts ------------------------------------------
+
+
+def heading(wb: SelectionWorkbook) -> str:
+    """The report's first line: the quarter, who agreed the criteria, and what is selected."""
+    criteria = wb.data.criteria
+    what = (_("groups (parents with their subsidiaries) are selected.")
+            if criteria.select_groups else _("accounts are selected one by one."))
+    return _("**Selection for {quarter}**, criteria agreed by {agreed_by} on {agreed_on}; "
+             "{what}").format(quarter=wb.quarter, agreed_by=criteria.agreed_by,
+                              agreed_on=day(criteria.agreed_on), what=what)
+
+
+def notes_markdown(wb: SelectionWorkbook) -> str:
+    """The notes as a Markdown list, or one line saying the proposal is within guidance."""
+    return ("\n".join(f"- {note}" for note in notes(wb))
+            or "- " + _("The proposal is within the agreed portfolio size."))
+
+
+def exports_markdown(wb: SelectionWorkbook) -> str:
+    """The files written beside the report, as a Markdown list."""
+    return ("\n".join("- " + _("Export: `{file}`").format(file=path.name) for path in wb.exports)
+            or "- " + _("No exports written (output_dir not set)."))
+
+
+def matrix_title(wb: SelectionWorkbook) -> str:
+    return _("KAM portfolio matrix, {quarter}").format(quarter=wb.quarter)

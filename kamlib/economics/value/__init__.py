@@ -1,9 +1,15 @@
 """Customer lifetime value models for key accounts: BG/NBD, Gamma-Gamma, sBG and CLV.
 
-Estimators follow scikit-learn conventions: ``__init__`` only stores options, ``fit``
-validates its input and returns ``self``, fitted attributes end in ``_`` (``params_``,
-``log_likelihood_``, ``n_obs_``, ``standard_errors_``, ``covariance_``), and prediction
-methods called before ``fit`` raise :class:`NotFittedError`. All models are fitted by
+The models are scikit-learn estimators (``sklearn.base.BaseEstimator``): ``__init__`` only
+stores options, so ``get_params``, ``set_params`` and ``sklearn.base.clone`` work as for any
+scikit-learn model; ``fit`` validates its options and input and returns ``self``; fitted
+attributes end in ``_`` (``params_``, ``log_likelihood_``, ``n_obs_``, ``standard_errors_``,
+``covariance_``); and prediction methods called before ``fit`` raise scikit-learn's
+:class:`~sklearn.exceptions.NotFittedError` (importable from here too). They fit on
+purchase histories (one row per customer, or one cohort's survivor counts), not on a
+feature matrix X and target y, so they are not meant for scikit-learn's pipelines or
+model selection; ``tests/value/test_estimator_contract.py`` runs scikit-learn's own
+estimator checks that apply and says why the others do not. All models are fitted by
 maximum likelihood on log-parameters with analytic gradients, fully vectorised over
 customers (a million accounts fit in seconds).
 
@@ -41,7 +47,9 @@ Setting: The Perils of Ignoring Heterogeneity. Marketing Science, 29(1), 85-93
 https://doi.org/10.1287/mksc.1080.0482
 """
 
-from kamlib.economics.value._base import ConvergenceWarning, IntervalWarning, NotFittedError
+from sklearn.exceptions import NotFittedError
+
+from kamlib.economics.value._base import ConvergenceWarning, IntervalWarning
 from kamlib.economics.value.bgnbd import BGNBD
 from kamlib.economics.value.clv import lifetime_value
 from kamlib.economics.value.gamma_gamma import GammaGamma, gamma_gamma_eligible

@@ -1,4 +1,10 @@
-"""Estimator plumbing shared by the models: fitted-state checks, MLE and the Hessian.
+"""Estimator plumbing shared by the models: the scikit-learn estimator shape, MLE, Hessian.
+
+Every model is a scikit-learn estimator (:class:`sklearn.base.BaseEstimator`): ``__init__``
+only stores its options, so ``get_params``, ``set_params`` and ``sklearn.base.clone`` work
+as for any scikit-learn model; ``fit`` validates the options and the data and returns
+``self``; fitted results end in ``_``; and a method called before ``fit`` raises
+scikit-learn's own :class:`~sklearn.exceptions.NotFittedError`.
 
 All models are fitted on log-parameters (every parameter is positive), by L-BFGS-B on the
 per-customer mean negative log-likelihood plus an optional L2 penalty; scaling by the
@@ -24,28 +30,28 @@ estimates in the tests) pass the check on every axis and are drawn exactly as be
 
 from __future__ import annotations
 
-import inspect
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
+import sklearn.exceptions
 from numpy.typing import NDArray
 from scipy.optimize import minimize
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
 
-from kamlib.economics.value._validation import FloatArray, check_option
+from kamlib.economics.value._validation import FloatArray, check_count, check_option
 
 Objective = Callable[[FloatArray], tuple[float, FloatArray]]
 
 
-class NotFittedError(ValueError, AttributeError):
-    """A prediction method was called before ``fit`` (same bases as scikit-learn's)."""
+class ConvergenceWarning(sklearn.exceptions.ConvergenceWarning):
+    """The optimiser stopped before meeting its tolerance; estimates may be inaccurate.
 
-
-class ConvergenceWarning(UserWarning):
-    """The optimiser stopped before meeting its tolerance; estimates may be inaccurate."""
+    A subclass of scikit-learn's, so a filter on either class applies to these models.
+    """
 
 
 class IntervalWarning(ConvergenceWarning):
@@ -163,35 +169,34 @@ def numerical_hessian(grad: Callable[[FloatArray], FloatArray], x: FloatArray,
     return (hess + hess.T) / 2
 
 
-class ValueModel:
-    """Base class: scikit-learn-style options, fitted attributes and MLE driver."""
+class ValueModel(BaseEstimator):
+    """Base class: a scikit-learn estimator fitted by maximum likelihood.
+
+    Subclasses name their model's parameters in ``param_names`` (the keys of the fitted
+    ``params_``), validate their data in ``fit`` and hand the log-likelihood to
+    :meth:`_maximise`, which sets the fitted attributes. They do not override ``__init__``:
+    its options (penalizer, tol, max_iter) are what scikit-learn calls the estimator's
+    parameters, those of ``get_params`` and ``set_params``.
+    """
 
     param_names: tuple[str, ...] = ()
 
     def __init__(self, penalizer: float = 0.0, tol: float = 1e-10, max_iter: int = 2000) -> None:
+        # Stored as given: scikit-learn's clone and set_params rely on it; fit validates.
         self.penalizer = penalizer
         self.tol = tol
         self.max_iter = max_iter
 
-    def get_params(self) -> dict[str, Any]:
-        names = [p for p in inspect.signature(type(self).__init__).parameters if p != "self"]
-        return {name: getattr(self, name) for name in names}
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-        return f"{type(self).__name__}({args})"
-
     def _check_fitted(self, method: str) -> None:
-        if not hasattr(self, "params_"):
-            raise NotFittedError(
-                f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with your "
-                f"data before calling '{method}'.")
+        """Raise scikit-learn's NotFittedError, naming ``method``, before ``fit``."""
+        check_is_fitted(self, "params_", msg=(
+            "This %(name)s instance is not fitted yet. Call 'fit' with your data before "
+            f"calling '{method}'."))
 
     def _check_options(self) -> None:
         check_option("penalizer", self.penalizer, low=0.0, strict=False)
         check_option("tol", self.tol, low=0.0)
-        if int(self.max_iter) < 1:
-            raise ValueError(f"max_iter must be a positive integer. Got {self.max_iter!r}.")
+        check_count("max_iter", self.max_iter)
 
     def _maximise(self, loglik: Objective, x0: FloatArray, n_obs: int) -> None:
         """Fit by MLE and set params_, log_likelihood_, covariance_, standard_errors_, ..."""

@@ -98,11 +98,25 @@ def scalar_or_array(arr: FloatArray) -> Any:
 
 
 def check_option(name: str, value: float, *, low: float, strict: bool = True) -> None:
-    """Constructor/keyword option checks (penalizer >= 0, tol > 0, ...)."""
-    ok = value > low if strict else value >= low
-    if not np.isfinite(value) or not ok:
-        rel = ">" if strict else ">="
-        raise ValueError(f"{name} must be a finite number {rel} {low}. Got {value!r}.")
+    """Estimator and keyword option checks (penalizer >= 0, tol > 0, ...), made in fit."""
+    rel = ">" if strict else ">="
+    message = f"{name} must be a finite number {rel} {low}. Got {value!r}."
+    try:
+        ok = bool(np.isfinite(value)) and (value > low if strict else value >= low)
+    except TypeError:  # set_params stores anything: say what is wanted, not a TypeError
+        ok = False
+    if not ok:
+        raise ValueError(message)
+
+
+def check_count(name: str, value: int) -> None:
+    """A whole-number option >= 1 (max_iter); 2000.0 is accepted as 2000."""
+    try:
+        ok = bool(np.isfinite(value)) and value >= 1 and float(value).is_integer()
+    except TypeError:
+        ok = False
+    if not ok:
+        raise ValueError(f"{name} must be a positive integer. Got {value!r}.")
 
 
 def index_of(*candidates: object) -> Sequence[Any] | None:

@@ -123,6 +123,7 @@ class ShiftedBetaGeometric(ValueModel):
     def expected_active(self, t: ArrayLike, cohort_size: float | None = None,
                         ) -> FloatArray | float:
         """Expected survivors after t renewals; cohort_size defaults to the fitted cohort."""
+        self._check_fitted("expected_active")  # before n_obs_ is read
         size = self.n_obs_ if cohort_size is None else cohort_size
         return scalar_or_array(np.asarray(self.survival(t)) * size)
 
