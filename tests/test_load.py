@@ -8,7 +8,8 @@ from datetime import date
 import pandas as pd
 
 from support import SAMPLE, TINY, write_company
-from kamlib.data.load import input_files, load_data
+from kamlib.data.load import load_data
+from kamlib.data.table_files import input_files
 from kamlib.data.validate import validate_folder
 from kamlib.data.values import parse_text
 

@@ -16,7 +16,8 @@ import pytest
 
 from support import ONLINE_RETAIL, REPO, SAMPLE, TINY, kam, needs_shared, write_company
 from kamlib.data.large import LARGE_ROWS
-from kamlib.data.load import load_data, read_criteria
+from kamlib.data.criteria import read_criteria
+from kamlib.data.load import load_data
 from kamlib.data.mapping import read_mapping
 from kamlib.data.ready import on_engine
 from kamlib.data.validate import validate_folder

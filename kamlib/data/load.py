@@ -41,16 +41,11 @@ from kamlib.data.mapped_exports import apply_mapping
 from kamlib.data.mapping import Mapping, TableMapping
 from kamlib.data.parquet_files import columns_of, type_fits
 from kamlib.data.repeated_rows import settle_repeated_rows
-from kamlib.data.table_files import find_files, input_files, read_files
+from kamlib.data.table_files import find_files, read_files
 from kamlib.data.values import EXPECTED, parse_column, parse_numbers, unparseable_fix
 from kamlib.errors import ROW_EXAMPLES, Problem, ReadError
 from kamlib.words.catalogue import _
 from kamlib.words.formats import number
-
-__all__ = ["Dataset", "input_files", "load_data", "read_criteria"]
-"""The loader's public face: a company's data folder read into a :class:`Dataset`, the
-files it reads, and the selection criteria file read on its own."""
-
 
 def load_data(root: Path, mapping: Mapping | None = None) -> Dataset:
     """Read every contract table found in ``root``; problems are collected, not raised."""

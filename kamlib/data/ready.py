@@ -16,10 +16,9 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kamlib.data.load import Dataset, input_files
-from kamlib.data.mapping import read_mapping
+from kamlib.data.dataset import Dataset
 from kamlib.data.periods import Quarter
-from kamlib.errors import DataError
+from kamlib.data.validated import validated
 
 if TYPE_CHECKING:
     import ibis
@@ -33,27 +32,6 @@ def load_valid(data_dir: Path, mapping: Path | None = None, *,
     the run cache's if it holds the data of these very files, else validated now."""
     cached = run_cache.data_for(Path(data_dir), mapping) if run_cache else None
     return cached if cached is not None else validated(data_dir, mapping)
-
-
-def validated(data_dir: Path, mapping: Path | None) -> Dataset:
-    """The data validated now (never taken from a run cache), or a DataError."""
-    # Imported here: pandera (which loads PySpark when installed) is a second per kernel.
-    from kamlib.data.validate import validate_folder
-
-    report = validate_folder(Path(data_dir), read_mapping(Path(mapping)) if mapping else None)
-    if not report.ok:
-        raise DataError(report.problems)
-    return report.data
-
-
-def run_inputs(data_dir: Path, mapping: Path | None = None) -> list[Path]:
-    """Every file a run reads its data from: the mapping and the files the loader reads
-    (:func:`~kamlib.data.load.input_files`), absolute. Reports written into the data folder
-    are not among them."""
-    root = Path(data_dir).resolve()
-    rules = read_mapping(Path(mapping)) if mapping else None
-    mapped = [Path(mapping).resolve()] if mapping else []
-    return mapped + input_files(root, rules)
 
 
 def reporting_quarter(data: Dataset, period: str | None = None) -> Quarter:

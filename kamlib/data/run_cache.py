@@ -46,8 +46,8 @@ from typing import TypeVar
 from filelock import FileLock
 
 from kamlib.data.files import replaced_atomically
-from kamlib.data.load import Dataset
-from kamlib.data.ready import run_inputs, validated
+from kamlib.data.dataset import Dataset
+from kamlib.data.validated import run_inputs, validated
 
 T = TypeVar("T")
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from kamlib.data.load import Dataset
+from kamlib.data.dataset import Dataset
 from kamlib.data.run_cache import RunCache
 
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel
 
 from kamlib.data.files import write_atomically
-from kamlib.data.ready import run_inputs
+from kamlib.data.validated import run_inputs
 
 if TYPE_CHECKING:
     from kamlib.run.runner import Workbook

@@ -27,7 +27,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from kamlib.data.load import Dataset
+from kamlib.data.dataset import Dataset
 from kamlib.data.periods import Quarter
 from kamlib.data.run_cache import RunCache
 from kamlib.economics.lifetime_value import (

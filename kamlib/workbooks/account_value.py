@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from kamlib.data.describe import missing_tables
-from kamlib.data.load import Dataset
+from kamlib.data.dataset import Dataset
 from kamlib.data.periods import Quarter
 from kamlib.data.ready import load_valid, on_engine, reporting_quarter
 from kamlib.data.run_cache import RunCache

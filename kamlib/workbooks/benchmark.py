@@ -25,7 +25,8 @@ import numpy as np
 import pandas as pd
 
 from kamlib.data.describe import missing_tables
-from kamlib.data.load import Dataset, read_criteria
+from kamlib.data.criteria import read_criteria
+from kamlib.data.dataset import Dataset
 from kamlib.data.periods import Quarter
 from kamlib.data.ready import load_valid, on_engine, reporting_quarter
 from kamlib.data.run_cache import RunCache

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from kamlib.data.load import Dataset, read_criteria
+from kamlib.data.criteria import read_criteria
+from kamlib.data.dataset import Dataset
 from kamlib.data.periods import Quarter
 from kamlib.data.ready import load_valid, on_engine, reporting_quarter
 from kamlib.data.run_cache import RunCache
