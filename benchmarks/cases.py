@@ -18,7 +18,8 @@ import duckdb
 import pandas as pd
 
 from benchmarks.measure import Measurement
-from kamlib.economics.net_revenue import KEYS, ValueSettings, pool_column
+from kamlib.economics.cost_to_serve import pool_column
+from kamlib.economics.net_revenue import KEYS, ValueSettings
 
 SETTINGS = ValueSettings()
 

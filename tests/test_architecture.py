@@ -62,3 +62,20 @@ def test_the_data_layer_has_no_circle(tmp_path):
     output = result.stdout + result.stderr
     assert result.returncode != 0, output
     assert "kamlib.data.large -> kamlib.data.engine" in output, output
+
+
+MAX_LINES = 500
+"""A module holds one concept; past about 500 lines it holds two."""
+LONGER_BY_DESIGN = {
+    "data/contract.py": "the contract declares every input table in one place, so that one "
+                        "declaration drives validation, the reference page and the sample",
+}
+
+
+def test_no_module_is_longer_than_about_500_lines():
+    lengths = {str(p.relative_to(REPO / "kamlib")): len(p.read_text("utf-8").splitlines())
+               for p in (REPO / "kamlib").rglob("*.py")}
+    too_long = {m: n for m, n in lengths.items()
+                if n > MAX_LINES and m not in LONGER_BY_DESIGN}
+    assert not too_long, f"split these by concept (docs/architecture.md): {too_long}"
+    assert all(lengths[m] <= MAX_LINES * 1.1 for m in LONGER_BY_DESIGN), lengths

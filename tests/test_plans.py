@@ -7,7 +7,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from kamlib.programme import plans
+from kamlib.programme import plans, stage_goals
 
 START = pd.Timestamp("2026-04-01")  # day 1; day 30 is 2026-04-30, day 90 is 2026-06-29
 
@@ -30,13 +30,14 @@ def reviews(*rows: tuple[str, int, float]) -> pd.DataFrame:
                                  "reviewed_by"])
 
 
-def cadence_of(goals: list[dict], held: pd.DataFrame, as_of: date) -> pd.DataFrame:
+def cadence_of(goals: list[dict] | pd.DataFrame, held: pd.DataFrame,
+               as_of: date) -> pd.DataFrame:
     frame = pd.DataFrame(goals)
-    return plans.match_reviews(plans.checkpoints(frame, as_of), held, as_of)
+    return stage_goals.match_reviews(stage_goals.checkpoints(frame, as_of), held, as_of)
 
 
 def test_a_90_day_target_has_checkpoints_on_day_30_60_and_90():
-    points = plans.checkpoints(pd.DataFrame([goal()]), date(2026, 9, 30))
+    points = stage_goals.checkpoints(pd.DataFrame([goal()]), date(2026, 9, 30))
     assert points["checkpoint_date"].dt.strftime("%Y-%m-%d").tolist() == [
         "2026-04-30", "2026-05-30", "2026-06-29"]
     assert points["due"].all()
@@ -60,14 +61,14 @@ def test_a_checkpoint_without_review_is_overdue_while_its_window_is_open():
     as_of = (START + pd.Timedelta(days=29 + 10)).date()  # 10 days after day 30
     points = cadence_of([goal()], reviews(), as_of)
     assert points["cadence"].tolist() == ["overdue", "upcoming", "upcoming"]
-    counts = plans.review_cadence(points)
+    counts = stage_goals.review_cadence(points)
     assert counts.loc[0, "due"] == 1 and counts.loc[0, "on_time_rate"] == 0
 
 
 def test_review_cadence_counts_per_plan():
     held = reviews(("G1", 30, 30), ("G1", 61, 60), ("G2", 45, 50))
     points = cadence_of([goal(), goal("G2")], held, date(2026, 9, 30))
-    counts = plans.review_cadence(points).set_index("plan_id")
+    counts = stage_goals.review_cadence(points).set_index("plan_id")
     assert counts.loc["P1", ["due", "on time", "late", "missed"]].tolist() == [6, 2, 1, 3]
     assert counts.loc["P1", "on_time_rate"] == pytest.approx(2 / 6)
 
@@ -81,9 +82,8 @@ def test_review_cadence_counts_per_plan():
 def test_trajectory_at_day_30_by_the_stated_rule(progress, status):
     frame = pd.DataFrame([goal()])
     as_of = date(2026, 5, 5)
-    points = plans.match_reviews(plans.checkpoints(frame, as_of), reviews(("G1", 30, progress)),
-                                 as_of)
-    result = plans.trajectory(frame, points, as_of).iloc[0]
+    points = cadence_of(frame, reviews(("G1", 30, progress)), as_of)
+    result = stage_goals.trajectory(frame, points, as_of).iloc[0]
     assert result["status"] == status
     assert result["projected"] == pytest.approx(progress / 100 * 3)
 
@@ -91,9 +91,8 @@ def test_trajectory_at_day_30_by_the_stated_rule(progress, status):
 def test_a_goal_that_must_go_down_is_measured_the_same_way():
     frame = pd.DataFrame([goal(baseline=12, target=4)])  # rush deliveries from 12 to 4
     as_of = date(2026, 6, 5)
-    points = plans.match_reviews(plans.checkpoints(frame, as_of),
-                                 reviews(("G1", 60, 8)), as_of)  # half-way on day 60
-    result = plans.trajectory(frame, points, as_of).iloc[0]
+    points = cadence_of(frame, reviews(("G1", 60, 8)), as_of)  # half-way on day 60
+    result = stage_goals.trajectory(frame, points, as_of).iloc[0]
     assert result["progress"] == pytest.approx(0.5)
     assert result["projected"] == pytest.approx(0.75)
     assert result["status"] == "at risk"
@@ -103,27 +102,25 @@ def test_past_due_goals_are_reached_or_not_and_unreviewed_ones_say_so():
     frame = pd.DataFrame([goal("G1"), goal("G2"), goal("G3")])
     as_of = date(2026, 9, 30)
     held = reviews(("G1", 90, 100), ("G2", 90, 99))
-    points = plans.match_reviews(plans.checkpoints(frame, as_of), held, as_of)
-    status = plans.trajectory(frame, points, as_of).set_index("goal_id")["status"]
+    points = cadence_of(frame, held, as_of)
+    status = stage_goals.trajectory(frame, points, as_of).set_index("goal_id")["status"]
     assert status.to_dict() == {"G1": "reached", "G2": "not reached", "G3": "not reviewed"}
     # Due yesterday, last reviewed on day 60: the final review may still come.
     recent = pd.DataFrame([goal("G5")])
     day_91 = (START + pd.Timedelta(days=90)).date()
-    points = plans.match_reviews(plans.checkpoints(recent, day_91), reviews(("G5", 60, 70)),
-                                 day_91)
-    assert plans.trajectory(recent, points, day_91)["status"].tolist() == ["on track"]
+    points = cadence_of(recent, reviews(("G5", 60, 70)), day_91)
+    assert stage_goals.trajectory(recent, points, day_91)["status"].tolist() == ["on track"]
     later = pd.DataFrame([goal("G4", start=pd.Timestamp("2026-10-01"))])
-    assert plans.trajectory(later, plans.match_reviews(plans.checkpoints(later, as_of), held,
-                                                       as_of), as_of)["status"].tolist() == [
-        "not started"]
+    status = stage_goals.trajectory(later, cadence_of(later, held, as_of), as_of)["status"]
+    assert status.tolist() == ["not started"]
 
 
 def test_the_90_day_path_shows_each_checkpoint():
     frame = pd.DataFrame([goal()])
     as_of = date(2026, 6, 10)  # day 71: the day-90 checkpoint is still ahead
     held = reviews(("G1", 30, 10), ("G1", 60, 55))
-    points = plans.match_reviews(plans.checkpoints(frame, as_of), held, as_of)
-    path = plans.ninety_day_path(points, frame).iloc[0]
+    points = cadence_of(frame, held, as_of)
+    path = stage_goals.ninety_day_path(points, frame).iloc[0]
     assert [path["day 30"], path["day 60"], path["day 90"]] == ["off track", "at risk",
                                                                "upcoming"]
 
@@ -137,7 +134,7 @@ def test_plan_hygiene_names_every_problem():
     as_of = date(2026, 9, 30)
     frame = pd.DataFrame([goal(plan_id="PA"), goal("G2", plan_id="PC")])
     held = reviews(("G1", 90, 100), ("G2", 170, 50))  # PA last reviewed on 2026-06-29
-    last = plans.last_review_by_plan(frame, held, as_of)
+    last = stage_goals.last_review_by_plan(frame, held, as_of)
     assert last.dt.strftime("%Y-%m-%d").to_dict() == {"PA": "2026-06-29", "PC": "2026-09-17"}
     hygiene = plans.plan_hygiene(key, plan_rows, last, 2026, as_of).set_index("account_id")
     assert hygiene["problems"].to_dict() == {

@@ -16,16 +16,13 @@ The gross-to-net waterfall, per account and period::
                              + carrying cost of receivables
   = net revenue              the account's contribution after all of the above
 
-Carrying cost of receivables = max(net sales, 0) x days to pay / 365 x cost of capital,
-where days to pay is the account's average days to pay, else its agreed terms, else
-the default terms (a setting); a period of net refunds carries no receivable.
-Without activity data the activity pools fall back to a share of gross sales (a
-setting) and a note says so.
+The cost to serve (its pools, the fallback estimate without activity data, and the
+carrying cost of receivables) is defined in :mod:`kamlib.economics.cost_to_serve`; without
+activity data a note says net revenue is an estimate.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -39,6 +36,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from kamlib.data.engine import fetch_frame
 from kamlib.data.periods import Quarter
+from kamlib.economics.cost_to_serve import (
+    CARRYING_POOL,
+    FALLBACK_POOL,
+    activity_costs,
+    carrying_cost,
+    cost_pools,
+    days_to_pay,
+)
 from kamlib.words.catalogue import _
 from kamlib.words.columns import arrow_text
 from kamlib.words.formats import percent
@@ -47,8 +52,6 @@ Grain = Literal["month", "quarter", "year"]
 KEYS = ["account_id", "period_start"]
 _TRUNCATE = {"month": "M", "quarter": "Q", "year": "Y"}
 SALES = ["gross_sales", "credit_notes", "discounts", "rebates", "cost_of_goods"]
-CARRYING_POOL = "cts_receivables"
-FALLBACK_POOL = "cts_estimated"
 
 
 class ValueSettings(BaseModel):
@@ -79,11 +82,6 @@ class AccountValue:
                 "cost_to_serve", "net_revenue"]
 
 
-def pool_column(pool: str) -> str:
-    """'Order handling' -> 'cts_order_handling'."""
-    return "cts_" + re.sub(r"[^0-9a-z]+", "_", pool.lower()).strip("_")
-
-
 def account_value(tables: dict[str, ibis.Table], *, grain: Grain | Sequence[date] = "quarter",
                   start: date | None = None, end: date | None = None,
                   settings: ValueSettings = ValueSettings()) -> AccountValue:
@@ -105,12 +103,14 @@ def account_value(tables: dict[str, ibis.Table], *, grain: Grain | Sequence[date
     if windows:
         start = windows[0]
     unit = _TRUNCATE["quarter" if windows else grain]
-    pools = _pools(tables)
+    pools = cost_pools(tables)
     totals = _sales_totals(_between(tables["invoice_lines"], "invoice_date", start, end), unit)
     if pools:
-        totals = _with_activity_costs(totals, _activity_totals(tables, unit, start, end, pools),
-                                      list(pools))
-    waterfall = _waterfall(totals, list(pools), _days_to_pay(tables), settings)
+        activities = _between(tables["activities"], "activity_date", start, end)
+        totals = _with_activity_costs(
+            totals, activity_costs(activities, tables["activity_costs"], unit, pools),
+            list(pools))
+    waterfall = _waterfall(totals, list(pools), days_to_pay(tables), settings)
     if windows:
         waterfall = _by_window(waterfall, windows)
     # The measures are money (an empty window comes back without numeric types); whole
@@ -168,16 +168,6 @@ def _between(table: ibis.Table, column: str, start: date | None, end: date | Non
     return table
 
 
-def _pools(tables: dict[str, ibis.Table]) -> dict[str, list[str]]:
-    """Cost-pool columns, sorted, each with the activity_costs pool names it gathers."""
-    if "activities" not in tables or "activity_costs" not in tables:
-        return {}
-    pools: dict[str, list[str]] = {}
-    for name in tables["activity_costs"].cost_pool.to_pandas().dropna().unique():
-        pools.setdefault(pool_column(name), []).append(name)
-    return dict(sorted(pools.items()))
-
-
 def _sales_totals(lines: ibis.Table, unit: str) -> ibis.Table:
     """The sales columns of the waterfall, summed per account and period."""
     period = lines.invoice_date.truncate(unit).cast("date")
@@ -191,19 +181,6 @@ def _sales_totals(lines: ibis.Table, unit: str) -> ibis.Table:
     )
 
 
-def _activity_totals(tables: dict[str, ibis.Table], unit: str, start, end,
-                     pools: dict[str, list[str]]) -> ibis.Table:
-    """Activity costs per pool, summed per account and period."""
-    acts = _between(tables["activities"], "activity_date", start, end)
-    costs = tables["activity_costs"]
-    joined = acts.join(costs, acts.activity == costs.activity)
-    cost = joined["count"] * joined.unit_cost
-    period = joined.activity_date.truncate(unit).cast("date")
-    return joined.group_by(account_id=joined.account_id, period_start=period).aggregate(
-        **{p: ibis.ifelse(joined.cost_pool.isin(names), cost, 0.0).sum()
-           for p, names in pools.items()})
-
-
 def _with_activity_costs(sales: ibis.Table, activity: ibis.Table,
                          pools: list[str]) -> ibis.Table:
     """Sales and activity totals side by side; a period with only one of them has zeros
@@ -213,17 +190,6 @@ def _with_activity_costs(sales: ibis.Table, activity: ibis.Table,
         account_id=ibis.coalesce(joined.account_id, joined.account_id_right),
         period_start=ibis.coalesce(joined.period_start, joined.period_start_right),
         **{c: joined[c].fill_null(0.0) for c in [*SALES, *pools]})
-
-
-def _days_to_pay(tables: dict[str, ibis.Table]) -> ibis.Table | None:
-    """Days to pay per account: the average actually taken, else the agreed terms."""
-    if "payment_terms" not in tables:
-        return None
-    terms = tables["payment_terms"]
-    return terms.select(
-        terms_account=terms.account_id,
-        days=terms.average_days_to_pay.cast("float64").fill_null(
-            terms.terms_days.cast("float64")))
 
 
 def _waterfall(totals: ibis.Table, pools: list[str], days: ibis.Table | None,
@@ -242,8 +208,7 @@ def _waterfall(totals: ibis.Table, pools: list[str], days: ibis.Table | None,
     else:
         pool_values = {FALLBACK_POOL: totals.gross_sales
                        * settings.cost_to_serve_fallback_share}
-    carrying = (ibis.greatest(net_sales, 0) * account_days / 365
-                * settings.cost_of_capital)
+    carrying = carrying_cost(net_sales, account_days, settings.cost_of_capital)
     cost_to_serve = ibis.literal(0.0)
     for value in [*pool_values.values(), carrying]:  # left to right, as pandas sums a row
         cost_to_serve = cost_to_serve + value

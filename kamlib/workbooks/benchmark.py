@@ -32,7 +32,7 @@ from kamlib.data.ready import load_valid, on_engine, reporting_quarter
 from kamlib.data.run_cache import RunCache
 from kamlib.economics.net_revenue import ValueSettings, account_value, group_of
 from kamlib.errors import ParameterError
-from kamlib.programme import comparison, maturity, plans, sponsorship
+from kamlib.programme import comparison, maturity, stage_goals, plans, sponsorship
 from kamlib.programme.managers import manager_of, scorecards, skills_gaps
 from kamlib.words.catalogue import _
 from kamlib.words.formats import day, money, number, percent
@@ -55,7 +55,8 @@ class BenchmarkWorkbook:
     proposal: Proposal | None
     shrinkage: comparison.Shrinkage | None
     points: pd.DataFrame | None = None
-    """Every 30-day checkpoint with its review (:func:`kamlib.programme.plans.match_reviews`)."""
+    """Every 30-day checkpoint with its review
+    (:func:`kamlib.programme.stage_goals.match_reviews`)."""
     discipline: pd.DataFrame | None = None
     """Per key account over the 12 months: reviews due and on time, targets and reached."""
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
@@ -181,8 +182,9 @@ def _plan_tables(wb: BenchmarkWorkbook) -> None:
     year_plans = t["plans"][t["plans"]["year"] == year] if "plans" in t else None
     points = None
     if goals is not None and reviews is not None:
-        points = plans.match_reviews(plans.checkpoints(goals, wb.as_of), reviews, wb.as_of)
-    last_review = (plans.last_review_by_plan(goals, reviews, wb.as_of)
+        points = stage_goals.match_reviews(stage_goals.checkpoints(goals, wb.as_of), reviews,
+                                           wb.as_of)
+    last_review = (stage_goals.last_review_by_plan(goals, reviews, wb.as_of)
                    if points is not None else None)
     wb.tables["plan_hygiene"] = plans.plan_hygiene(names, t.get("plans"), last_review, year,
                                                    wb.as_of)
@@ -205,9 +207,9 @@ def _plan_tables(wb: BenchmarkWorkbook) -> None:
                           "review cadence are not shown."))
         return
     this_year = goals[goals["plan_id"].isin(owner.index)]
-    wb.tables["goals"] = named(plans.trajectory(this_year, points, wb.as_of))
-    wb.tables["ninety_day_path"] = named(plans.ninety_day_path(points, this_year))
-    wb.tables["review_cadence"] = named(plans.review_cadence(
+    wb.tables["goals"] = named(stage_goals.trajectory(this_year, points, wb.as_of))
+    wb.tables["ninety_day_path"] = named(stage_goals.ninety_day_path(points, this_year))
+    wb.tables["review_cadence"] = named(stage_goals.review_cadence(
         points[points["plan_id"].isin(owner.index)]))
     wb.points = points
     wb.discipline = _discipline_by_account(wb, points)
@@ -257,7 +259,7 @@ def _discipline_by_account(wb: BenchmarkWorkbook, points: pd.DataFrame) -> pd.Da
     goals = wb.data.tables["stage_goals"]
     ended = goals[(goals["goal_type"] == "90_day_target") & (goals["due_date"] >= start)
                   & (goals["due_date"] <= pd.Timestamp(wb.as_of))]
-    status = plans.trajectory(ended, points, wb.as_of).assign(
+    status = stage_goals.trajectory(ended, points, wb.as_of).assign(
         account_id=lambda f: f["plan_id"].map(owner))
     frame = pd.DataFrame({
         "due": window.groupby("account_id").size(),

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from kamlib.programme import plans
+from kamlib.programme import stage_goals, plans
 from kamlib.reports.excel import write_tables
 from kamlib.reports.spreadsheet_safety import neutralise_formulas
 from kamlib.words.catalogue import N_, _, n_
@@ -226,7 +226,8 @@ def path_counts(wb: BenchmarkWorkbook) -> pd.DataFrame:
 
 def rules() -> str:
     """The 90-30 rules the plan tables apply, as a Markdown list."""
-    return "\n".join(f"- {rule}" for rule in (plans.trajectory_rule(), plans.cadence_rule()))
+    rules = (stage_goals.trajectory_rule(), stage_goals.cadence_rule())
+    return "\n".join(f"- {rule}" for rule in rules)
 
 
 def heading(wb: BenchmarkWorkbook) -> str:
