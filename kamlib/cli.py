@@ -215,7 +215,12 @@ def contract(
     if out_file is None:
         out.print(page, markup=False)
     else:
-        out_file.write_text(page, encoding="utf-8")
+        try:
+            out_file.write_text(page, encoding="utf-8")
+        except OSError as exc:
+            _fail(_("--out {file} cannot be written ({error}). Fix: give --out a file in a "
+                    "folder you can write to.").format(file=out_file,
+                                                       error=exc.strerror or exc), EXIT_USAGE)
         out.print(_("Wrote {file}").format(file=out_file))
 
 

@@ -62,6 +62,13 @@ def test_missing_folder_and_bad_mapping_are_usage_errors(tmp_path):
     assert "Traceback" not in result.stderr
 
 
+def test_a_contract_page_that_cannot_be_written_is_a_usage_error(tmp_path):
+    result = kam("contract", "--out", str(tmp_path / "nowhere" / "contract.md"))
+    assert result.returncode == 2, result.stderr
+    assert "cannot be written" in result.stderr and "Fix: give --out" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_bad_option_value_is_a_usage_error(company):
     result = kam("validate", "--data", str(company), "--today", "30/09/2026")
     assert result.returncode == 2 and "--today must look like 2026-09-30" in result.stderr

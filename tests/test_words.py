@@ -27,7 +27,8 @@ def awkward_numbers() -> np.ndarray:
     return np.concatenate([
         rng.normal(0, 1e6, 3000), rng.normal(0, 1, 3000),
         np.round(rng.normal(0, 1000, 500)) + 0.5, np.round(rng.normal(0, 100, 500), 2) + 0.005,
-        [0.0, -0.0, -1e-9, 0.125, 1.015, 2.5, 1e20, -3e17, np.inf, -np.inf, np.nan],
+        [0.0, -0.0, -1e-9, 0.125, 1.015, 2.5, 1e20, -3e17, 1.0687e30, -2.5e40, 1.7e308,
+         5e-324, np.inf, -np.inf, np.nan],
     ])
 
 
@@ -120,3 +121,11 @@ def test_the_catalogue_template_has_every_word_the_code_looks_up():
     in_template = {m.id if isinstance(m.id, str) else m.id[0] for m in template if m.id}
     assert in_code - in_template == set(), "run: make catalogue"
     assert in_template - in_code == set(), "run: make catalogue"
+
+
+def test_a_figure_too_large_for_decimal_s_usual_precision_still_reads():
+    """A fitted model parameter can be 1e30 on a small company; it is finite and must read,
+    in every kind of format, not stop the report."""
+    assert formats.score(1.0687e30, 2) == f"{1.0687e30:.2f}"
+    assert formats.money(1e30, currency="EUR") == f"€{1e30:,.0f}"
+    assert formats.percent(1e28) == f"{1e28 * 100:,.0f}%"

@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from kamlib.data.yaml_files import YamlSyntaxError, read_yaml, yaml_line
+from kamlib.data.yaml_files import YamlSyntaxError, read_yaml, validation_details
 from kamlib.errors import Problem, ReadError
 from kamlib.words.catalogue import _
 
@@ -131,12 +131,8 @@ def read_criteria(path: Path) -> SelectionCriteria:
     try:
         return SelectionCriteria.model_validate(content or {})
     except ValidationError as exc:
-        found = "; ".join(_("line {line}, {entry}: {message}").format(
-            line=yaml_line(document, e["loc"]),
-            entry=".".join(map(str, e["loc"])) or _("file"), message=e["msg"])
-            for e in exc.errors())
         raise _criteria_problem(path, _("the selection criteria file is invalid"),
-                                found) from None
+                                validation_details(exc, document)) from None
 
 
 def _criteria_problem(path: Path, what: str, found: str, fix: str | None = None) -> ReadError:

@@ -58,7 +58,7 @@ from pydantic import (
 from kamlib.data.contract import TABLES, outside_folder
 from kamlib.data.expressions import Expression
 from kamlib.data.patterns import check_template, safe_pattern
-from kamlib.data.yaml_files import YamlSyntaxError, read_yaml, yaml_line
+from kamlib.data.yaml_files import YamlSyntaxError, read_yaml, validation_details, yaml_line
 from kamlib.errors import MappingError
 from kamlib.words.catalogue import _
 
@@ -255,8 +255,11 @@ def read_mapping(path: Path) -> Mapping:
     try:
         raw, document = read_yaml(path)
     except YamlSyntaxError as exc:
-        raise MappingError(_("{file}, {where}: not valid YAML: {what}. Fix: {fix}.").format(
-            file=path, where=exc.where, what=exc.what, fix=exc.fix)) from None
+        raise MappingError(_("{file}, {error}").format(file=path, error=exc)) from None
+    except OSError as exc:
+        raise MappingError(_("Mapping file {file} cannot be read ({error}). Fix: check the "
+                             "file's permissions.").format(file=path,
+                                                          error=exc.strerror or exc)) from None
     if not isinstance(raw, dict | None):
         raise MappingError(_("{file}, line 1: a mapping file must be a YAML mapping that "
                              "starts with 'tables:'. Got {kind}. Fix: start from "
@@ -265,11 +268,8 @@ def read_mapping(path: Path) -> Mapping:
     try:
         mapping = Mapping.model_validate(raw or {})
     except ValidationError as exc:
-        details = "; ".join(_("line {line}, {entry}: {message}").format(
-            line=yaml_line(document, err["loc"]), entry=".".join(str(p) for p in err["loc"]),
-            message=err["msg"].removeprefix("Value error, ")) for err in exc.errors())
         raise MappingError(_("{file}: {details}. Fix: correct the mapping file.").format(
-            file=path, details=details)) from None
+            file=path, details=validation_details(exc, document))) from None
     for name, table in mapping.tables.items():
         for target in table.compute:
             line = yaml_line(document, ("tables", name, "compute", target))

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import ValidationError
 
 from kamlib.errors import KamError
 from kamlib.words.catalogue import N_, _
@@ -146,3 +147,11 @@ def yaml_line(node: yaml.Node | None, loc: tuple) -> int:
             break
         line = node.start_mark.line + 1
     return line
+
+
+def validation_details(error: ValidationError, document: yaml.Node | None) -> str:
+    """A pydantic error on a YAML file in the reader's words: each problem as 'line N,
+    entry: message', without pydantic's 'Value error, ' prefix."""
+    return "; ".join(_("line {line}, {entry}: {message}").format(
+        line=yaml_line(document, e["loc"]), entry=".".join(map(str, e["loc"])) or _("file"),
+        message=e["msg"].removeprefix("Value error, ")) for e in error.errors())

@@ -96,8 +96,8 @@ def read_overrides_file(path: Path) -> tuple[Override, ...]:
     try:
         records, document = read_yaml(path)
     except (OSError, YamlSyntaxError) as exc:
-        what = f"{exc.where}: not valid YAML: {exc.what}. Fix: {exc.fix}" if isinstance(
-            exc, YamlSyntaxError) else f"cannot be read ({exc.strerror or exc})"
+        what = (str(exc).rstrip(".") if isinstance(exc, YamlSyntaxError)
+                else f"cannot be read ({exc.strerror or exc})")
         raise OverrideError(f"overrides_file {path}, {what}.") from None
     if records is None:
         return ()

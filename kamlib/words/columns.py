@@ -215,9 +215,8 @@ def numbers_text(values: np.ndarray, digits: int, *, trim: bool = False,
     lang = language or current_language()
     values = np.asarray(values, dtype="float64")
     style = _style("percent" if as_percent else "decimal", lang.tag)
-    scaled = values * 100 if as_percent else values
     with np.errstate(invalid="ignore", over="ignore"):
-        product = scaled * 10.0 ** digits
+        product = (values * 100 if as_percent else values) * 10.0 ** digits
         off_tie = np.abs(product - np.floor(product) - 0.5) > 4 * np.spacing(np.abs(product))
         settled = (np.abs(product) < _SETTLED_BELOW) & off_tie & (style is not None)
     texts = (_written(product, settled, digits, trim, style) if settled.any()

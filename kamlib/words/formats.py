@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from datetime import date
-from decimal import Decimal
+from decimal import Context, Decimal, localcontext
 from functools import cache
 
 from babel import Locale
@@ -39,6 +39,18 @@ def _exact(value: float | int | Decimal) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(value)
 
 
+# Every float's exact value has at most 767 significant digits; Babel rounds with
+# Decimal.quantize, which fails past the default context's 28 (a fitted model parameter
+# of 1e30 is finite and must still read).
+_EXACT = Context(prec=800)
+
+
+def _apply(found: NumberPattern, value: Decimal, lang: Language, **options: object) -> str:
+    """Babel's ``apply``, with the precision to round any float exactly."""
+    with localcontext(_EXACT):
+        return found.apply(value, lang.locale, **options)
+
+
 @cache
 def pattern(kind: str, tag: str, digits: int, trim: bool = False) -> NumberPattern:
     """The locale's own pattern for ``kind`` (decimal, percent or currency) with
@@ -58,8 +70,8 @@ def number(value: float | int | None, digits: int = 0, *, trim: bool = False,
     if _missing(value):
         return not_available()
     lang = language or current_language()
-    return pattern("decimal", lang.tag, digits, trim).apply(_exact(value), lang.locale,
-                                                            group_separator=grouped)
+    return _apply(pattern("decimal", lang.tag, digits, trim), _exact(value), lang,
+                  group_separator=grouped)
 
 
 def score(value: float | None, digits: int = 2, *, language: Language | None = None) -> str:
@@ -67,8 +79,8 @@ def score(value: float | None, digits: int = 2, *, language: Language | None = N
     if _missing(value):
         return not_available()
     lang = language or current_language()
-    return pattern("decimal", lang.tag, digits).apply(_exact(value), lang.locale,
-                                                      group_separator=False)
+    return _apply(pattern("decimal", lang.tag, digits), _exact(value), lang,
+                  group_separator=False)
 
 
 def percent(share: float | None, digits: int = 0, *, trim: bool = False,
@@ -80,8 +92,8 @@ def percent(share: float | None, digits: int = 0, *, trim: bool = False,
     if _missing(share):
         return not_available()
     lang = language or current_language()
-    product = Decimal(float(share) * 100).scaleb(-2)  # exact: Babel multiplies back
-    return pattern("percent", lang.tag, digits, trim).apply(product, lang.locale)
+    product = Decimal(float(share) * 100).scaleb(-2, _EXACT)  # Babel multiplies back
+    return _apply(pattern("percent", lang.tag, digits, trim), product, lang)
 
 
 def money(amount: float | None, digits: int = 0, *, currency: str | None = None,
@@ -93,9 +105,8 @@ def money(amount: float | None, digits: int = 0, *, currency: str | None = None,
     lang = language or current_language()
     if currency is None:
         return number(amount, digits, language=lang)
-    return pattern("currency", lang.tag, digits).apply(_exact(amount), lang.locale,
-                                                       currency=currency,
-                                                       currency_digits=False)
+    return _apply(pattern("currency", lang.tag, digits), _exact(amount), lang,
+                  currency=currency, currency_digits=False)
 
 
 def days(count: float | None, *, language: Language | None = None) -> str:
